@@ -1,0 +1,51 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { ConfigError, loadConfig, Config } from '../config/config.js';
+import { Db } from '../db/db.js';
+import { Actor } from '../common/actor.js';
+
+export class UsageError extends Error {}
+
+/** DATABASE_URL, else the URL `npm start` left in ./.aol/database-url. */
+export function cliConfig(): Config {
+  const config = loadConfig();
+  if (config.databaseUrl) return config;
+  const file = '.aol/database-url';
+  if (existsSync(file)) return { ...config, databaseUrl: readFileSync(file, 'utf8').trim() };
+  throw new ConfigError('DATABASE_URL is not set (and no ./.aol/database-url from a running `npm start`)');
+}
+
+export function openDb(config: Config): Db {
+  return new Db(config.databaseUrl!, { max: 4, applicationName: 'aol-cli' });
+}
+
+/** The CLI's actor: --actor, else the OS user; always via cli. */
+export function cliActor(actor: string | undefined): Actor {
+  let name = actor?.trim();
+  if (!name) {
+    try {
+      name = userInfo().username;
+    } catch {
+      name = process.env.USER ?? 'unknown';
+    }
+  }
+  return { name, via: 'cli' };
+}
+
+/** A one-line progress bar on stderr when it is a terminal; silent otherwise. */
+export function progress(label: string): { update: (done: number, total: number) => void; done: () => void } {
+  if (!process.stderr.isTTY) return { update: () => undefined, done: () => undefined };
+  let lastDraw = 0;
+  return {
+    update: (done, total) => {
+      const now = Date.now();
+      if (now - lastDraw < 100 && done < total) return;
+      lastDraw = now;
+      const pct = total > 0 ? Math.min(1, done / total) : 1;
+      const width = 30;
+      const bar = '#'.repeat(Math.round(pct * width)).padEnd(width, '.');
+      process.stderr.write(`\r${label} [${bar}] ${Math.round(pct * 100)}% ${done}/${total}`);
+    },
+    done: () => process.stderr.write('\n'),
+  };
+}

@@ -1,0 +1,132 @@
+import { Command } from 'commander';
+import { EventStore } from '../events/event-store.js';
+import { EventNotifier } from '../events/event-notifier.js';
+import { StoredEvent } from '../events/event.types.js';
+import { replayTo, resolveAt } from '../events/replay.js';
+import { subscribeEvents } from '../events/subscribe.js';
+import { cliConfig, openDb, progress, UsageError } from './context.js';
+
+function seqOption(v: string): number {
+  if (!/^\d+$/.test(v)) throw new UsageError(`--after must be a seq number, not "${v}"`);
+  return Number(v);
+}
+
+/** One event as a line that fits a terminal. */
+export function formatEvent(e: StoredEvent): string {
+  const who = `${e.metadata.actor ?? '?'}/${e.metadata.via ?? '?'}`;
+  const reason = e.metadata.reason ? ` "${e.metadata.reason}"` : '';
+  return `${String(e.seq).padStart(7)}  ${e.occurred_at}  ${e.stream.padEnd(12)} ${e.type.padEnd(26)} ${who}${reason}`;
+}
+
+async function withStore<T>(fn: (store: EventStore) => Promise<T>): Promise<T> {
+  const db = openDb(cliConfig());
+  try {
+    return await fn(new EventStore(db));
+  } finally {
+    await db.close();
+  }
+}
+
+export function registerEventCommands(program: Command): void {
+  const events = program.command('events').description('read, stream, replay, verify and export the event log');
+
+  events
+    .command('list')
+    .description('list events after a seq')
+    .option('--after <seq>', 'only events after this seq', seqOption, 0)
+    .option('--stream <stream>', 'only this stream (control, lease, tick, action:<id>)')
+    .option('--type <type>', 'only this event type')
+    .option('--limit <n>', 'at most this many', (v) => Number(v), 100)
+    .option('--json', 'one JSON event per line')
+    .action((o: { after: number; stream?: string; type?: string; limit: number; json?: boolean }) =>
+      withStore(async (store) => {
+        if (!Number.isInteger(o.limit) || o.limit < 1 || o.limit > 100000) throw new UsageError('--limit must be 1..100000');
+        const list = await store.read({ after: o.after, stream: o.stream, type: o.type, limit: o.limit });
+        for (const e of list) console.log(o.json ? JSON.stringify(e) : formatEvent(e));
+        if (!o.json && list.length === 0) console.log('(no events)');
+      }),
+    );
+
+  events
+    .command('tail')
+    .description('follow the log live (Ctrl-C stops)')
+    .option('--after <seq>', 'start after this seq (default: now)', seqOption)
+    .option('--stream <stream>', 'only this stream')
+    .option('--json', 'one JSON event per line')
+    .action(async (o: { after?: number; stream?: string; json?: boolean }) => {
+      const config = cliConfig();
+      const db = openDb(config);
+      const store = new EventStore(db);
+      const notifier = new EventNotifier(config.databaseUrl!);
+      await notifier.start();
+      const from = o.after ?? (await store.headSeq());
+      const sub = subscribeEvents(store, notifier, from, { stream: o.stream }).subscribe((e) =>
+        console.log(o.json ? JSON.stringify(e) : formatEvent(e)),
+      );
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      sub.unsubscribe();
+      await notifier.stop();
+      await db.close();
+    });
+
+  events
+    .command('replay')
+    .description('the state (flags, lease, queue counts) as of a seq or a time')
+    .option('--until <seq|iso-time>', 'replay up to this seq or time (default: the whole log)')
+    .option('--json', 'print JSON (the same body as GET /state)')
+    .action((o: { until?: string; json?: boolean }) =>
+      withStore(async (store) => {
+        const until = await resolveAt(store, o.until);
+        const bar = progress('replay');
+        const state = await replayTo(store, until, bar.update);
+        bar.done();
+        if (o.json) {
+          console.log(JSON.stringify(state, null, 2));
+          return;
+        }
+        const f = state.flags;
+        console.log(`state as of seq ${state.at_seq}`);
+        console.log(`  flags: paused=${f.paused} killed=${f.killed} proof_mode=${f.proof_mode} (version ${f.version})`);
+        console.log(`  lease: ${state.lease ? `${state.lease.owner} epoch ${state.lease.epoch} until ${state.lease.expires_at}` : 'none'}`);
+        console.log(`  queue: ${Object.entries(state.queue_counts).filter(([k]) => k !== 'succeeded').map(([k, v]) => `${k}=${v}`).join(' ')}`);
+      }),
+    );
+
+  events
+    .command('verify')
+    .description('walk the hash chain; exit 1 and name the first bad seq on tampering')
+    .option('--json', 'print {ok, checked, first_bad_seq}')
+    .action((o: { json?: boolean }) =>
+      withStore(async (store) => {
+        const bar = progress('verify');
+        const r = await store.verify(bar.update);
+        bar.done();
+        if (o.json) console.log(JSON.stringify(r));
+        else if (r.ok) console.log(`OK: ${r.checked} events, hash chain intact`);
+        else console.log(`TAMPERED: first bad event is seq ${r.first_bad_seq} (${r.problem}); ${r.checked} verified before it`);
+        if (!r.ok) process.exitCode = 1;
+      }),
+    );
+
+  events
+    .command('export')
+    .description('write the whole log as NDJSON to stdout')
+    .option('--after <seq>', 'only events after this seq', seqOption, 0)
+    .action((o: { after: number }) =>
+      withStore(async (store) => {
+        const total = await store.headSeq();
+        const bar = progress('export');
+        let done = 0;
+        for await (const page of store.readAll(o.after)) {
+          const chunk = page.map((e) => JSON.stringify(e)).join('\n') + '\n';
+          if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once('drain', r));
+          done += page.length;
+          bar.update(done, total - o.after);
+        }
+        bar.done();
+      }),
+    );
+}

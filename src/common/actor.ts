@@ -1,0 +1,13 @@
+import { EventMetadata, Via } from '../events/event.types.js';
+
+/** Who asks for a change and through which door; becomes the event metadata. */
+export type Actor = Readonly<{ name: string; via: Via; requestId?: string }>;
+
+export function metadataFor(actor: Actor, reason?: string): EventMetadata {
+  return {
+    actor: actor.name,
+    via: actor.via,
+    ...(reason !== undefined ? { reason } : {}),
+    ...(actor.requestId !== undefined ? { request_id: actor.requestId } : {}),
+  };
+}

@@ -1,0 +1,2 @@
+/** Injection token for the parsed Config. */
+export const CONFIG = Symbol('CONFIG');

@@ -1,0 +1,68 @@
+import { Body, Controller, Get, Headers, HttpCode, Post, Put, Req, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import type { Response } from 'express';
+import { ValidationError } from '../common/errors.js';
+import { actorFrom, type AolRequest } from '../common/request-actor.js';
+import { ChangeControlCommand } from './control.commands.js';
+import { ControlChange } from './control.decider.js';
+import { ProofModeDto, ReasonDto } from './control.dto.js';
+import { ControlResult, ControlService, ControlView } from './control.service.js';
+
+/** `If-Match: "3"`, `W/"3"` or `3` → 3; absent → undefined; anything else is a 400. */
+export function parseIfMatch(header: string | undefined): number | undefined {
+  if (header === undefined || header.trim() === '') return undefined;
+  const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
+  if (!m) throw new ValidationError('If-Match must be the control version, e.g. "3"');
+  return Number(m[1]);
+}
+
+@Controller('control')
+export class ControlController {
+  constructor(
+    private readonly control: ControlService,
+    private readonly commands: CommandBus,
+  ) {}
+
+  @Get()
+  async get(@Res({ passthrough: true }) res: Response): Promise<ControlView> {
+    const view = await this.control.get();
+    res.setHeader('ETag', `"${view.version}"`);
+    return view;
+  }
+
+  @Post('pause')
+  @HttpCode(200)
+  pause(@Body() body: ReasonDto, @Req() req: AolRequest, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+    return this.run('pause', body.reason, req, ifMatch, res);
+  }
+
+  @Post('resume')
+  @HttpCode(200)
+  resume(@Body() body: ReasonDto, @Req() req: AolRequest, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+    return this.run('resume', body.reason, req, ifMatch, res);
+  }
+
+  @Post('kill')
+  @HttpCode(200)
+  kill(@Body() body: ReasonDto, @Req() req: AolRequest, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+    return this.run('kill', body.reason, req, ifMatch, res);
+  }
+
+  @Post('revive')
+  @HttpCode(200)
+  revive(@Body() body: ReasonDto, @Req() req: AolRequest, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+    return this.run('revive', body.reason, req, ifMatch, res);
+  }
+
+  @Put('proof-mode')
+  @HttpCode(200)
+  proofMode(@Body() body: ProofModeDto, @Req() req: AolRequest, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+    return this.run(body.enabled ? 'proof-on' : 'proof-off', body.reason, req, ifMatch, res);
+  }
+
+  private async run(change: ControlChange, reason: string, req: AolRequest, ifMatch: string | undefined, res: Response): Promise<ControlResult> {
+    const result = await this.commands.execute(new ChangeControlCommand(change, reason, actorFrom(req), parseIfMatch(ifMatch)));
+    res.setHeader('ETag', `"${result.version}"`);
+    return result;
+  }
+}

@@ -1,0 +1,63 @@
+import pgListen from 'pg-listen';
+import type { Subscriber } from 'pg-listen';
+import { Subject } from 'rxjs';
+
+export const EVENTS_CHANNEL = 'aol_events';
+
+export type EventPointer = Readonly<{ stream: string; seq: number; type: string }>;
+/** A pointer from NOTIFY, or `null` after (re)connecting: "re-read, you may have missed some". */
+export type Wakeup = EventPointer | null;
+
+type CreateSubscriber = (config: { connectionString: string }, opts: object) => Subscriber;
+const createSubscriber: CreateSubscriber =
+  (pgListen as unknown as { default?: CreateSubscriber }).default ?? (pgListen as unknown as CreateSubscriber);
+
+/**
+ * Reconnect delay for attempt n: 100 ms × 2^(n−1), capped at 10 s, jittered
+ * ×[0.5, 1.5) so a fleet of processes doesn't reconnect in lock-step after a
+ * database restart. Typical sequence: ~100, 200, 400, 800 … 10000 ms.
+ */
+export function reconnectDelayMs(attempt: number, random = Math.random): number {
+  return Math.round(Math.min(10_000, 100 * 2 ** (attempt - 1)) * (0.5 + random()));
+}
+
+/**
+ * The process's one LISTEN connection. A NOTIFY is only a latency hint:
+ * consumers always re-read aol_events from their last seq, and on every
+ * (re)connect they are woken with `null` to catch up on what they may have
+ * missed while the connection was down.
+ */
+export class EventNotifier {
+  readonly wakeups$ = new Subject<Wakeup>();
+  readonly status$ = new Subject<'connected' | 'reconnecting'>();
+  private subscriber: Subscriber | undefined;
+
+  constructor(private readonly url: string) {}
+
+  async start(): Promise<void> {
+    const sub = createSubscriber(
+      { connectionString: this.url },
+      { retryInterval: reconnectDelayMs, retryLimit: Infinity, retryTimeout: Infinity, paranoidChecking: 10_000 },
+    );
+    sub.notifications.on(EVENTS_CHANNEL, (payload: EventPointer) => this.wakeups$.next(payload));
+    sub.events.on('connected', () => {
+      this.status$.next('connected');
+      this.wakeups$.next(null);
+    });
+    sub.events.on('reconnect', () => this.status$.next('reconnecting'));
+    // pg-listen reports errors it has already handled by reconnecting.
+    sub.events.on('error', () => this.status$.next('reconnecting'));
+    this.subscriber = sub;
+    await sub.connect();
+    await sub.listenTo(EVENTS_CHANNEL);
+    this.wakeups$.next(null);
+  }
+
+  async stop(): Promise<void> {
+    const sub = this.subscriber;
+    this.subscriber = undefined;
+    this.wakeups$.complete();
+    this.status$.complete();
+    if (sub) await sub.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto';
+import { Db, Queryable } from '../db/db.js';
+import { ConcurrencyError, DomainError } from '../common/errors.js';
+import { NewEvent, StoredEvent } from './event.types.js';
+
+/** The transaction-scoped lock aol_append() takes; see migrations/0001. */
+export const APPEND_LOCK = 7310001;
+const GENESIS = '0'.repeat(64);
+
+type EventRow = Omit<StoredEvent, 'occurred_at'> & { occurred_at: Date };
+
+export function toStoredEvent(r: EventRow): StoredEvent {
+  return { ...r, occurred_at: r.occurred_at.toISOString() };
+}
+
+export type EventFilter = Readonly<{ after?: number; limit?: number; stream?: string; type?: string }>;
+export type VerifyResult = Readonly<{ ok: boolean; checked: number; first_bad_seq: number | null; problem?: string }>;
+
+/** Map the SQLSTATEs the event store's functions raise to domain errors. */
+export function mapDbError(err: unknown): unknown {
+  const e = err as { code?: string; message?: string };
+  if (e.code === 'AOL09') return new ConcurrencyError(e.message ?? 'version conflict');
+  if (e.code === 'AOL01') return new DomainError(e.message ?? 'refused', 409);
+  return err;
+}
+
+/**
+ * Appends to and reads from aol_events. Appends run in the caller's
+ * transaction (so the decision, the event and its projection commit together);
+ * the database assigns seq, stream_version, occurred_at and the hash.
+ */
+export class EventStore {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Serialise this transaction with every other appender from here on. Take it
+   * before reading the state a decision is based on, and before locking any
+   * read-model row, so lock order is always append lock, then rows.
+   */
+  static async lock(client: Queryable): Promise<void> {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK]);
+  }
+
+  static async append(client: Queryable, events: readonly NewEvent[]): Promise<StoredEvent[]> {
+    if (events.length === 0) return [];
+    try {
+      if (events.length === 1) {
+        const [e] = events;
+        const { rows } = await client.query<EventRow>('SELECT * FROM aol_append($1, $2, $3, $4, $5)', [
+          e.stream,
+          e.expectedVersion ?? null,
+          e.event.type,
+          JSON.stringify(e.event.data),
+          JSON.stringify(e.metadata),
+        ]);
+        return rows.map(toStoredEvent);
+      }
+      const batch = events.map((e) => ({
+        stream: e.stream,
+        expected_version: e.expectedVersion ?? null,
+        type: e.event.type,
+        data: e.event.data,
+        metadata: e.metadata,
+      }));
+      const { rows } = await client.query<EventRow>('SELECT * FROM aol_append_batch($1::jsonb)', [
+        JSON.stringify(batch),
+      ]);
+      return rows.map(toStoredEvent);
+    } catch (err) {
+      throw mapDbError(err);
+    }
+  }
+
+  /** Append in a transaction of its own. */
+  append(events: readonly NewEvent[]): Promise<StoredEvent[]> {
+    return this.db.tx((c) => EventStore.append(c, events));
+  }
+
+  async read(filter: EventFilter = {}, client: Queryable = this.db): Promise<StoredEvent[]> {
+    const { rows } = await client.query<EventRow>(
+      `SELECT * FROM aol_events
+        WHERE seq > $1 AND ($2::text IS NULL OR stream = $2) AND ($3::text IS NULL OR type = $3)
+        ORDER BY seq LIMIT $4`,
+      [filter.after ?? 0, filter.stream ?? null, filter.type ?? null, filter.limit ?? 100],
+    );
+    return rows.map(toStoredEvent);
+  }
+
+  /** Every event after `after` (up to `until`), page by page. */
+  async *readAll(after = 0, until = Number.MAX_SAFE_INTEGER, pageSize = 5000): AsyncGenerator<StoredEvent[]> {
+    let last = after;
+    for (;;) {
+      const { rows } = await this.db.query<EventRow>(
+        'SELECT * FROM aol_events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3',
+        [last, until, pageSize],
+      );
+      if (rows.length === 0) return;
+      last = rows[rows.length - 1].seq;
+      yield rows.map(toStoredEvent);
+      if (rows.length < pageSize) return;
+    }
+  }
+
+  async headSeq(): Promise<number> {
+    const { rows } = await this.db.query<{ seq: number | null }>('SELECT max(seq) AS seq FROM aol_events');
+    return rows[0].seq ?? 0;
+  }
+
+  /** The last seq that occurred at or before `at`. */
+  async seqAt(at: Date): Promise<number> {
+    const { rows } = await this.db.query<{ seq: number | null }>(
+      'SELECT max(seq) AS seq FROM aol_events WHERE occurred_at <= $1',
+      [at],
+    );
+    return rows[0].seq ?? 0;
+  }
+
+  /**
+   * Walk the hash chain from the first event. Each event must follow its
+   * predecessor (seq + 1), carry its hash as prev_hash, and hash to its own
+   * hash. The content text comes from aol_event_content() in Postgres; the
+   * SHA-256 is recomputed here, independently of the database.
+   */
+  async verify(onProgress?: (checked: number, total: number) => void): Promise<VerifyResult> {
+    const total = await this.headSeq();
+    let prevSeq = 0;
+    let prevHash = GENESIS;
+    let checked = 0;
+    const bad = (seq: number, problem: string): VerifyResult => ({ ok: false, checked, first_bad_seq: seq, problem });
+    for (;;) {
+      const { rows } = await this.db.query<{ seq: number; prev_hash: string; hash: string; content: string }>(
+        `SELECT seq, prev_hash, hash,
+                aol_event_content(seq, stream, stream_version, type, data, metadata, occurred_at) AS content
+           FROM aol_events WHERE seq > $1 ORDER BY seq LIMIT 5000`,
+        [prevSeq],
+      );
+      for (const r of rows) {
+        if (r.seq !== prevSeq + 1) return bad(prevSeq + 1, `event ${prevSeq + 1} is missing`);
+        if (r.prev_hash !== prevHash) return bad(r.seq, 'prev_hash does not match the previous event');
+        const h = createHash('sha256').update(r.prev_hash + r.content, 'utf8').digest('hex');
+        if (h !== r.hash) return bad(r.seq, 'content does not match its hash');
+        prevSeq = r.seq;
+        prevHash = r.hash;
+        checked++;
+      }
+      onProgress?.(checked, total);
+      if (rows.length < 5000) return { ok: true, checked, first_bad_seq: null };
+    }
+  }
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+import { startApi } from './api.js';
+import { loadConfig } from './config/config.js';
+import { onShutdown } from './common/shutdown.js';
+
+/** `node dist/main.js`: the API process. */
+try {
+  const api = await startApi(loadConfig());
+  onShutdown(() => api.close());
+} catch (err) {
+  console.error(`aol api: ${(err as Error).message}`);
+  process.exit(1);
+}

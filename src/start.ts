@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+import { writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { startApi } from './api.js';
+import { loadConfig, maskUrl } from './config/config.js';
+import { Db, waitForDatabase } from './db/db.js';
+import { startEmbeddedPostgres, EmbeddedDb } from './db/embedded.js';
+import { migrate } from './db/migrator.js';
+import { onShutdown } from './common/shutdown.js';
+
+/**
+ * `npm start`: everything in one command. Without DATABASE_URL it runs an
+ * embedded PostgreSQL kept under ./.aol/ (and writes its URL to
+ * ./.aol/database-url so the `aol` CLI finds it), applies migrations and
+ * starts the API.
+ */
+async function ensureDatabase(embedded: EmbeddedDb, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: embedded.url('postgres') });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+}
+
+const log = (m: string) => console.log(`[aol] ${m}`);
+try {
+  const config = loadConfig();
+  let url = config.databaseUrl;
+  let embedded: EmbeddedDb | undefined;
+  const stateDir = resolve('.aol');
+  if (!url) {
+    log(`no DATABASE_URL: starting embedded PostgreSQL (data in ${stateDir})`);
+    embedded = await startEmbeddedPostgres(stateDir, { log });
+    await ensureDatabase(embedded, 'aol');
+    url = embedded.url('aol');
+    mkdirSync(stateDir, { recursive: true });
+    writeFileSync(join(stateDir, 'database-url'), url + '\n', { mode: 0o600 });
+  }
+  log(`database ${maskUrl(url)}`);
+  const db = new Db(url, { max: 1, applicationName: 'aol-migrate' });
+  await waitForDatabase(db, config.dbStartupRetrySecs, log);
+  await migrate(db, log);
+  await db.close();
+  const api = await startApi({ ...config, databaseUrl: url });
+  log(`AOL is up: API and UI on ${api.url.replace('127.0.0.1', 'localhost')} — Ctrl-C stops it`);
+  onShutdown(async () => {
+    await api.close();
+    if (embedded) {
+      rmSync(join(stateDir, 'database-url'), { force: true });
+      await embedded.stop();
+    }
+  });
+} catch (err) {
+  console.error(`[aol] start failed: ${(err as Error).message}`);
+  process.exit(1);
+}
