@@ -40,7 +40,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
   await app.listen(config.port, '0.0.0.0');
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
-  log.log(`AOL API listening on ${url} (database ${maskUrl(config.databaseUrl)})`);
+  console.log(`[aol] API listening on ${url} (database ${maskUrl(config.databaseUrl)})`);
   return {
     url,
     close: async () => {

@@ -72,11 +72,12 @@ export async function migrate(db: Db, log: (msg: string) => void = () => undefin
 /** The API and the worker refuse to run on a schema other than their own. */
 export async function assertSchemaCurrent(db: Db): Promise<void> {
   const newest = loadMigrations().at(-1)?.version ?? 0;
-  const { rows } = await db.query<{ v: number | null }>(
-    `SELECT CASE WHEN to_regclass('aol_migrations') IS NULL THEN NULL
-            ELSE (SELECT coalesce(max(version), 0) FROM aol_migrations) END AS v`,
-  );
-  const current = rows[0].v ?? 0;
+  const { rows: exists } = await db.query<{ t: string | null }>(`SELECT to_regclass('aol_migrations')::text AS t`);
+  let current = 0;
+  if (exists[0].t !== null) {
+    const { rows } = await db.query<{ v: number }>('SELECT coalesce(max(version), 0) AS v FROM aol_migrations');
+    current = rows[0].v;
+  }
   if (current < newest) {
     throw new SchemaMismatchError(
       `database schema is at migration ${current}, this build needs ${newest}: run \`aol migrate\` first`,

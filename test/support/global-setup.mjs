@@ -1,0 +1,48 @@
+// Plain ESM (Jest loads global setup outside its module system); uses the
+// compiled sources from dist/, which `npm test` builds first (pretest).
+import pg from 'pg';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Db } from '../../dist/db/db.js';
+import { migrate } from '../../dist/db/migrator.js';
+import { startEmbeddedPostgres } from '../../dist/db/embedded.js';
+
+const TEMPLATE = 'aol_template';
+
+/**
+ * One PostgreSQL for the run: TEST_DATABASE_URL when set, else an embedded
+ * cluster under the OS temp dir. A migrated template database is built once;
+ * each test file clones it (test/support/db.ts). Databases of the previous
+ * run are dropped here, not at the end, so a failed run's stay for inspection.
+ */
+export default async function globalSetup() {
+  let admin = process.env.TEST_DATABASE_URL;
+  if (!admin) {
+    const embedded = await startEmbeddedPostgres(join(tmpdir(), 'aol-test-embedded'), { fast: true });
+    globalThis.__AOL_EMBEDDED__ = embedded;
+    admin = embedded.url('postgres');
+    console.log(`\n[test] embedded PostgreSQL at ${admin.replace(/:[^:@/]+@/, ':****@')}`);
+  } else {
+    console.log(`\n[test] PostgreSQL from TEST_DATABASE_URL`);
+  }
+  process.env.AOL_TEST_ADMIN_URL = admin;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      `SELECT datname FROM pg_database WHERE datname LIKE 'aol\\_t\\_%' OR datname = $1`,
+      [TEMPLATE],
+    );
+    for (const r of rows) await client.query(`DROP DATABASE IF EXISTS "${r.datname}" WITH (FORCE)`);
+    await client.query(`CREATE DATABASE ${TEMPLATE}`);
+    const { rows: v } = await client.query('SHOW server_version');
+    console.log(`[test] server version ${v[0].server_version}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(admin);
+  url.pathname = `/${TEMPLATE}`;
+  const db = new Db(url.toString(), { max: 1 });
+  await migrate(db);
+  await db.close();
+}

@@ -1,0 +1,74 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { freePort } from '../../src/db/embedded.js';
+import { waitFor } from './db.js';
+
+export const ROOT = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', '..');
+export const CLI = join(ROOT, 'dist', 'cli.js');
+export const MAIN = join(ROOT, 'dist', 'main.js');
+
+export type Proc = {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
+};
+
+/** Spawn a node script of ours, capturing stdout+stderr. */
+export function spawnNode(script: string, args: string[], env: Record<string, string | undefined>, cwd = ROOT): Proc {
+  const child = spawn(process.execPath, [script, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => out,
+    exited,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export type RunResult = { code: number | null; stdout: string; stderr: string };
+
+/** Run the CLI to completion. */
+export function runCli(args: string[], env: Record<string, string | undefined>, input?: string): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    if (input !== undefined) child.stdin!.end(input);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Start `node dist/main.js` on a free port and wait until /health answers. */
+export async function startApiProcess(databaseUrl: string, env: Record<string, string> = {}): Promise<Proc & { url: string }> {
+  const port = await freePort();
+  const proc = spawnNode(MAIN, [], { DATABASE_URL: databaseUrl, PORT: String(port), ...env });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    async () => {
+      if (proc.child.exitCode !== null) throw new Error(`API exited early: ${proc.output()}`);
+      return (await fetch(`${url}/health`)).ok;
+    },
+    30000,
+    'API /health',
+  ).catch((err) => {
+    throw new Error(`${(err as Error).message}\n${proc.output()}`);
+  });
+  return { ...proc, url };
+}
