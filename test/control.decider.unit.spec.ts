@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { CONTROL_CHANGES, decideControl, evolveControl, initialControlState } from '../src/control/control.decider.js';
+import {
+  CONTROL_CHANGES,
+  decideControl,
+  evolveControl,
+  initialControlState,
+} from '../src/control/control.decider.js';
 
 describe('control decider (given / when / then)', () => {
   const base = initialControlState();
@@ -32,14 +37,22 @@ describe('control decider (given / when / then)', () => {
     let state = base;
     let version = 0;
     for (const change of CONTROL_CHANGES) {
-      for (const e of decideControl(change, state).events) state = evolveControl(state, e, ++version);
+      for (const e of decideControl(change, state).events)
+        state = evolveControl(state, e, ++version);
       expect(decideControl(change, state).events).toEqual([]);
     }
     expect(state).toEqual({ paused: false, killed: false, proofMode: false, version: 6 });
   });
 
   it('acknowledgements and proof-off requests change no flag', () => {
-    const s = evolveControl(base, { type: 'ControlAcknowledged', data: { control_version: 1, worker: 'h:1', epoch: 1, delay_ms: 1 } }, 9);
+    const s = evolveControl(
+      base,
+      {
+        type: 'ControlAcknowledged',
+        data: { control_version: 1, worker: 'h:1', epoch: 1, delay_ms: 1 },
+      },
+      9,
+    );
     expect(s).toBe(base);
   });
 });

@@ -47,10 +47,13 @@ describe('event store (real PostgreSQL)', () => {
     const start = await store.headSeq();
     const total = 5000;
     const seen: StoredEvent[] = [];
-    const sub = subscribeEvents(store, notifier, start, { stream: 'tick', safetyIntervalMs: 60_000 }).subscribe((e) => seen.push(e));
+    const sub = subscribeEvents(store, notifier, start, {
+      stream: 'tick',
+      safetyIntervalMs: 60_000,
+    }).subscribe((e) => seen.push(e));
     const writers = Array.from({ length: 8 }, async (_, w) => {
       // Mixed single and batched appends, each in its own transaction.
-      for (let i = 0; i < total / 8; ) {
+      for (let i = 0; i < total / 8;) {
         const n = Math.min(i % 3 === 0 ? 1 : 5, total / 8 - i);
         await store.append(Array.from({ length: n }, (_, k) => tick(w * 10000 + i + k)));
         i += n;
@@ -73,9 +76,16 @@ describe('event store (real PostgreSQL)', () => {
 
   it('rejects an append at a stale expected version with a ConcurrencyError, writing nothing', async () => {
     const head = await store.headSeq();
-    const { rows } = await t.db.query<{ v: number }>(`SELECT max(stream_version) AS v FROM aol_events WHERE stream = 'control'`);
+    const { rows } = await t.db.query<{ v: number }>(
+      `SELECT max(stream_version) AS v FROM aol_events WHERE stream = 'control'`,
+    );
     const current = rows[0].v;
-    const ev: NewEvent = { stream: 'control', event: { type: 'ControlPaused', data: {} }, metadata: meta, expectedVersion: current - 1 };
+    const ev: NewEvent = {
+      stream: 'control',
+      event: { type: 'ControlPaused', data: {} },
+      metadata: meta,
+      expectedVersion: current - 1,
+    };
     await expect(store.append([ev])).rejects.toBeInstanceOf(ConcurrencyError);
     expect(await store.headSeq()).toBe(head);
     const ok = await store.append([{ ...ev, expectedVersion: current }]);
@@ -85,13 +95,20 @@ describe('event store (real PostgreSQL)', () => {
   it('a batch is all-or-nothing: a conflict in the middle leaves no event behind', async () => {
     const head = await store.headSeq();
     const good = tick(1);
-    const bad: NewEvent = { stream: 'control', event: { type: 'ControlResumed', data: {} }, metadata: meta, expectedVersion: 0 };
+    const bad: NewEvent = {
+      stream: 'control',
+      event: { type: 'ControlResumed', data: {} },
+      metadata: meta,
+      expectedVersion: 0,
+    };
     await expect(store.append([good, bad, good])).rejects.toBeInstanceOf(ConcurrencyError);
     expect(await store.headSeq()).toBe(head);
   });
 
   it('refuses UPDATE, DELETE and TRUNCATE of aol_events', async () => {
-    await expect(t.db.query(`UPDATE aol_events SET type = 'X' WHERE seq = 1`)).rejects.toThrow(/append-only/);
+    await expect(t.db.query(`UPDATE aol_events SET type = 'X' WHERE seq = 1`)).rejects.toThrow(
+      /append-only/,
+    );
     await expect(t.db.query('DELETE FROM aol_events WHERE seq = 1')).rejects.toThrow(/append-only/);
     await expect(t.db.query('TRUNCATE aol_events')).rejects.toThrow(/append-only/);
   });
@@ -121,7 +138,9 @@ describe('event store (real PostgreSQL)', () => {
     for (let i = 0; i < 5; i++) await s2.append([tick(i)]);
     expect((await s2.verify()).ok).toBe(true);
     await t2.db.query('ALTER TABLE aol_events DISABLE TRIGGER aol_events_no_update');
-    await t2.db.query(`UPDATE aol_events SET data = jsonb_set(data, '{notes}', '"forged"') WHERE seq = 4`);
+    await t2.db.query(
+      `UPDATE aol_events SET data = jsonb_set(data, '{notes}', '"forged"') WHERE seq = 4`,
+    );
     await t2.db.query('ALTER TABLE aol_events ENABLE TRIGGER aol_events_no_update');
     expect(await s2.verify()).toMatchObject({ ok: false, first_bad_seq: 4, checked: 3 });
     await t2.db.close();
@@ -145,7 +164,9 @@ describe('event store (real PostgreSQL)', () => {
     const from = await store.headSeq();
     const seen: number[] = [];
     // A long safety interval: only NOTIFY and the reconnect catch-up can deliver.
-    const sub = subscribeEvents(store, own, from, { safetyIntervalMs: 600_000 }).subscribe((e) => seen.push(e.seq));
+    const sub = subscribeEvents(store, own, from, { safetyIntervalMs: 600_000 }).subscribe((e) =>
+      seen.push(e.seq),
+    );
     let writing = true;
     let written = 0;
     const writer = (async () => {
@@ -161,7 +182,11 @@ describe('event store (real PostgreSQL)', () => {
     );
     expect(killed.rowCount).toBeGreaterThanOrEqual(1);
     await waitFor(() => statuses.includes('reconnecting'), 20000, 'reconnect');
-    await waitFor(() => statuses.lastIndexOf('connected') > statuses.indexOf('reconnecting'), 20000, 'connected again');
+    await waitFor(
+      () => statuses.lastIndexOf('connected') > statuses.indexOf('reconnecting'),
+      20000,
+      'connected again',
+    );
     const target = written + 20;
     await waitFor(() => written >= target, 20000, 'more writes');
     writing = false;

@@ -1,5 +1,10 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { assertSchemaCurrent, loadMigrations, migrate, SchemaMismatchError } from '../src/db/migrator.js';
+import {
+  assertSchemaCurrent,
+  loadMigrations,
+  migrate,
+  SchemaMismatchError,
+} from '../src/db/migrator.js';
 import { Db } from '../src/db/db.js';
 import { createTestDb } from './support/db.js';
 
@@ -27,7 +32,9 @@ describe('migrations', () => {
   it('refuses a schema newer than the build', async () => {
     const t = await createTestDb('migrate_newer');
     dbs.push(t.db);
-    await t.db.query(`INSERT INTO aol_migrations (version, name, checksum) VALUES (9999, 'future', 'x')`);
+    await t.db.query(
+      `INSERT INTO aol_migrations (version, name, checksum) VALUES (9999, 'future', 'x')`,
+    );
     await expect(assertSchemaCurrent(t.db)).rejects.toBeInstanceOf(SchemaMismatchError);
     await expect(migrate(t.db)).rejects.toThrow(/newer than this build/);
   });

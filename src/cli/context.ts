@@ -12,7 +12,9 @@ export function cliConfig(): Config {
   if (config.databaseUrl) return config;
   const file = '.aol/database-url';
   if (existsSync(file)) return { ...config, databaseUrl: readFileSync(file, 'utf8').trim() };
-  throw new ConfigError('DATABASE_URL is not set (and no ./.aol/database-url from a running `npm start`)');
+  throw new ConfigError(
+    'DATABASE_URL is not set (and no ./.aol/database-url from a running `npm start`)',
+  );
 }
 
 export function openDb(config: Config): Db {
@@ -33,7 +35,10 @@ export function cliActor(actor: string | undefined): Actor {
 }
 
 /** A one-line progress bar on stderr when it is a terminal; silent otherwise. */
-export function progress(label: string): { update: (done: number, total: number) => void; done: () => void } {
+export function progress(label: string): {
+  update: (done: number, total: number) => void;
+  done: () => void;
+} {
   if (!process.stderr.isTTY) return { update: () => undefined, done: () => undefined };
   let lastDraw = 0;
   return {

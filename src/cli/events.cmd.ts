@@ -28,7 +28,9 @@ async function withStore<T>(fn: (store: EventStore) => Promise<T>): Promise<T> {
 }
 
 export function registerEventCommands(program: Command): void {
-  const events = program.command('events').description('read, stream, replay, verify and export the event log');
+  const events = program
+    .command('events')
+    .description('read, stream, replay, verify and export the event log');
 
   events
     .command('list')
@@ -40,8 +42,14 @@ export function registerEventCommands(program: Command): void {
     .option('--json', 'one JSON event per line')
     .action((o: { after: number; stream?: string; type?: string; limit: number; json?: boolean }) =>
       withStore(async (store) => {
-        if (!Number.isInteger(o.limit) || o.limit < 1 || o.limit > 100000) throw new UsageError('--limit must be 1..100000');
-        const list = await store.read({ after: o.after, stream: o.stream, type: o.type, limit: o.limit });
+        if (!Number.isInteger(o.limit) || o.limit < 1 || o.limit > 100000)
+          throw new UsageError('--limit must be 1..100000');
+        const list = await store.read({
+          after: o.after,
+          stream: o.stream,
+          type: o.type,
+          limit: o.limit,
+        });
         for (const e of list) console.log(o.json ? JSON.stringify(e) : formatEvent(e));
         if (!o.json && list.length === 0) console.log('(no events)');
       }),
@@ -89,9 +97,18 @@ export function registerEventCommands(program: Command): void {
         }
         const f = state.flags;
         console.log(`state as of seq ${state.at_seq}`);
-        console.log(`  flags: paused=${f.paused} killed=${f.killed} proof_mode=${f.proof_mode} (version ${f.version})`);
-        console.log(`  lease: ${state.lease ? `${state.lease.owner} epoch ${state.lease.epoch} until ${state.lease.expires_at}` : 'none'}`);
-        console.log(`  queue: ${Object.entries(state.queue_counts).filter(([k]) => k !== 'succeeded').map(([k, v]) => `${k}=${v}`).join(' ')}`);
+        console.log(
+          `  flags: paused=${f.paused} killed=${f.killed} proof_mode=${f.proof_mode} (version ${f.version})`,
+        );
+        console.log(
+          `  lease: ${state.lease ? `${state.lease.owner} epoch ${state.lease.epoch} until ${state.lease.expires_at}` : 'none'}`,
+        );
+        console.log(
+          `  queue: ${Object.entries(state.queue_counts)
+            .filter(([k]) => k !== 'succeeded')
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`,
+        );
       }),
     );
 
@@ -106,7 +123,10 @@ export function registerEventCommands(program: Command): void {
         bar.done();
         if (o.json) console.log(JSON.stringify(r));
         else if (r.ok) console.log(`OK: ${r.checked} events, hash chain intact`);
-        else console.log(`TAMPERED: first bad event is seq ${r.first_bad_seq} (${r.problem}); ${r.checked} verified before it`);
+        else
+          console.log(
+            `TAMPERED: first bad event is seq ${r.first_bad_seq} (${r.problem}); ${r.checked} verified before it`,
+          );
         if (!r.ok) process.exitCode = 1;
       }),
     );
@@ -122,7 +142,8 @@ export function registerEventCommands(program: Command): void {
         let done = 0;
         for await (const page of store.readAll(o.after)) {
           const chunk = page.map((e) => JSON.stringify(e)).join('\n') + '\n';
-          if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once('drain', r));
+          if (!process.stdout.write(chunk))
+            await new Promise((r) => process.stdout.once('drain', r));
           done += page.length;
           bar.update(done, total - o.after);
         }

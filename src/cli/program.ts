@@ -9,9 +9,26 @@ import { registerEventCommands } from './events.cmd.js';
 import { cliConfig, openDb, UsageError } from './context.js';
 
 /** Exit codes shared by every command (README, "CLI"). */
-export const EXIT = { ok: 0, failed: 1, unreachable: 2, conflict: 3, forbidden: 4, notFound: 5, usage: 64 } as const;
+export const EXIT = {
+  ok: 0,
+  failed: 1,
+  unreachable: 2,
+  conflict: 3,
+  forbidden: 4,
+  notFound: 5,
+  usage: 64,
+} as const;
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', '57P01', '57P03', '3D000', '28P01']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  '57P01',
+  '57P03',
+  '3D000',
+  '28P01',
+]);
 
 export function exitCodeFor(err: unknown): number {
   const e = mapDbError(err);
@@ -24,7 +41,12 @@ export function exitCodeFor(err: unknown): number {
     return EXIT.failed;
   }
   const code = (e as { code?: string }).code ?? '';
-  if (CONNECTION_CODES.has(code) || /timeout exceeded when trying to connect|Connection terminated/i.test((e as Error).message ?? '')) {
+  if (
+    CONNECTION_CODES.has(code) ||
+    /timeout exceeded when trying to connect|Connection terminated/i.test(
+      (e as Error).message ?? '',
+    )
+  ) {
     return EXIT.unreachable;
   }
   return EXIT.failed;
@@ -32,7 +54,9 @@ export function exitCodeFor(err: unknown): number {
 
 export function buildProgram(): Command {
   const program = new Command('aol')
-    .description('AOL control plane: flags, worker, actions, lease and the event log (needs only DATABASE_URL)')
+    .description(
+      'AOL control plane: flags, worker, actions, lease and the event log (needs only DATABASE_URL)',
+    )
     .showHelpAfterError()
     .exitOverride();
 
@@ -43,7 +67,9 @@ export function buildProgram(): Command {
       const db = openDb(cliConfig());
       try {
         const applied = await migrate(db, (m) => console.log(m));
-        console.log(applied.length ? `${applied.length} migration(s) applied` : 'schema is up to date');
+        console.log(
+          applied.length ? `${applied.length} migration(s) applied` : 'schema is up to date',
+        );
       } finally {
         await db.close();
       }
@@ -60,7 +86,11 @@ export async function runCli(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {
     if (err instanceof CommanderError) {
-      return err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? EXIT.ok : EXIT.usage;
+      return err.exitCode === 0 ||
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version'
+        ? EXIT.ok
+        : EXIT.usage;
     }
     const code = exitCodeFor(err);
     const message =

@@ -5,7 +5,12 @@ import { DomainError } from './errors.js';
 import { mapDbError } from '../events/event-store.js';
 import type { AolRequest } from './request-actor.js';
 
-type Body = { statusCode: number; error: string; message: string | string[]; request_id: string | undefined };
+type Body = {
+  statusCode: number;
+  error: string;
+  message: string | string[];
+  request_id: string | undefined;
+};
 
 /**
  * The one place errors become HTTP responses: `{statusCode, error, message,
@@ -30,18 +35,30 @@ export class ErrorFilter implements ExceptionFilter {
     } else if (err instanceof HttpException) {
       status = err.getStatus();
       const r = err.getResponse();
-      message = typeof r === 'string' ? r : ((r as { message?: string | string[] }).message ?? err.message);
-    } else if (typeof (err as { status?: unknown }).status === 'number' && (err as { expose?: boolean }).expose) {
+      message =
+        typeof r === 'string' ? r : ((r as { message?: string | string[] }).message ?? err.message);
+    } else if (
+      typeof (err as { status?: unknown }).status === 'number' &&
+      (err as { expose?: boolean }).expose
+    ) {
       // body-parser: 400 malformed JSON, 413 too large, 415 bad charset
       status = (err as { status: number }).status;
       message = status === 413 ? 'request body too large (limit 1 MB)' : (err as Error).message;
     }
-    if (status >= 500) this.log.error(`${req.method} ${req.path} [${req.id}] ${(err as Error)?.stack ?? String(err)}`);
+    if (status >= 500)
+      this.log.error(
+        `${req.method} ${req.path} [${req.id}] ${(err as Error)?.stack ?? String(err)}`,
+      );
     if (res.headersSent) {
       res.end();
       return;
     }
-    const body: Body = { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message, request_id: req.id };
+    const body: Body = {
+      statusCode: status,
+      error: STATUS_CODES[status] ?? 'Error',
+      message,
+      request_id: req.id,
+    };
     res.status(status).json(body);
   }
 }

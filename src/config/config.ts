@@ -35,7 +35,12 @@ function text(env: Env, name: string): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v.trim();
 }
 
-function num(env: Env, name: string, fallback: number, opts: { min: number; int?: boolean }): number {
+function num(
+  env: Env,
+  name: string,
+  fallback: number,
+  opts: { min: number; int?: boolean },
+): number {
   const raw = text(env, name);
   if (raw === undefined) return fallback;
   const n = Number(raw);
@@ -75,7 +80,10 @@ export function loadConfig(env: Env = process.env): Config {
     leaseTtlSeconds: num(env, 'AOL_LEASE_TTL_SECONDS', 30, { min: 0.3 }),
     artifactDir: text(env, 'AOL_ARTIFACT_DIR'),
     apiTokens: text(env, 'AOL_API_TOKENS'),
-    corsOrigins: (text(env, 'AOL_CORS_ORIGINS') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    corsOrigins: (text(env, 'AOL_CORS_ORIGINS') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     backendUrl: text(env, 'AICMO_BACKEND_URL'),
     dangerousUiOps: bool(env, 'AICMO_ENABLE_DANGEROUS_UI_OPS', false),
     openaiApiKey: text(env, 'OPENAI_API_KEY'),

@@ -32,36 +32,69 @@ export class ControlController {
 
   @Post('pause')
   @HttpCode(200)
-  pause(@Body() body: ReasonDto, @Req() req: AolRequest, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+  pause(
+    @Body() body: ReasonDto,
+    @Req() req: AolRequest,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     return this.run('pause', body.reason, req, ifMatch, res);
   }
 
   @Post('resume')
   @HttpCode(200)
-  resume(@Body() body: ReasonDto, @Req() req: AolRequest, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+  resume(
+    @Body() body: ReasonDto,
+    @Req() req: AolRequest,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     return this.run('resume', body.reason, req, ifMatch, res);
   }
 
   @Post('kill')
   @HttpCode(200)
-  kill(@Body() body: ReasonDto, @Req() req: AolRequest, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+  kill(
+    @Body() body: ReasonDto,
+    @Req() req: AolRequest,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     return this.run('kill', body.reason, req, ifMatch, res);
   }
 
   @Post('revive')
   @HttpCode(200)
-  revive(@Body() body: ReasonDto, @Req() req: AolRequest, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+  revive(
+    @Body() body: ReasonDto,
+    @Req() req: AolRequest,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     return this.run('revive', body.reason, req, ifMatch, res);
   }
 
   @Put('proof-mode')
   @HttpCode(200)
-  proofMode(@Body() body: ProofModeDto, @Req() req: AolRequest, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+  proofMode(
+    @Body() body: ProofModeDto,
+    @Req() req: AolRequest,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     return this.run(body.enabled ? 'proof-on' : 'proof-off', body.reason, req, ifMatch, res);
   }
 
-  private async run(change: ControlChange, reason: string, req: AolRequest, ifMatch: string | undefined, res: Response): Promise<ControlResult> {
-    const result = await this.commands.execute(new ChangeControlCommand(change, reason, actorFrom(req), parseIfMatch(ifMatch)));
+  private async run(
+    change: ControlChange,
+    reason: string,
+    req: AolRequest,
+    ifMatch: string | undefined,
+    res: Response,
+  ): Promise<ControlResult> {
+    const result = await this.commands.execute(
+      new ChangeControlCommand(change, reason, actorFrom(req), parseIfMatch(ifMatch)),
+    );
     res.setHeader('ETag', `"${result.version}"`);
     return result;
   }

@@ -5,25 +5,50 @@ import { ControlEvent, assertNever } from '../events/event.types.js';
  * events a command produces given the current flags (none when the command
  * would change nothing); `evolve` folds an event into the flags.
  */
-export type ControlState = Readonly<{ paused: boolean; killed: boolean; proofMode: boolean; version: number }>;
+export type ControlState = Readonly<{
+  paused: boolean;
+  killed: boolean;
+  proofMode: boolean;
+  version: number;
+}>;
 
 export type ControlChange = 'pause' | 'resume' | 'kill' | 'revive' | 'proof-on' | 'proof-off';
-export const CONTROL_CHANGES: readonly ControlChange[] = ['pause', 'resume', 'kill', 'revive', 'proof-on', 'proof-off'];
+export const CONTROL_CHANGES: readonly ControlChange[] = [
+  'pause',
+  'resume',
+  'kill',
+  'revive',
+  'proof-on',
+  'proof-off',
+];
 
-export const initialControlState = (): ControlState => ({ paused: false, killed: false, proofMode: false, version: 0 });
+export const initialControlState = (): ControlState => ({
+  paused: false,
+  killed: false,
+  proofMode: false,
+  version: 0,
+});
 
 export type Decision = Readonly<{ events: ControlEvent[]; noChange?: string }>;
 
 export function decideControl(change: ControlChange, state: ControlState): Decision {
   switch (change) {
     case 'pause':
-      return state.paused ? { events: [], noChange: 'already paused' } : { events: [{ type: 'ControlPaused', data: {} }] };
+      return state.paused
+        ? { events: [], noChange: 'already paused' }
+        : { events: [{ type: 'ControlPaused', data: {} }] };
     case 'resume':
-      return state.paused ? { events: [{ type: 'ControlResumed', data: {} }] } : { events: [], noChange: 'not paused' };
+      return state.paused
+        ? { events: [{ type: 'ControlResumed', data: {} }] }
+        : { events: [], noChange: 'not paused' };
     case 'kill':
-      return state.killed ? { events: [], noChange: 'already killed' } : { events: [{ type: 'ControlKilled', data: {} }] };
+      return state.killed
+        ? { events: [], noChange: 'already killed' }
+        : { events: [{ type: 'ControlKilled', data: {} }] };
     case 'revive':
-      return state.killed ? { events: [{ type: 'ControlRevived', data: {} }] } : { events: [], noChange: 'not killed' };
+      return state.killed
+        ? { events: [{ type: 'ControlRevived', data: {} }] }
+        : { events: [], noChange: 'not killed' };
     case 'proof-on':
       return state.proofMode
         ? { events: [], noChange: 'proof mode already on' }
@@ -38,7 +63,11 @@ export function decideControl(change: ControlChange, state: ControlState): Decis
 }
 
 /** Fold a control event into the flags; `version` is the event's stream version when it changed a flag. */
-export function evolveControl(state: ControlState, event: ControlEvent, streamVersion: number): ControlState {
+export function evolveControl(
+  state: ControlState,
+  event: ControlEvent,
+  streamVersion: number,
+): ControlState {
   switch (event.type) {
     case 'ControlPaused':
       return { ...state, paused: true, version: streamVersion };

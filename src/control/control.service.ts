@@ -13,11 +13,17 @@ export type ControlView = Readonly<{
   version: number;
   updated_at_utc: string | null;
   acknowledged: boolean;
-  acknowledgment: { control_version: number; worker: string | null; delay_ms: number | null; at: string | null } | null;
+  acknowledgment: {
+    control_version: number;
+    worker: string | null;
+    delay_ms: number | null;
+    at: string | null;
+  } | null;
   pending_request: null;
 }>;
 
-export type ControlResult = ControlView & Readonly<{ seq: number | null; changed: boolean; message: string }>;
+export type ControlResult = ControlView &
+  Readonly<{ seq: number | null; changed: boolean; message: string }>;
 
 export function toControlView(r: ControlRow): ControlView {
   return {
@@ -29,7 +35,12 @@ export function toControlView(r: ControlRow): ControlView {
     acknowledged: r.ack_version >= r.version,
     acknowledgment:
       r.ack_version > 0
-        ? { control_version: r.ack_version, worker: r.ack_worker, delay_ms: r.ack_delay_ms, at: r.ack_at?.toISOString() ?? null }
+        ? {
+            control_version: r.ack_version,
+            worker: r.ack_worker,
+            delay_ms: r.ack_delay_ms,
+            at: r.ack_at?.toISOString() ?? null,
+          }
         : null,
     pending_request: null,
   };
@@ -48,17 +59,28 @@ export class ControlService {
     return toControlView(await selectControl(this.db));
   }
 
-  async change(change: ControlChange, reason: string, actor: Actor, ifMatch?: number): Promise<ControlResult> {
+  async change(
+    change: ControlChange,
+    reason: string,
+    actor: Actor,
+    ifMatch?: number,
+  ): Promise<ControlResult> {
     return this.db.tx(async (client) => {
       await EventStore.lock(client);
       const before = await selectControl(client);
       if (ifMatch !== undefined && ifMatch !== before.version) {
-        throw new ConcurrencyError(`control flags are at version ${before.version}, If-Match was ${ifMatch}`);
+        throw new ConcurrencyError(
+          `control flags are at version ${before.version}, If-Match was ${ifMatch}`,
+        );
       }
       const decision = decideControl(change, toControlState(before));
       const appended = await EventStore.append(
         client,
-        decision.events.map((event) => ({ stream: 'control', event, metadata: metadataFor(actor, reason) })),
+        decision.events.map((event) => ({
+          stream: 'control',
+          event,
+          metadata: metadataFor(actor, reason),
+        })),
       );
       const after = await selectControl(client);
       return {

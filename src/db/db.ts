@@ -5,7 +5,10 @@ pg.types.setTypeParser(20, (v) => Number(v));
 
 /** Anything that runs a parameterised query: the pool (Db) or a client inside a transaction. */
 export interface Queryable {
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    sql: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>>;
 }
 
 /** SQLSTATEs worth retrying a whole transaction for. */

@@ -16,7 +16,12 @@ export function loadMigrations(dir = join(packageRoot(), 'migrations')): Migrati
     .map((f) => {
       const [, v, name] = FILE.exec(f)!;
       const sql = readFileSync(join(dir, f), 'utf8');
-      return { version: Number(v), name, sql, checksum: createHash('sha256').update(sql).digest('hex') };
+      return {
+        version: Number(v),
+        name,
+        sql,
+        checksum: createHash('sha256').update(sql).digest('hex'),
+      };
     });
 }
 
@@ -26,7 +31,10 @@ export class SchemaMismatchError extends Error {}
  * Forward-only migrations, each in its own transaction, under a session
  * advisory lock so two processes starting at once apply each file once.
  */
-export async function migrate(db: Db, log: (msg: string) => void = () => undefined): Promise<number[]> {
+export async function migrate(
+  db: Db,
+  log: (msg: string) => void = () => undefined,
+): Promise<number[]> {
   const migrations = loadMigrations();
   const client = await db.pool.connect();
   const applied: number[] = [];
@@ -49,11 +57,10 @@ export async function migrate(db: Db, log: (msg: string) => void = () => undefin
       await client.query('BEGIN');
       try {
         await client.query(m.sql);
-        await client.query('INSERT INTO aol_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
-          m.version,
-          m.name,
-          m.checksum,
-        ]);
+        await client.query(
+          'INSERT INTO aol_migrations (version, name, checksum) VALUES ($1, $2, $3)',
+          [m.version, m.name, m.checksum],
+        );
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');
@@ -72,10 +79,14 @@ export async function migrate(db: Db, log: (msg: string) => void = () => undefin
 /** The API and the worker refuse to run on a schema other than their own. */
 export async function assertSchemaCurrent(db: Db): Promise<void> {
   const newest = loadMigrations().at(-1)?.version ?? 0;
-  const { rows: exists } = await db.query<{ t: string | null }>(`SELECT to_regclass('aol_migrations')::text AS t`);
+  const { rows: exists } = await db.query<{ t: string | null }>(
+    `SELECT to_regclass('aol_migrations')::text AS t`,
+  );
   let current = 0;
   if (exists[0].t !== null) {
-    const { rows } = await db.query<{ v: number }>('SELECT coalesce(max(version), 0) AS v FROM aol_migrations');
+    const { rows } = await db.query<{ v: number }>(
+      'SELECT coalesce(max(version), 0) AS v FROM aol_migrations',
+    );
     current = rows[0].v;
   }
   if (current < newest) {

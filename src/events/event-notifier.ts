@@ -10,7 +10,8 @@ export type Wakeup = EventPointer | null;
 
 type CreateSubscriber = (config: { connectionString: string }, opts: object) => Subscriber;
 const createSubscriber: CreateSubscriber =
-  (pgListen as unknown as { default?: CreateSubscriber }).default ?? (pgListen as unknown as CreateSubscriber);
+  (pgListen as unknown as { default?: CreateSubscriber }).default ??
+  (pgListen as unknown as CreateSubscriber);
 
 /**
  * Reconnect delay for attempt n: 100 ms × 2^(n−1), capped at 10 s, jittered
@@ -37,7 +38,12 @@ export class EventNotifier {
   async start(): Promise<void> {
     const sub = createSubscriber(
       { connectionString: this.url },
-      { retryInterval: reconnectDelayMs, retryLimit: Infinity, retryTimeout: Infinity, paranoidChecking: 10_000 },
+      {
+        retryInterval: reconnectDelayMs,
+        retryLimit: Infinity,
+        retryTimeout: Infinity,
+        paranoidChecking: 10_000,
+      },
     );
     sub.notifications.on(EVENTS_CHANNEL, (payload: EventPointer) => this.wakeups$.next(payload));
     sub.events.on('connected', () => {

@@ -13,8 +13,18 @@ export function toStoredEvent(r: EventRow): StoredEvent {
   return { ...r, occurred_at: r.occurred_at.toISOString() };
 }
 
-export type EventFilter = Readonly<{ after?: number; limit?: number; stream?: string; type?: string }>;
-export type VerifyResult = Readonly<{ ok: boolean; checked: number; first_bad_seq: number | null; problem?: string }>;
+export type EventFilter = Readonly<{
+  after?: number;
+  limit?: number;
+  stream?: string;
+  type?: string;
+}>;
+export type VerifyResult = Readonly<{
+  ok: boolean;
+  checked: number;
+  first_bad_seq: number | null;
+  problem?: string;
+}>;
 
 /** Map the SQLSTATEs the event store's functions raise to domain errors. */
 export function mapDbError(err: unknown): unknown {
@@ -46,13 +56,16 @@ export class EventStore {
     try {
       if (events.length === 1) {
         const [e] = events;
-        const { rows } = await client.query<EventRow>('SELECT * FROM aol_append($1, $2, $3, $4, $5)', [
-          e.stream,
-          e.expectedVersion ?? null,
-          e.event.type,
-          JSON.stringify(e.event.data),
-          JSON.stringify(e.metadata),
-        ]);
+        const { rows } = await client.query<EventRow>(
+          'SELECT * FROM aol_append($1, $2, $3, $4, $5)',
+          [
+            e.stream,
+            e.expectedVersion ?? null,
+            e.event.type,
+            JSON.stringify(e.event.data),
+            JSON.stringify(e.metadata),
+          ],
+        );
         return rows.map(toStoredEvent);
       }
       const batch = events.map((e) => ({
@@ -87,7 +100,11 @@ export class EventStore {
   }
 
   /** Every event after `after` (up to `until`), page by page. */
-  async *readAll(after = 0, until = Number.MAX_SAFE_INTEGER, pageSize = 5000): AsyncGenerator<StoredEvent[]> {
+  async *readAll(
+    after = 0,
+    until = Number.MAX_SAFE_INTEGER,
+    pageSize = 5000,
+  ): AsyncGenerator<StoredEvent[]> {
     let last = after;
     for (;;) {
       const { rows } = await this.db.query<EventRow>(
@@ -102,7 +119,9 @@ export class EventStore {
   }
 
   async headSeq(): Promise<number> {
-    const { rows } = await this.db.query<{ seq: number | null }>('SELECT max(seq) AS seq FROM aol_events');
+    const { rows } = await this.db.query<{ seq: number | null }>(
+      'SELECT max(seq) AS seq FROM aol_events',
+    );
     return rows[0].seq ?? 0;
   }
 
@@ -126,9 +145,19 @@ export class EventStore {
     let prevSeq = 0;
     let prevHash = GENESIS;
     let checked = 0;
-    const bad = (seq: number, problem: string): VerifyResult => ({ ok: false, checked, first_bad_seq: seq, problem });
+    const bad = (seq: number, problem: string): VerifyResult => ({
+      ok: false,
+      checked,
+      first_bad_seq: seq,
+      problem,
+    });
     for (;;) {
-      const { rows } = await this.db.query<{ seq: number; prev_hash: string; hash: string; content: string }>(
+      const { rows } = await this.db.query<{
+        seq: number;
+        prev_hash: string;
+        hash: string;
+        content: string;
+      }>(
         `SELECT seq, prev_hash, hash,
                 aol_event_content(seq, stream, stream_version, type, data, metadata, occurred_at) AS content
            FROM aol_events WHERE seq > $1 ORDER BY seq LIMIT 5000`,
@@ -136,8 +165,11 @@ export class EventStore {
       );
       for (const r of rows) {
         if (r.seq !== prevSeq + 1) return bad(prevSeq + 1, `event ${prevSeq + 1} is missing`);
-        if (r.prev_hash !== prevHash) return bad(r.seq, 'prev_hash does not match the previous event');
-        const h = createHash('sha256').update(r.prev_hash + r.content, 'utf8').digest('hex');
+        if (r.prev_hash !== prevHash)
+          return bad(r.seq, 'prev_hash does not match the previous event');
+        const h = createHash('sha256')
+          .update(r.prev_hash + r.content, 'utf8')
+          .digest('hex');
         if (h !== r.hash) return bad(r.seq, 'content does not match its hash');
         prevSeq = r.seq;
         prevHash = r.hash;

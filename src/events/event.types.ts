@@ -22,18 +22,39 @@ export type ControlEvent =
   | Ev<'ControlRevived', Empty>
   | Ev<'ProofModeEnabled', Empty>
   | Ev<'ProofModeDisabled', { request_id?: string; requested_by?: string }>
-  | Ev<'ProofModeDisableRequested', { request_id: string; requested_by: string; expires_at: string }>
-  | Ev<'ProofModeDisableApproved', { request_id: string; requested_by: string; approved_by: string }>
+  | Ev<
+      'ProofModeDisableRequested',
+      { request_id: string; requested_by: string; expires_at: string }
+    >
+  | Ev<
+      'ProofModeDisableApproved',
+      { request_id: string; requested_by: string; approved_by: string }
+    >
   | Ev<'ProofModeDisableExpired', { request_id: string; requested_by: string }>
-  | Ev<'ControlAcknowledged', { control_version: number; worker: string; epoch: number; delay_ms: number }>;
+  | Ev<
+      'ControlAcknowledged',
+      { control_version: number; worker: string; epoch: number; delay_ms: number }
+    >;
 
 export type LeaseEvent =
-  | Ev<'LeaseAcquired', { owner: string; epoch: number; acquired_at: string; expires_at: string; ttl_seconds: number }>
+  | Ev<
+      'LeaseAcquired',
+      { owner: string; epoch: number; acquired_at: string; expires_at: string; ttl_seconds: number }
+    >
   | Ev<'LeaseRenewed', { owner: string; epoch: number; expires_at: string }>
   | Ev<'LeaseReleased', { owner: string; epoch: number }>
   | Ev<'LeaseExpired', { owner: string; epoch: number; expired_at: string; detected_by: string }>
   | Ev<'LeaseForceReleased', { owner: string; epoch: number }>
-  | Ev<'FencedWriteRejected', { worker: string; epoch: number; current_epoch: number | null; action_id?: number; attempted: string }>;
+  | Ev<
+      'FencedWriteRejected',
+      {
+        worker: string;
+        epoch: number;
+        current_epoch: number | null;
+        action_id?: number;
+        attempted: string;
+      }
+    >;
 
 export type TickEvent = Ev<
   'TickRecorded',
@@ -50,10 +71,25 @@ export type TickEvent = Ev<
 >;
 
 export type ActionEvent =
-  | Ev<'ActionEnqueued', { id: number; idempotency_key: string; action_type: string; payload: unknown; not_before: string }>
+  | Ev<
+      'ActionEnqueued',
+      {
+        id: number;
+        idempotency_key: string;
+        action_type: string;
+        payload: unknown;
+        not_before: string;
+      }
+    >
   | Ev<'ActionStarted', { attempt: number; worker: string; epoch: number; proof_mode: boolean }>
-  | Ev<'ActionSucceeded', { attempt: number; message: string; artifact_ref?: string; artifact_sha256?: string }>
-  | Ev<'ActionRetryScheduled', { attempt: number; error: string; retry_at: string; recovered?: boolean }>
+  | Ev<
+      'ActionSucceeded',
+      { attempt: number; message: string; artifact_ref?: string; artifact_sha256?: string }
+    >
+  | Ev<
+      'ActionRetryScheduled',
+      { attempt: number; error: string; retry_at: string; recovered?: boolean }
+    >
   | Ev<'ActionFailed', { attempt: number; error: string }>
   | Ev<'ActionDeadLettered', { attempt: number; error: string }>
   | Ev<'ActionOutcomeUnknown', { attempt: number; error: string }>

@@ -20,9 +20,16 @@ export class EventsController {
   ) {}
 
   @Get('events')
-  async list(@Query() q: EventsQueryDto): Promise<{ events: StoredEvent[]; next_after: number | null }> {
+  async list(
+    @Query() q: EventsQueryDto,
+  ): Promise<{ events: StoredEvent[]; next_after: number | null }> {
     const limit = q.limit ?? 100;
-    const events = await this.store.read({ after: q.after ?? 0, limit, stream: q.stream, type: q.type });
+    const events = await this.store.read({
+      after: q.after ?? 0,
+      limit,
+      stream: q.stream,
+      type: q.type,
+    });
     return { events, next_after: events.length === limit ? events[events.length - 1].seq : null };
   }
 
@@ -42,9 +49,14 @@ export class EventsController {
    * (or `?after=`) the stream starts live at the current head.
    */
   @Get('events/stream')
-  async stream(@Query() q: StreamQueryDto, @Req() req: AolRequest, @Res() res: Response): Promise<void> {
+  async stream(
+    @Query() q: StreamQueryDto,
+    @Req() req: AolRequest,
+    @Res() res: Response,
+  ): Promise<void> {
     const lastId = req.header('last-event-id');
-    if (lastId !== undefined && !/^\d+$/.test(lastId)) throw new ValidationError('Last-Event-ID must be a seq number');
+    if (lastId !== undefined && !/^\d+$/.test(lastId))
+      throw new ValidationError('Last-Event-ID must be a seq number');
     const from = lastId !== undefined ? Number(lastId) : (q.after ?? (await this.store.headSeq()));
     res.status(200);
     res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
@@ -53,9 +65,11 @@ export class EventsController {
     res.setHeader('X-Accel-Buffering', 'no');
     res.flushHeaders();
     res.write(`retry: 2000\n: streaming after seq ${from}\n\n`);
-    const sub = subscribeEvents(this.store, this.notifier, from, { stream: q.stream }).subscribe((e) => {
-      res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
-    });
+    const sub = subscribeEvents(this.store, this.notifier, from, { stream: q.stream }).subscribe(
+      (e) => {
+        res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+      },
+    );
     const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
     req.on('close', () => {
       clearInterval(heartbeat);

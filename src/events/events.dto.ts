@@ -2,33 +2,54 @@ import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 
 export class EventsQueryDto {
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
   after?: number;
 
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
   limit?: number;
 
-  @IsOptional() @IsString() @Matches(/^(control|lease|tick|action:\d+)$/, { message: 'stream must be control, lease, tick or action:<id>' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^(control|lease|tick|action:\d+)$/, {
+    message: 'stream must be control, lease, tick or action:<id>',
+  })
   stream?: string;
 
-  @IsOptional() @IsString() @Matches(/^[A-Za-z]{1,64}$/, { message: 'type must be an event type name' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z]{1,64}$/, { message: 'type must be an event type name' })
   type?: string;
 }
 
 export class StreamQueryDto {
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
   after?: number;
 
-  @IsOptional() @IsString() @Matches(/^(control|lease|tick|action:\d+)$/, { message: 'stream must be control, lease, tick or action:<id>' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^(control|lease|tick|action:\d+)$/, {
+    message: 'stream must be control, lease, tick or action:<id>',
+  })
   stream?: string;
 
   /** EventSource can't send headers; the auth guard reads this. */
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   access_token?: string;
 }
 
 export class StateQueryDto {
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   at?: string;
 }
-

@@ -3,7 +3,16 @@ import { ActionEvent, ControlEvent, StoredEvent } from './event.types.js';
 import { EventStore } from './event-store.js';
 import { ValidationError } from '../common/errors.js';
 
-export const ACTION_STATUSES = ['PENDING', 'RUNNING', 'RETRY', 'SUCCESS', 'FAILED', 'DLQ', 'UNKNOWN', 'CANCELLED'] as const;
+export const ACTION_STATUSES = [
+  'PENDING',
+  'RUNNING',
+  'RETRY',
+  'SUCCESS',
+  'FAILED',
+  'DLQ',
+  'UNKNOWN',
+  'CANCELLED',
+] as const;
 export type ActionStatus = (typeof ACTION_STATUSES)[number];
 
 /** The status an action event leaves its action in. */
@@ -52,19 +61,28 @@ export class Replayer {
   apply(e: StoredEvent): void {
     this.seq = e.seq;
     if (e.stream === 'control') {
-      this.control = evolveControl(this.control, { type: e.type, data: e.data } as ControlEvent, e.stream_version);
+      this.control = evolveControl(
+        this.control,
+        { type: e.type, data: e.data } as ControlEvent,
+        e.stream_version,
+      );
     } else if (e.stream === 'lease') {
       const d = e.data as { owner: string; epoch: number; expires_at?: string };
-      if (e.type === 'LeaseAcquired') this.lease = { owner: d.owner, epoch: d.epoch, expires_at: d.expires_at! };
-      else if (e.type === 'LeaseRenewed' && this.lease) this.lease = { ...this.lease, expires_at: d.expires_at! };
-      else if (['LeaseReleased', 'LeaseExpired', 'LeaseForceReleased'].includes(e.type)) this.lease = null;
+      if (e.type === 'LeaseAcquired')
+        this.lease = { owner: d.owner, epoch: d.epoch, expires_at: d.expires_at! };
+      else if (e.type === 'LeaseRenewed' && this.lease)
+        this.lease = { ...this.lease, expires_at: d.expires_at! };
+      else if (['LeaseReleased', 'LeaseExpired', 'LeaseForceReleased'].includes(e.type))
+        this.lease = null;
     } else if (e.stream.startsWith('action:')) {
       this.actions.set(e.stream, statusAfter(e.type as ActionEvent['type']));
     }
   }
 
   state(): ReplayedState {
-    const counts: Record<string, number> = Object.fromEntries(ACTION_STATUSES.map((s) => [s.toLowerCase(), 0]));
+    const counts: Record<string, number> = Object.fromEntries(
+      ACTION_STATUSES.map((s) => [s.toLowerCase(), 0]),
+    );
     for (const s of this.actions.values()) counts[s.toLowerCase()]++;
     const c = this.control;
     return {

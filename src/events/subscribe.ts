@@ -42,7 +42,12 @@ export function subscribeEvents(
         do {
           again = false;
           for (;;) {
-            const batch = await store.read({ after: last, limit: pageSize, stream: opts.stream, type: opts.type });
+            const batch = await store.read({
+              after: last,
+              limit: pageSize,
+              stream: opts.stream,
+              type: opts.type,
+            });
             for (const e of batch) {
               if (closed) return;
               last = e.seq;
@@ -60,7 +65,11 @@ export function subscribeEvents(
 
     const wake = notifier.wakeups$.subscribe((p) => {
       if (p === null) void drain();
-      else if (p.seq > last && (!opts.stream || p.stream === opts.stream) && (!opts.type || p.type === opts.type)) {
+      else if (
+        p.seq > last &&
+        (!opts.stream || p.stream === opts.stream) &&
+        (!opts.type || p.type === opts.type)
+      ) {
         void drain();
       }
     });

@@ -8,11 +8,15 @@ export class HealthController {
 
   /** 200 when the process and the database answer; 503 with the reason when the database does not. */
   @Get()
-  async health(@Res({ passthrough: true }) res: Response): Promise<{ status: string; reason?: string }> {
+  async health(
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<{ status: string; reason?: string }> {
     try {
       await Promise.race([
         this.db.query('SELECT 1'),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('database did not answer within 3s')), 3000).unref()),
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error('database did not answer within 3s')), 3000).unref(),
+        ),
       ]);
       return { status: 'ok' };
     } catch (err) {

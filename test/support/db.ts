@@ -4,7 +4,8 @@ import { Db } from '../../src/db/db.js';
 
 export function adminUrl(): string {
   const url = process.env.AOL_TEST_ADMIN_URL;
-  if (!url) throw new Error('AOL_TEST_ADMIN_URL is not set: run the tests through jest (global setup)');
+  if (!url)
+    throw new Error('AOL_TEST_ADMIN_URL is not set: run the tests through jest (global setup)');
   return url;
 }
 
@@ -29,13 +30,19 @@ export type TestDb = Readonly<{ name: string; url: string; db: Db }>;
 /** A fresh database cloned from the migrated template; kept after the run for inspection. */
 export async function createTestDb(label: string, opts: { empty?: boolean } = {}): Promise<TestDb> {
   const name = `aol_t_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(3).toString('hex')}`;
-  await adminQuery(opts.empty ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} TEMPLATE aol_template`);
+  await adminQuery(
+    opts.empty ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} TEMPLATE aol_template`,
+  );
   const url = urlFor(name);
   return { name, url, db: new Db(url, { max: 20 }) };
 }
 
 /** Poll `fn` until it returns a truthy value; fail after `timeoutMs` with the last value. */
-export async function waitFor<T>(fn: () => Promise<T> | T, timeoutMs = 20000, label = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T> | T,
+  timeoutMs = 20000,
+  label = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   let lastErr: unknown;
@@ -48,5 +55,7 @@ export async function waitFor<T>(fn: () => Promise<T> | T, timeoutMs = 20000, la
     }
     await new Promise((r) => setTimeout(r, 25));
   }
-  throw new Error(`timed out waiting for ${label}; last value ${JSON.stringify(last)} ${lastErr ? String(lastErr) : ''}`);
+  throw new Error(
+    `timed out waiting for ${label}; last value ${JSON.stringify(last)} ${lastErr ? String(lastErr) : ''}`,
+  );
 }

@@ -15,7 +15,12 @@ export type Proc = {
 };
 
 /** Spawn a node script of ours, capturing stdout+stderr. */
-export function spawnNode(script: string, args: string[], env: Record<string, string | undefined>, cwd = ROOT): Proc {
+export function spawnNode(
+  script: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  cwd = ROOT,
+): Proc {
   const child = spawn(process.execPath, [script, ...args], {
     cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
@@ -39,7 +44,11 @@ export function spawnNode(script: string, args: string[], env: Record<string, st
 export type RunResult = { code: number | null; stdout: string; stderr: string };
 
 /** Run the CLI to completion. */
-export function runCli(args: string[], env: Record<string, string | undefined>, input?: string): Promise<RunResult> {
+export function runCli(
+  args: string[],
+  env: Record<string, string | undefined>,
+  input?: string,
+): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: ROOT,
@@ -56,7 +65,10 @@ export function runCli(args: string[], env: Record<string, string | undefined>, 
 }
 
 /** Start `node dist/main.js` on a free port and wait until /health answers. */
-export async function startApiProcess(databaseUrl: string, env: Record<string, string> = {}): Promise<Proc & { url: string }> {
+export async function startApiProcess(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<Proc & { url: string }> {
   const port = await freePort();
   const proc = spawnNode(MAIN, [], { DATABASE_URL: databaseUrl, PORT: String(port), ...env });
   const url = `http://127.0.0.1:${port}`;
