@@ -1,0 +1,214 @@
+-- The lease (fencing epochs), the tick ledger, and the fence every worker write
+-- goes through.
+
+-- Runbook SQL takes row locks before its triggers append, while an appender
+-- takes the append lock before it touches read-model rows. A statement-level
+-- trigger that takes the append lock first keeps the two orders the same, so
+-- an operator's emergency UPDATE/DELETE never dies in a deadlock.
+CREATE FUNCTION aol_take_append_lock() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock(7310001);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER aol_control_flags_lock_first BEFORE UPDATE OR INSERT OR DELETE ON aol_control_flags
+  FOR EACH STATEMENT WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_take_append_lock();
+
+-- Timestamps inside event data: UTC, microseconds, ISO-8601.
+CREATE FUNCTION aol_iso(t timestamptz) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+$$;
+
+CREATE TABLE aol_lease (
+  owner           text        NOT NULL,
+  epoch           bigint      NOT NULL,
+  acquired_at_utc timestamptz NOT NULL,
+  renewed_at_utc  timestamptz NOT NULL,
+  expires_at_utc  timestamptz NOT NULL
+);
+-- zero or one row
+CREATE UNIQUE INDEX aol_lease_single_row ON aol_lease ((true));
+
+-- The last epoch ever issued: epochs never go back, also after the lease row
+-- was deleted.
+CREATE TABLE aol_lease_epoch (
+  id    integer PRIMARY KEY CHECK (id = 1),
+  epoch bigint  NOT NULL
+);
+
+CREATE TABLE aol_tick_ledger (
+  seq                bigint      PRIMARY KEY, -- the TickRecorded event
+  started_at_utc     timestamptz NOT NULL,
+  finished_at_utc    timestamptz NOT NULL,
+  status             text        NOT NULL CHECK (status IN ('SUCCESS', 'PARTIAL', 'FAIL', 'PAUSED')),
+  actions_attempted  integer     NOT NULL,
+  actions_succeeded  integer     NOT NULL,
+  notes              text        NOT NULL,
+  worker             text        NOT NULL,
+  epoch              bigint      NOT NULL
+);
+CREATE INDEX aol_tick_ledger_finished ON aol_tick_ledger (finished_at_utc DESC);
+
+CREATE OR REPLACE FUNCTION aol_reset_lease() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM aol_lease;
+  DELETE FROM aol_lease_epoch;
+  INSERT INTO aol_lease_epoch VALUES (1, 0);
+END $$;
+
+CREATE OR REPLACE FUNCTION aol_reset_tick() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM aol_tick_ledger;
+END $$;
+
+CREATE OR REPLACE FUNCTION aol_apply_lease(e aol_events) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  CASE e.type
+    WHEN 'LeaseAcquired' THEN
+      DELETE FROM aol_lease;
+      INSERT INTO aol_lease VALUES (e.data->>'owner', (e.data->>'epoch')::bigint,
+        (e.data->>'acquired_at')::timestamptz, (e.data->>'acquired_at')::timestamptz,
+        (e.data->>'expires_at')::timestamptz);
+      UPDATE aol_lease_epoch SET epoch = greatest(epoch, (e.data->>'epoch')::bigint);
+    WHEN 'LeaseRenewed' THEN
+      UPDATE aol_lease SET renewed_at_utc = e.occurred_at, expires_at_utc = (e.data->>'expires_at')::timestamptz
+       WHERE epoch = (e.data->>'epoch')::bigint;
+    WHEN 'LeaseReleased', 'LeaseExpired', 'LeaseForceReleased' THEN
+      DELETE FROM aol_lease WHERE epoch = (e.data->>'epoch')::bigint;
+    ELSE
+      NULL; -- FencedWriteRejected: an audit record only
+  END CASE;
+END $$;
+
+CREATE OR REPLACE FUNCTION aol_apply_tick(e aol_events) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  IF e.type = 'TickRecorded' THEN
+    INSERT INTO aol_tick_ledger VALUES (e.seq,
+      (e.data->>'started_at')::timestamptz, (e.data->>'finished_at')::timestamptz, e.data->>'status',
+      (e.data->>'actions_attempted')::integer, (e.data->>'actions_succeeded')::integer,
+      e.data->>'notes', e.data->>'worker', (e.data->>'epoch')::bigint);
+  END IF;
+END $$;
+
+SELECT set_config('aol.projecting', 'on', true);
+SELECT aol_reset_lease();
+SELECT set_config('aol.projecting', 'off', true);
+
+CREATE FUNCTION aol_worker_metadata(p_owner text) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT jsonb_build_object('actor', p_owner, 'via', 'worker')
+$$;
+
+-- Acquire the lease for p_owner if nobody holds a live one. Database time
+-- only. Taking over an expired lease records LeaseExpired first. Every
+-- acquisition raises the epoch by one. Returns the lease as it now stands and
+-- whether p_owner holds it; `now` lets the caller time a retry.
+CREATE FUNCTION aol_lease_acquire(p_owner text, p_ttl_seconds double precision)
+RETURNS TABLE (acquired boolean, owner text, epoch bigint, expires_at timestamptz, now timestamptz)
+LANGUAGE plpgsql AS $$
+DECLARE
+  l aol_lease;
+  t timestamptz;
+  v_epoch bigint;
+BEGIN
+  PERFORM pg_advisory_xact_lock(7310001);
+  t := clock_timestamp();
+  SELECT * INTO l FROM aol_lease;
+  IF FOUND AND l.expires_at_utc > t THEN
+    RETURN QUERY SELECT l.owner = p_owner, l.owner, l.epoch, l.expires_at_utc, t;
+    RETURN;
+  END IF;
+  IF FOUND THEN
+    PERFORM aol_append('lease', NULL, 'LeaseExpired', jsonb_build_object('owner', l.owner, 'epoch', l.epoch,
+      'expired_at', aol_iso(l.expires_at_utc), 'detected_by', p_owner), aol_worker_metadata(p_owner));
+  END IF;
+  SELECT le.epoch + 1 INTO v_epoch FROM aol_lease_epoch le;
+  t := clock_timestamp();
+  PERFORM aol_append('lease', NULL, 'LeaseAcquired', jsonb_build_object('owner', p_owner, 'epoch', v_epoch,
+    'acquired_at', aol_iso(t), 'expires_at', aol_iso(t + make_interval(secs => p_ttl_seconds)),
+    'ttl_seconds', p_ttl_seconds), aol_worker_metadata(p_owner));
+  RETURN QUERY SELECT true, p_owner, v_epoch, t + make_interval(secs => p_ttl_seconds), t;
+END $$;
+
+-- Renew only a live lease of ours; NULL means it is lost (expired, released by
+-- force, or taken over) and the caller must stop working at once.
+CREATE FUNCTION aol_lease_renew(p_owner text, p_epoch bigint, p_ttl_seconds double precision)
+RETURNS timestamptz LANGUAGE plpgsql AS $$
+DECLARE
+  t timestamptz;
+  v_exp timestamptz;
+BEGIN
+  PERFORM pg_advisory_xact_lock(7310001);
+  t := clock_timestamp();
+  IF NOT EXISTS (SELECT 1 FROM aol_lease WHERE owner = p_owner AND epoch = p_epoch AND expires_at_utc > t) THEN
+    RETURN NULL;
+  END IF;
+  v_exp := t + make_interval(secs => p_ttl_seconds);
+  PERFORM aol_append('lease', NULL, 'LeaseRenewed',
+    jsonb_build_object('owner', p_owner, 'epoch', p_epoch, 'expires_at', aol_iso(v_exp)), aol_worker_metadata(p_owner));
+  RETURN v_exp;
+END $$;
+
+CREATE FUNCTION aol_lease_release(p_owner text, p_epoch bigint) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock(7310001);
+  IF NOT EXISTS (SELECT 1 FROM aol_lease WHERE owner = p_owner AND epoch = p_epoch) THEN
+    RETURN false;
+  END IF;
+  PERFORM aol_append('lease', NULL, 'LeaseReleased',
+    jsonb_build_object('owner', p_owner, 'epoch', p_epoch), aol_worker_metadata(p_owner));
+  RETURN true;
+END $$;
+
+-- An operator's force release (REST, CLI). NULL when nobody holds the lease.
+CREATE FUNCTION aol_lease_force_release(p_metadata jsonb) RETURNS aol_events LANGUAGE plpgsql AS $$
+DECLARE
+  l aol_lease;
+BEGIN
+  PERFORM pg_advisory_xact_lock(7310001);
+  SELECT * INTO l FROM aol_lease;
+  IF NOT FOUND THEN
+    RETURN NULL;
+  END IF;
+  RETURN aol_append('lease', NULL, 'LeaseForceReleased',
+    jsonb_build_object('owner', l.owner, 'epoch', l.epoch), p_metadata);
+END $$;
+
+-- The fence: is (p_owner, p_epoch) the live lease right now? If not, the
+-- rejection is recorded (FencedWriteRejected) and the caller must commit that
+-- and write nothing else. Call it in the same transaction as the write, after
+-- the append lock, so no takeover can slip in between the check and the write.
+CREATE FUNCTION aol_fence(p_owner text, p_epoch bigint, p_attempted text, p_action_id bigint)
+RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+  l aol_lease;
+BEGIN
+  PERFORM pg_advisory_xact_lock(7310001);
+  SELECT * INTO l FROM aol_lease;
+  IF FOUND AND l.owner = p_owner AND l.epoch = p_epoch AND l.expires_at_utc > clock_timestamp() THEN
+    RETURN true;
+  END IF;
+  PERFORM aol_append('lease', NULL, 'FencedWriteRejected', jsonb_strip_nulls(jsonb_build_object(
+    'worker', p_owner, 'epoch', p_epoch, 'current_epoch', l.epoch, 'action_id', p_action_id,
+    'attempted', p_attempted)), aol_worker_metadata(p_owner));
+  RETURN false;
+END $$;
+
+-- Runbook: DELETE FROM aol_lease; → LeaseForceReleased (via sql), NOTIFY'd so a
+-- standby takes over at once.
+CREATE FUNCTION aol_lease_runbook() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'DELETE' THEN
+    RAISE EXCEPTION 'aol_lease is a read model; only DELETE FROM aol_lease (force release) is allowed'
+      USING ERRCODE = 'AOL01';
+  END IF;
+  PERFORM aol_append('lease', NULL, 'LeaseForceReleased',
+    jsonb_build_object('owner', OLD.owner, 'epoch', OLD.epoch), aol_sql_metadata());
+  RETURN NULL;
+END $$;
+CREATE TRIGGER aol_lease_lock_first BEFORE INSERT OR UPDATE OR DELETE ON aol_lease
+  FOR EACH STATEMENT WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_take_append_lock();
+CREATE TRIGGER aol_lease_runbook AFTER INSERT OR UPDATE OR DELETE ON aol_lease
+  FOR EACH ROW WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_lease_runbook();
+CREATE TRIGGER aol_lease_epoch_guard AFTER INSERT OR UPDATE OR DELETE ON aol_lease_epoch
+  FOR EACH ROW WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_read_model_guard();
+CREATE TRIGGER aol_tick_ledger_guard AFTER INSERT OR UPDATE OR DELETE ON aol_tick_ledger
+  FOR EACH ROW WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_read_model_guard();
