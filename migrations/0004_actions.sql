@@ -64,7 +64,7 @@ BEGIN
 END $$;
 
 CREATE FUNCTION aol_action_log(e aol_events, p_level text, p_message text) RETURNS void LANGUAGE sql AS $$
-  INSERT INTO aol_execution_logs VALUES (e.seq, (e.data->>'id')::bigint, e.occurred_at, p_level, p_message,
+  INSERT INTO aol_execution_logs VALUES (e.seq, substr(e.stream, 8)::bigint, e.occurred_at, p_level, p_message,
     e.data->>'artifact_ref', e.data->>'artifact_sha256')
 $$;
 

@@ -6,6 +6,7 @@ import { mapDbError } from '../events/event-store.js';
 import { dbReason } from '../health/health.controller.js';
 import { registerControlCommands } from './control.cmd.js';
 import { registerEventCommands } from './events.cmd.js';
+import { registerWorkerCommand } from './worker.cmd.js';
 import { cliConfig, openDb, UsageError } from './context.js';
 
 /** Exit codes shared by every command (README, "CLI"). */
@@ -76,6 +77,7 @@ export function buildProgram(): Command {
     });
   registerControlCommands(program);
   registerEventCommands(program);
+  registerWorkerCommand(program);
   return program;
 }
 

@@ -7,7 +7,7 @@ import { NewEvent, StoredEvent } from './event.types.js';
 export const APPEND_LOCK = 7310001;
 const GENESIS = '0'.repeat(64);
 
-type EventRow = Omit<StoredEvent, 'occurred_at'> & { occurred_at: Date };
+export type EventRow = Omit<StoredEvent, 'occurred_at'> & { occurred_at: Date };
 
 export function toStoredEvent(r: EventRow): StoredEvent {
   return { ...r, occurred_at: r.occurred_at.toISOString() };

@@ -1,0 +1,45 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { ACTION_STATUSES } from '../events/replay.js';
+import { ACTION_TYPES } from './action-registry.js';
+import { ValidationError } from '../common/errors.js';
+
+export class EnqueueDto {
+  @IsIn(ACTION_TYPES, { message: `action_type must be one of ${ACTION_TYPES.join(', ')}` })
+  action_type!: string;
+
+  @IsObject({ message: 'payload must be a JSON object' })
+  payload!: Record<string, unknown>;
+
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  @Matches(/^[\x21-\x7e]+$/, { message: 'idempotency_key must be printable ASCII without spaces' })
+  idempotency_key?: string;
+
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'not_before must be an ISO-8601 time' })
+  not_before?: string;
+}
+
+export class ListActionsDto {
+  @IsOptional() @IsIn(ACTION_STATUSES, { message: `status must be one of ${ACTION_STATUSES.join(', ')}` })
+  status?: string;
+
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  limit?: number;
+
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1)
+  cursor?: number;
+}
+
+export class OptionalReasonDto {
+  @IsOptional() @IsString() @Length(1, 1000)
+  reason?: string;
+}
+
+/** `:id` path parameters: a positive integer, else a 400 (never a 500 from the database). */
+export function parseId(raw: string): number {
+  if (!/^\d{1,15}$/.test(raw) || Number(raw) < 1) throw new ValidationError('id must be a positive integer');
+  return Number(raw);
+}

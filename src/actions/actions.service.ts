@@ -1,0 +1,139 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Db, Queryable } from '../db/db.js';
+import { EventStore } from '../events/event-store.js';
+import { Actor, metadataFor } from '../common/actor.js';
+import { ConflictError, NotFoundError, ValidationError } from '../common/errors.js';
+import { HANDLERS } from './action-registry.js';
+import { Artifact, latestArtifact } from './artifacts.js';
+import {
+  ActionRow,
+  ActionView,
+  listActions,
+  nextActionId,
+  selectAction,
+  selectActionByKey,
+  selectActionsByStatus,
+  selectLogs,
+  toActionView,
+} from './actions.sql.js';
+
+export type EnqueueInput = Readonly<{ action_type: string; payload: unknown; idempotency_key?: string; not_before?: string }>;
+
+const RETRYABLE = ['DLQ', 'FAILED', 'UNKNOWN'];
+const CANCELLABLE = ['PENDING', 'RETRY', 'DLQ', 'FAILED', 'UNKNOWN'];
+
+/** Validate a payload against its action type's handler; every problem in one ValidationError. */
+export function validateAction(type: string, payload: unknown): unknown {
+  const handler = HANDLERS.get(type);
+  if (!handler) throw new ValidationError(`action_type must be one of ${[...HANDLERS.keys()].join(', ')}`);
+  const v = handler.validate(payload);
+  if (!v.ok) throw new ValidationError(v.errors.join('; '));
+  return v.value;
+}
+
+/**
+ * The operator side of the queue: enqueue (idempotent by key), list, inspect,
+ * retry and cancel. Every change is an event on `action:<id>`, appended under
+ * the append lock after re-reading the action, so two operators can't both
+ * retry the same action.
+ */
+@Injectable()
+export class ActionsService {
+  constructor(private readonly db: Db) {}
+
+  async enqueue(input: EnqueueInput, actor: Actor): Promise<{ action: ActionView; created: boolean }> {
+    const payload = validateAction(input.action_type, input.payload);
+    const notBefore = input.not_before ? new Date(input.not_before) : undefined;
+    if (notBefore && Number.isNaN(notBefore.getTime())) throw new ValidationError('not_before must be an ISO-8601 time');
+    const key = input.idempotency_key ?? `auto-${randomUUID()}`;
+    return this.db.tx(async (c) => {
+      await EventStore.lock(c);
+      const existing = await selectActionByKey(c, key);
+      if (existing) return { action: toActionView(existing), created: false };
+      const id = await nextActionId(c);
+      const { rows } = await c.query<{ t: Date }>('SELECT clock_timestamp() AS t');
+      await EventStore.append(c, [
+        {
+          stream: `action:${id}`,
+          expectedVersion: 0,
+          metadata: metadataFor(actor),
+          event: {
+            type: 'ActionEnqueued',
+            data: { id, idempotency_key: key, action_type: input.action_type, payload, not_before: (notBefore ?? rows[0].t).toISOString() },
+          },
+        },
+      ]);
+      return { action: toActionView((await selectAction(c, id))!), created: true };
+    });
+  }
+
+  async list(status: string | undefined, limit: number, cursor: number | undefined) {
+    const rows = await listActions(this.db, status, limit, cursor);
+    return { actions: rows.map(toActionView), next_cursor: rows.length === limit ? rows[rows.length - 1].id : null };
+  }
+
+  async get(id: number) {
+    const row = await this.mustGet(this.db, id);
+    return { ...toActionView(row), logs: await selectLogs(this.db, id) };
+  }
+
+  async artifact(id: number): Promise<Artifact> {
+    await this.mustGet(this.db, id);
+    const a = await latestArtifact(this.db, id);
+    if (!a) throw new NotFoundError(`action ${id} has no artifact`);
+    return a;
+  }
+
+  retry(id: number, actor: Actor, reason?: string): Promise<ActionView> {
+    return this.transition(id, 'ActionRequeued', RETRYABLE, actor, reason);
+  }
+
+  cancel(id: number, actor: Actor, reason?: string): Promise<ActionView> {
+    return this.transition(id, 'ActionCancelled', CANCELLABLE, actor, reason);
+  }
+
+  /** Retry or cancel every DLQ action, in one transaction. */
+  async dlq(op: 'retry' | 'cancel', actor: Actor, reason?: string): Promise<{ count: number; ids: number[] }> {
+    return this.db.tx(async (c) => {
+      await EventStore.lock(c);
+      const rows = await selectActionsByStatus(c, 'DLQ');
+      await EventStore.append(
+        c,
+        rows.map((r) => ({
+          stream: `action:${r.id}`,
+          metadata: metadataFor(actor, reason),
+          event: { type: op === 'retry' ? 'ActionRequeued' : 'ActionCancelled', data: { previous_status: r.status } },
+        })),
+      );
+      return { count: rows.length, ids: rows.map((r) => r.id) };
+    });
+  }
+
+  private async transition(
+    id: number,
+    type: 'ActionRequeued' | 'ActionCancelled',
+    allowed: string[],
+    actor: Actor,
+    reason?: string,
+  ): Promise<ActionView> {
+    return this.db.tx(async (c) => {
+      await EventStore.lock(c);
+      const row = await this.mustGet(c, id);
+      if (!allowed.includes(row.status)) {
+        const verb = type === 'ActionRequeued' ? 'retried' : 'cancelled';
+        throw new ConflictError(`action ${id} is ${row.status}; only ${allowed.join(', ')} actions can be ${verb}`);
+      }
+      await EventStore.append(c, [
+        { stream: `action:${id}`, metadata: metadataFor(actor, reason), event: { type, data: { previous_status: row.status } } },
+      ]);
+      return toActionView((await selectAction(c, id))!);
+    });
+  }
+
+  private async mustGet(db: Queryable, id: number): Promise<ActionRow> {
+    const row = await selectAction(db, id);
+    if (!row) throw new NotFoundError(`action ${id} not found`);
+    return row;
+  }
+}
