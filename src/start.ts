@@ -1,6 +1,8 @@
 #!/usr/bin/env node
+import { spawn, ChildProcess } from 'node:child_process';
 import { writeFileSync, rmSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startApi } from './api.js';
 import { loadConfig, maskUrl } from './config/config.js';
@@ -12,8 +14,8 @@ import { onShutdown } from './common/shutdown.js';
 /**
  * `npm start`: everything in one command. Without DATABASE_URL it runs an
  * embedded PostgreSQL kept under ./.aol/ (and writes its URL to
- * ./.aol/database-url so the `aol` CLI finds it), applies migrations and
- * starts the API.
+ * ./.aol/database-url so the `aol` CLI finds it), applies migrations,
+ * starts the API and one worker (a child process, as in production).
  */
 async function ensureDatabase(embedded: EmbeddedDb, name: string): Promise<void> {
   const client = new pg.Client({ connectionString: embedded.url('postgres') });
@@ -27,6 +29,21 @@ async function ensureDatabase(embedded: EmbeddedDb, name: string): Promise<void>
 }
 
 const log = (m: string) => console.log(`[aol] ${m}`);
+
+function startWorker(databaseUrl: string): ChildProcess {
+  const cli = join(dirname(fileURLToPath(import.meta.url)), 'cli.js');
+  const child = spawn(process.execPath, [cli, 'worker'], { env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: 'inherit' });
+  child.on('exit', (code, signal) => log(`worker exited (${signal ?? `code ${code}`}); the API keeps running — \`node dist/cli.js worker\` starts another`));
+  return child;
+}
+
+function stopWorker(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((res) => {
+    child.once('exit', () => res());
+    child.kill('SIGTERM');
+  });
+}
 try {
   const config = loadConfig();
   let url = config.databaseUrl;
@@ -46,8 +63,10 @@ try {
   await migrate(db, log);
   await db.close();
   const api = await startApi({ ...config, databaseUrl: url });
-  log(`AOL is up: API and UI on ${api.url.replace('127.0.0.1', 'localhost')} — Ctrl-C stops it`);
+  const worker = startWorker(url);
+  log(`AOL is up: API and UI on ${api.url.replace('127.0.0.1', 'localhost')}, one worker — Ctrl-C stops it`);
   onShutdown(async () => {
+    await stopWorker(worker);
     await api.close();
     if (embedded) {
       rmSync(join(stateDir, 'database-url'), { force: true });

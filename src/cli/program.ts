@@ -7,6 +7,8 @@ import { dbReason } from '../health/health.controller.js';
 import { registerControlCommands } from './control.cmd.js';
 import { registerEventCommands } from './events.cmd.js';
 import { registerWorkerCommand } from './worker.cmd.js';
+import { registerActionCommands } from './actions.cmd.js';
+import { registerLeaseCommands } from './lease.cmd.js';
 import { cliConfig, openDb, UsageError } from './context.js';
 
 /** Exit codes shared by every command (README, "CLI"). */
@@ -78,6 +80,8 @@ export function buildProgram(): Command {
   registerControlCommands(program);
   registerEventCommands(program);
   registerWorkerCommand(program);
+  registerActionCommands(program);
+  registerLeaseCommands(program);
   return program;
 }
 

@@ -66,7 +66,7 @@ export async function releaseLease(db: Queryable, owner: string, epoch: number):
 
 /** An operator's force release; null when nobody holds the lease. */
 export async function forceReleaseLease(db: Queryable, metadata: EventMetadata): Promise<StoredEvent | null> {
-  const { rows } = await db.query<EventRow>('SELECT (aol_lease_force_release($1)).*', [JSON.stringify(metadata)]);
+  const { rows } = await db.query<EventRow>('SELECT * FROM aol_lease_force_release($1)', [JSON.stringify(metadata)]);
   return rows[0]?.seq == null ? null : toStoredEvent(rows[0]);
 }
 

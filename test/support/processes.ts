@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { freePort } from '../../src/db/embedded.js';
 import { waitFor } from './db.js';
 
@@ -83,4 +84,19 @@ export async function startApiProcess(
     throw new Error(`${(err as Error).message}\n${proc.output()}`);
   });
   return { ...proc, url };
+}
+
+export type WorkerProc = Proc & { pid: number; id: () => string };
+
+/** Start `node dist/cli.js worker` with short intervals unless overridden. */
+export function startWorker(databaseUrl: string, env: Record<string, string> = {}, args: string[] = []): WorkerProc {
+  const proc = spawnNode(CLI, ['worker', ...args], {
+    DATABASE_URL: databaseUrl,
+    AOL_TICK_INTERVAL_SECONDS: '0.3',
+    AOL_LEASE_TTL_SECONDS: '2',
+    AOL_RETRY_BASE_SECONDS: '0.1',
+    AOL_MAX_TICK_SECONDS: '10',
+    ...env,
+  });
+  return { ...proc, pid: proc.child.pid!, id: () => `${hostname()}:${proc.child.pid}` };
 }
