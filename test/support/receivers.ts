@@ -31,7 +31,7 @@ export class WebhookReceiver {
           res.writeHead(status, { 'content-type': 'text/plain' });
           res.end(status < 300 ? 'ok' : `status ${status}`);
         };
-        if (holdMs) setTimeout(finish, holdMs);
+        if (holdMs) setTimeout(finish, holdMs).unref();
         else finish();
       });
     });
