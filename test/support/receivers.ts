@@ -12,6 +12,8 @@ export type Delivery = { method: string; path: string; key: string | undefined; 
 export class WebhookReceiver {
   readonly requests: Delivery[] = [];
   readonly effects = new Map<string, number>();
+  /** Successful requests that repeated an applied key (deduplicated, not applied again). */
+  readonly repeats = new Map<string, number>();
   respond: (req: IncomingMessage, n: number) => { status: number; holdMs?: number } = () => ({ status: 200 });
   private server: Server | undefined;
   url = '';
@@ -27,7 +29,11 @@ export class WebhookReceiver {
         this.requests.push(d);
         const { status, holdMs } = this.respond(req, this.requests.length);
         const finish = () => {
-          if (status >= 200 && status < 300 && key) this.effects.set(key, (this.effects.get(key) ?? 0) + 1);
+          // A well-made receiver applies a key's effect once and acknowledges repeats without applying them.
+          if (status >= 200 && status < 300 && key) {
+            if (this.effects.has(key)) this.repeats.set(key, (this.repeats.get(key) ?? 0) + 1);
+            else this.effects.set(key, 1);
+          }
           res.writeHead(status, { 'content-type': 'text/plain' });
           res.end(status < 300 ? 'ok' : `status ${status}`);
         };
