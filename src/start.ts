@@ -32,8 +32,15 @@ const log = (m: string) => console.log(`[aol] ${m}`);
 
 function startWorker(databaseUrl: string): ChildProcess {
   const cli = join(dirname(fileURLToPath(import.meta.url)), 'cli.js');
-  const child = spawn(process.execPath, [cli, 'worker'], { env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: 'inherit' });
-  child.on('exit', (code, signal) => log(`worker exited (${signal ?? `code ${code}`}); the API keeps running — \`node dist/cli.js worker\` starts another`));
+  const child = spawn(process.execPath, [cli, 'worker'], {
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+    stdio: 'inherit',
+  });
+  child.on('exit', (code, signal) =>
+    log(
+      `worker exited (${signal ?? `code ${code}`}); the API keeps running — \`node dist/cli.js worker\` starts another`,
+    ),
+  );
   return child;
 }
 
@@ -64,7 +71,9 @@ try {
   await db.close();
   const api = await startApi({ ...config, databaseUrl: url });
   const worker = startWorker(url);
-  log(`AOL is up: API and UI on ${api.url.replace('127.0.0.1', 'localhost')}, one worker — Ctrl-C stops it`);
+  log(
+    `AOL is up: API and UI on ${api.url.replace('127.0.0.1', 'localhost')}, one worker — Ctrl-C stops it`,
+  );
   onShutdown(async () => {
     await stopWorker(worker);
     await api.close();

@@ -17,18 +17,29 @@ describe('action queue end to end (API + worker + local receivers)', () => {
   let smtp: SmtpReceiver;
   const artifactDir = mkdtempSync(join(tmpdir(), 'aol-artifacts-'));
   const post = (path: string, body: unknown) =>
-    fetch(`${api.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${api.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   const enqueue = async (body: Json) => {
     const r = await post('/actions', body);
     expect(r.status).toBe(201);
     return (await r.json()) as { id: number; idempotency_key: string };
   };
   const settled = (id: number, statuses: string[]) =>
-    waitFor(async () => {
-      const a = await action(t.db, id);
-      return statuses.includes(a.status) ? a : null;
-    }, 30000, `action ${id} in ${statuses}`);
-  async function withWorker<T>(env: Record<string, string>, fn: (w: WorkerProc) => Promise<T>): Promise<T> {
+    waitFor(
+      async () => {
+        const a = await action(t.db, id);
+        return statuses.includes(a.status) ? a : null;
+      },
+      30000,
+      `action ${id} in ${statuses}`,
+    );
+  async function withWorker<T>(
+    env: Record<string, string>,
+    fn: (w: WorkerProc) => Promise<T>,
+  ): Promise<T> {
     const w = startWorker(t.url, { SMTP_URL: smtp.url, AOL_ARTIFACT_DIR: artifactDir, ...env });
     try {
       return await fn(w);
@@ -52,32 +63,95 @@ describe('action queue end to end (API + worker + local receivers)', () => {
   });
 
   it('enqueue: 201 new, 200 with the same action for a known key (nothing new written)', async () => {
-    const body = { action_type: 'POST_SOCIAL', payload: { social_platform: 'linkedin', content: 'hello', audience: 'all' }, idempotency_key: 'dup-1', not_before: new Date(Date.now() + 3600_000).toISOString() };
+    const body = {
+      action_type: 'POST_SOCIAL',
+      payload: { social_platform: 'linkedin', content: 'hello', audience: 'all' },
+      idempotency_key: 'dup-1',
+      not_before: new Date(Date.now() + 3600_000).toISOString(),
+    };
     const first = await post('/actions', body);
     expect(first.status).toBe(201);
     const a = (await first.json()) as Json;
-    expect(a).toMatchObject({ idempotency_key: 'dup-1', action_type: 'POST_SOCIAL', status: 'PENDING', attempts: 0, last_error: null });
+    expect(a).toMatchObject({
+      idempotency_key: 'dup-1',
+      action_type: 'POST_SOCIAL',
+      status: 'PENDING',
+      attempts: 0,
+      last_error: null,
+    });
     const n = (await events(t.db)).length;
-    const again = await post('/actions', { ...body, payload: { social_platform: 'x', content: 'other' } });
+    const again = await post('/actions', {
+      ...body,
+      payload: { social_platform: 'x', content: 'other' },
+    });
     expect(again.status).toBe(200);
     expect(((await again.json()) as Json).id).toBe(a.id);
     expect((await events(t.db)).length).toBe(n);
-    const got = (await fetch(`${api.url}/actions/${a.id}`).then((r) => r.json())) as { logs: Json[] };
-    expect(got.logs[0]).toMatchObject({ level: 'INFO', message: 'enqueued POST_SOCIAL (key dup-1)' });
+    const got = (await fetch(`${api.url}/actions/${a.id}`).then((r) => r.json())) as {
+      logs: Json[];
+    };
+    expect(got.logs[0]).toMatchObject({
+      level: 'INFO',
+      message: 'enqueued POST_SOCIAL (key dup-1)',
+    });
   });
 
   it.each([
     ['unknown action type', { action_type: 'FAX', payload: {} }, /action_type must be one of/],
-    ['payload not an object', { action_type: 'HTTP_WEBHOOK', payload: 'x' }, /payload must be a JSON object/],
-    ['webhook without url', { action_type: 'HTTP_WEBHOOK', payload: {} }, /payload.url is required/],
-    ['webhook bad url', { action_type: 'HTTP_WEBHOOK', payload: { url: 'file:///etc/passwd' } }, /http\(s\) URL/],
-    ['webhook bad method', { action_type: 'HTTP_WEBHOOK', payload: { url: 'http://x/', method: 'BREW' } }, /payload.method/],
-    ['email bad address', { action_type: 'SEND_EMAIL', payload: { to: 'nobody', subject: 's', text: 't' } }, /payload.to must be an email/],
-    ['email unknown field', { action_type: 'SEND_EMAIL', payload: { to: 'a@b.c', subject: 's', text: 't', bcc: 'x' } }, /payload.bcc is not a known field/],
-    ['social without content', { action_type: 'POST_SOCIAL', payload: { social_platform: 'x' } }, /payload.content is required/],
-    ['generate bad max_tokens', { action_type: 'GENERATE_CONTENT', payload: { prompt: 'p', max_tokens: -1 } }, /max_tokens/],
-    ['bad not_before', { action_type: 'POST_SOCIAL', payload: { social_platform: 'x', content: 'c' }, not_before: 'tomorrow' }, /not_before/],
-    ['unknown body field', { action_type: 'POST_SOCIAL', payload: { social_platform: 'x', content: 'c' }, priority: 1 }, /property priority should not exist/],
+    [
+      'payload not an object',
+      { action_type: 'HTTP_WEBHOOK', payload: 'x' },
+      /payload must be a JSON object/,
+    ],
+    [
+      'webhook without url',
+      { action_type: 'HTTP_WEBHOOK', payload: {} },
+      /payload.url is required/,
+    ],
+    [
+      'webhook bad url',
+      { action_type: 'HTTP_WEBHOOK', payload: { url: 'file:///etc/passwd' } },
+      /http\(s\) URL/,
+    ],
+    [
+      'webhook bad method',
+      { action_type: 'HTTP_WEBHOOK', payload: { url: 'http://x/', method: 'BREW' } },
+      /payload.method/,
+    ],
+    [
+      'email bad address',
+      { action_type: 'SEND_EMAIL', payload: { to: 'nobody', subject: 's', text: 't' } },
+      /payload.to must be an email/,
+    ],
+    [
+      'email unknown field',
+      { action_type: 'SEND_EMAIL', payload: { to: 'a@b.c', subject: 's', text: 't', bcc: 'x' } },
+      /payload.bcc is not a known field/,
+    ],
+    [
+      'social without content',
+      { action_type: 'POST_SOCIAL', payload: { social_platform: 'x' } },
+      /payload.content is required/,
+    ],
+    [
+      'generate bad max_tokens',
+      { action_type: 'GENERATE_CONTENT', payload: { prompt: 'p', max_tokens: -1 } },
+      /max_tokens/,
+    ],
+    [
+      'bad not_before',
+      {
+        action_type: 'POST_SOCIAL',
+        payload: { social_platform: 'x', content: 'c' },
+        not_before: 'tomorrow',
+      },
+      /not_before/,
+    ],
+    [
+      'unknown body field',
+      { action_type: 'POST_SOCIAL', payload: { social_platform: 'x', content: 'c' }, priority: 1 },
+      /property priority should not exist/,
+    ],
   ])('enqueue refuses %s with 400 and writes nothing', async (_n, body, msg) => {
     const n = (await events(t.db)).length;
     const r = await post('/actions', body);
@@ -95,9 +169,31 @@ describe('action queue end to end (API + worker + local receivers)', () => {
   it('proof mode: no receiver gets anything; artifacts are stored, served, mirrored and hash-verify', async () => {
     await t.db.query('UPDATE aol_control_flags SET proof_mode = true WHERE id = 1');
     const ids = [
-      (await enqueue({ action_type: 'HTTP_WEBHOOK', payload: { url: `${hook.url}/proof`, body: { n: 1 }, headers: { Authorization: 'Bearer receiver-secret' } }, idempotency_key: 'proof-hook' })).id,
-      (await enqueue({ action_type: 'SEND_EMAIL', payload: { to: 'ops@example.com', subject: 'hi', text: 'body' }, idempotency_key: 'proof-mail' })).id,
-      (await enqueue({ action_type: 'GENERATE_CONTENT', payload: { prompt: 'write a haiku' }, idempotency_key: 'proof-llm' })).id,
+      (
+        await enqueue({
+          action_type: 'HTTP_WEBHOOK',
+          payload: {
+            url: `${hook.url}/proof`,
+            body: { n: 1 },
+            headers: { Authorization: 'Bearer receiver-secret' },
+          },
+          idempotency_key: 'proof-hook',
+        })
+      ).id,
+      (
+        await enqueue({
+          action_type: 'SEND_EMAIL',
+          payload: { to: 'ops@example.com', subject: 'hi', text: 'body' },
+          idempotency_key: 'proof-mail',
+        })
+      ).id,
+      (
+        await enqueue({
+          action_type: 'GENERATE_CONTENT',
+          payload: { prompt: 'write a haiku' },
+          idempotency_key: 'proof-llm',
+        })
+      ).id,
     ];
     await withWorker({ AOL_PROOF_MODE: 'false', AOL_MAX_ACTIONS_PER_TICK: '5' }, async () => {
       for (const id of ids) await settled(id, ['SUCCESS']);
@@ -105,7 +201,9 @@ describe('action queue end to end (API + worker + local receivers)', () => {
     expect(hook.requests).toEqual([]);
     expect(smtp.mails).toEqual([]);
     for (const id of ids) {
-      const a = (await fetch(`${api.url}/actions/${id}`).then((r) => r.json())) as { logs: { artifact_ref: string | null; artifact_sha256: string | null; message: string }[] };
+      const a = (await fetch(`${api.url}/actions/${id}`).then((r) => r.json())) as {
+        logs: { artifact_ref: string | null; artifact_sha256: string | null; message: string }[];
+      };
       const log = a.logs.find((l) => l.artifact_ref)!;
       expect(log.message).toMatch(/proof mode/);
       const art = await fetch(`${api.url}/actions/${id}/artifact`);
@@ -115,10 +213,20 @@ describe('action queue end to end (API + worker + local receivers)', () => {
       expect(createHash('sha256').update(bytes).digest('hex')).toBe(log.artifact_sha256);
       expect(existsSync(join(artifactDir, `action-${id}-${log.artifact_sha256}.json`))).toBe(true);
     }
-    const hookArtifact = JSON.parse(await fetch(`${api.url}/actions/${ids[0]}/artifact`).then((r) => r.text()));
-    expect(hookArtifact).toMatchObject({ transport: 'http', method: 'POST', url: `${hook.url}/proof`, body: '{"n":1}', headers: { 'Idempotency-Key': 'proof-hook', Authorization: '***redacted***' } });
+    const hookArtifact = JSON.parse(
+      await fetch(`${api.url}/actions/${ids[0]}/artifact`).then((r) => r.text()),
+    );
+    expect(hookArtifact).toMatchObject({
+      transport: 'http',
+      method: 'POST',
+      url: `${hook.url}/proof`,
+      body: '{"n":1}',
+      headers: { 'Idempotency-Key': 'proof-hook', Authorization: '***redacted***' },
+    });
     expect(readdirSync(artifactDir).join()).not.toMatch(/receiver-secret/);
-    expect(readFileSync(join(artifactDir, readdirSync(artifactDir)[0]), 'utf8')).not.toMatch(/receiver-secret/);
+    expect(readFileSync(join(artifactDir, readdirSync(artifactDir)[0]), 'utf8')).not.toMatch(
+      /receiver-secret/,
+    );
     const verify = await runCli(['artifacts', 'verify'], { DATABASE_URL: t.url });
     expect(verify.code).toBe(0);
     expect(verify.stdout).toMatch(/OK: 3 artifact/);
@@ -126,20 +234,56 @@ describe('action queue end to end (API + worker + local receivers)', () => {
 
   it('real mode: one delivery each (with the Idempotency-Key); 500s → RETRY → DLQ; 404 → FAILED; missing connectors → REAL_RUN_UNCONFIGURED', async () => {
     await t.db.query('UPDATE aol_control_flags SET proof_mode = false WHERE id = 1');
-    hook.respond = (req) => ({ status: req.url === '/down' ? 500 : req.url === '/gone' ? 404 : 200 });
-    const ok = await enqueue({ action_type: 'HTTP_WEBHOOK', payload: { url: `${hook.url}/ok`, body: 'raw text' }, idempotency_key: 'real-ok' });
-    const down = await enqueue({ action_type: 'HTTP_WEBHOOK', payload: { url: `${hook.url}/down` }, idempotency_key: 'real-down' });
-    const gone = await enqueue({ action_type: 'HTTP_WEBHOOK', payload: { url: `${hook.url}/gone` }, idempotency_key: 'real-gone' });
-    const mail = await enqueue({ action_type: 'SEND_EMAIL', payload: { to: 'ops@example.com', subject: 'real', text: 'sent for real' }, idempotency_key: 'real-mail' });
-    const llm = await enqueue({ action_type: 'GENERATE_CONTENT', payload: { prompt: 'x' }, idempotency_key: 'real-llm' });
-    const social = await enqueue({ action_type: 'POST_SOCIAL', payload: { social_platform: 'linkedin', content: 'c' }, idempotency_key: 'real-social' });
+    hook.respond = (req) => ({
+      status: req.url === '/down' ? 500 : req.url === '/gone' ? 404 : 200,
+    });
+    const ok = await enqueue({
+      action_type: 'HTTP_WEBHOOK',
+      payload: { url: `${hook.url}/ok`, body: 'raw text' },
+      idempotency_key: 'real-ok',
+    });
+    const down = await enqueue({
+      action_type: 'HTTP_WEBHOOK',
+      payload: { url: `${hook.url}/down` },
+      idempotency_key: 'real-down',
+    });
+    const gone = await enqueue({
+      action_type: 'HTTP_WEBHOOK',
+      payload: { url: `${hook.url}/gone` },
+      idempotency_key: 'real-gone',
+    });
+    const mail = await enqueue({
+      action_type: 'SEND_EMAIL',
+      payload: { to: 'ops@example.com', subject: 'real', text: 'sent for real' },
+      idempotency_key: 'real-mail',
+    });
+    const llm = await enqueue({
+      action_type: 'GENERATE_CONTENT',
+      payload: { prompt: 'x' },
+      idempotency_key: 'real-llm',
+    });
+    const social = await enqueue({
+      action_type: 'POST_SOCIAL',
+      payload: { social_platform: 'linkedin', content: 'c' },
+      idempotency_key: 'real-social',
+    });
     await withWorker({ AOL_PROOF_MODE: 'false', AOL_MAX_ACTIONS_PER_TICK: '10' }, async (w) => {
       expect(await settled(ok.id, ['SUCCESS'])).toMatchObject({ attempts: 1 });
-      expect(await settled(down.id, ['DLQ'])).toMatchObject({ attempts: 3, last_error: expect.stringMatching(/HTTP 500/) });
-      expect(await settled(gone.id, ['FAILED'])).toMatchObject({ attempts: 1, last_error: expect.stringMatching(/HTTP 404/) });
+      expect(await settled(down.id, ['DLQ'])).toMatchObject({
+        attempts: 3,
+        last_error: expect.stringMatching(/HTTP 500/),
+      });
+      expect(await settled(gone.id, ['FAILED'])).toMatchObject({
+        attempts: 1,
+        last_error: expect.stringMatching(/HTTP 404/),
+      });
       await settled(mail.id, ['SUCCESS']);
-      expect(await settled(llm.id, ['FAILED'])).toMatchObject({ last_error: expect.stringMatching(/^REAL_RUN_UNCONFIGURED: OPENAI_API_KEY/) });
-      expect(await settled(social.id, ['FAILED'])).toMatchObject({ last_error: expect.stringMatching(/^REAL_RUN_UNCONFIGURED/) });
+      expect(await settled(llm.id, ['FAILED'])).toMatchObject({
+        last_error: expect.stringMatching(/^REAL_RUN_UNCONFIGURED: OPENAI_API_KEY/),
+      });
+      expect(await settled(social.id, ['FAILED'])).toMatchObject({
+        last_error: expect.stringMatching(/^REAL_RUN_UNCONFIGURED/),
+      });
       expect(w.output()).toMatch(/started/); // it started without OPENAI_API_KEY
     });
     expect(hook.byKey('real-ok')).toHaveLength(1);
@@ -148,38 +292,59 @@ describe('action queue end to end (API + worker + local receivers)', () => {
     expect(hook.byKey('real-gone')).toHaveLength(1);
     expect(smtp.mails).toHaveLength(1);
     expect(smtp.mails[0].data).toMatch(/X-AOL-Idempotency-Key: real-mail/i);
-    const retries = await events(t.db, `stream = $1 AND type = 'ActionRetryScheduled'`, [`action:${down.id}`]);
+    const retries = await events(t.db, `stream = $1 AND type = 'ActionRetryScheduled'`, [
+      `action:${down.id}`,
+    ]);
     expect(retries.map((e) => e.data.attempt)).toEqual([1, 2]);
 
     // SMTP not configured → REAL_RUN_UNCONFIGURED
-    const noSmtp = await enqueue({ action_type: 'SEND_EMAIL', payload: { to: 'a@b.c', subject: 's', text: 't' }, idempotency_key: 'real-nosmtp' });
+    const noSmtp = await enqueue({
+      action_type: 'SEND_EMAIL',
+      payload: { to: 'a@b.c', subject: 's', text: 't' },
+      idempotency_key: 'real-nosmtp',
+    });
     await withWorker({ AOL_PROOF_MODE: 'false', SMTP_URL: '' }, async () => {
-      expect(await settled(noSmtp.id, ['FAILED'])).toMatchObject({ last_error: 'REAL_RUN_UNCONFIGURED: SMTP_URL is not set' });
+      expect(await settled(noSmtp.id, ['FAILED'])).toMatchObject({
+        last_error: 'REAL_RUN_UNCONFIGURED: SMTP_URL is not set',
+      });
     });
     expect(smtp.mails).toHaveLength(1);
   });
 
   it('retry and cancel: one action, the whole DLQ, via REST and CLI; 409 when not retryable', async () => {
     await t.db.query('UPDATE aol_control_flags SET paused = true WHERE id = 1');
-    const dlq = (await t.db.query(`SELECT id FROM aol_actions WHERE status = 'DLQ'`)).rows.map((r) => r.id);
+    const dlq = (await t.db.query(`SELECT id FROM aol_actions WHERE status = 'DLQ'`)).rows.map(
+      (r) => r.id,
+    );
     expect(dlq.length).toBeGreaterThan(0);
-    const success = (await t.db.query(`SELECT id FROM aol_actions WHERE status = 'SUCCESS' LIMIT 1`)).rows[0].id;
+    const success = (
+      await t.db.query(`SELECT id FROM aol_actions WHERE status = 'SUCCESS' LIMIT 1`)
+    ).rows[0].id;
     const conflict = await post(`/actions/${success}/retry`, {});
     expect(conflict.status).toBe(409);
-    expect(((await conflict.json()) as Json).message).toMatch(/only DLQ, FAILED, UNKNOWN actions can be retried/);
+    expect(((await conflict.json()) as Json).message).toMatch(
+      /only DLQ, FAILED, UNKNOWN actions can be retried/,
+    );
     const retried = await post(`/actions/${dlq[0]}/retry`, { reason: 'receiver fixed' });
     expect(retried.status).toBe(200);
     expect(await retried.json()).toMatchObject({ status: 'PENDING', attempts: 0 });
-    const cancelled = await runCli(['actions', 'cancel', String(dlq[0]), '--reason', 'no longer needed'], { DATABASE_URL: t.url });
+    const cancelled = await runCli(
+      ['actions', 'cancel', String(dlq[0]), '--reason', 'no longer needed'],
+      { DATABASE_URL: t.url },
+    );
     expect(cancelled.code).toBe(0);
     expect(cancelled.stdout).toMatch(/now CANCELLED/);
-    const failed = (await t.db.query(`SELECT id FROM aol_actions WHERE status = 'FAILED' ORDER BY id`)).rows.map((r) => r.id);
+    const failed = (
+      await t.db.query(`SELECT id FROM aol_actions WHERE status = 'FAILED' ORDER BY id`)
+    ).rows.map((r) => r.id);
     await runCli(['actions', 'retry', String(failed[0])], { DATABASE_URL: t.url });
     const list = await runCli(['dlq', 'list'], { DATABASE_URL: t.url });
     expect(list.code).toBe(0);
     const r = await post('/dlq/retry', {});
     expect(r.status).toBe(200);
-    const listed = await runCli(['actions', 'list', '--status', 'pending'], { DATABASE_URL: t.url });
+    const listed = await runCli(['actions', 'list', '--status', 'pending'], {
+      DATABASE_URL: t.url,
+    });
     expect(listed.stdout).toMatch(/PENDING/);
     const bad = await runCli(['actions', 'retry', 'abc'], { DATABASE_URL: t.url });
     expect(bad.code).toBe(64);
@@ -191,37 +356,82 @@ describe('action queue end to end (API + worker + local receivers)', () => {
     // two actions straight into the DLQ: the receiver answers 500 and one attempt is all they get
     await t.db.query('UPDATE aol_control_flags SET paused = false WHERE id = 1');
     hook.respond = () => ({ status: 503 });
-    const x = await enqueue({ action_type: 'HTTP_WEBHOOK', payload: { url: `${hook.url}/x` }, idempotency_key: 'sql-dlq-1' });
-    const y = await enqueue({ action_type: 'HTTP_WEBHOOK', payload: { url: `${hook.url}/y` }, idempotency_key: 'sql-dlq-2' });
-    await withWorker({ AOL_PROOF_MODE: 'false', AOL_MAX_RETRIES: '1', AOL_MAX_ACTIONS_PER_TICK: '10' }, async () => {
-      await settled(x.id, ['DLQ']);
-      await settled(y.id, ['DLQ']);
+    const x = await enqueue({
+      action_type: 'HTTP_WEBHOOK',
+      payload: { url: `${hook.url}/x` },
+      idempotency_key: 'sql-dlq-1',
     });
-    const dlqBefore = (await t.db.query(`SELECT id FROM aol_actions WHERE status = 'DLQ' ORDER BY id`)).rows.map((r) => r.id);
+    const y = await enqueue({
+      action_type: 'HTTP_WEBHOOK',
+      payload: { url: `${hook.url}/y` },
+      idempotency_key: 'sql-dlq-2',
+    });
+    await withWorker(
+      { AOL_PROOF_MODE: 'false', AOL_MAX_RETRIES: '1', AOL_MAX_ACTIONS_PER_TICK: '10' },
+      async () => {
+        await settled(x.id, ['DLQ']);
+        await settled(y.id, ['DLQ']);
+      },
+    );
+    const dlqBefore = (
+      await t.db.query(`SELECT id FROM aol_actions WHERE status = 'DLQ' ORDER BY id`)
+    ).rows.map((r) => r.id);
     const before = (await t.db.query('SELECT max(seq) AS s FROM aol_events')).rows[0].s;
-    const res = await t.db.query(`UPDATE aol_actions SET status = 'CANCELLED' WHERE status = 'DLQ'`);
+    const res = await t.db.query(
+      `UPDATE aol_actions SET status = 'CANCELLED' WHERE status = 'DLQ'`,
+    );
     expect(res.rowCount).toBe(dlqBefore.length);
     const cancels = await events(t.db, `seq > $1`, [before]);
     expect(cancels.map((e) => e.stream)).toEqual(dlqBefore.map((id) => `action:${id}`));
-    expect(cancels.every((e) => e.type === 'ActionCancelled' && e.metadata.via === 'sql' && e.data.previous_status === 'DLQ')).toBe(true);
-    const counts = Object.fromEntries((await t.db.query('SELECT status, n FROM aol_queue_counts')).rows.map((r) => [r.status, r.n]));
-    const real = Object.fromEntries((await t.db.query('SELECT status, count(*)::int AS n FROM aol_actions GROUP BY status')).rows.map((r) => [r.status, r.n]));
+    expect(
+      cancels.every(
+        (e) =>
+          e.type === 'ActionCancelled' &&
+          e.metadata.via === 'sql' &&
+          e.data.previous_status === 'DLQ',
+      ),
+    ).toBe(true);
+    const counts = Object.fromEntries(
+      (await t.db.query('SELECT status, n FROM aol_queue_counts')).rows.map((r) => [r.status, r.n]),
+    );
+    const real = Object.fromEntries(
+      (
+        await t.db.query('SELECT status, count(*)::int AS n FROM aol_actions GROUP BY status')
+      ).rows.map((r) => [r.status, r.n]),
+    );
     for (const [s, n] of Object.entries(counts)) expect(n).toBe(real[s] ?? 0);
-    await expect(t.db.query(`UPDATE aol_actions SET status = 'PENDING' WHERE id = $1`, [x.id])).rejects.toThrow(/read model/);
+    await expect(
+      t.db.query(`UPDATE aol_actions SET status = 'PENDING' WHERE id = $1`, [x.id]),
+    ).rejects.toThrow(/read model/);
     await expect(t.db.query(`DELETE FROM aol_actions`)).rejects.toThrow(/read model/);
     const { rows } = await t.db.query<{ n: number }>('SELECT aol_rebuild() AS n');
     expect(rows[0].n).toBeGreaterThan(0);
-    const after = Object.fromEntries((await t.db.query('SELECT status, n FROM aol_queue_counts')).rows.map((r) => [r.status, r.n]));
+    const after = Object.fromEntries(
+      (await t.db.query('SELECT status, n FROM aol_queue_counts')).rows.map((r) => [r.status, r.n]),
+    );
     expect(after).toEqual(counts);
   });
 
   it('an action that overruns AOL_MAX_TICK_SECONDS is aborted and retried; the tick is PARTIAL', async () => {
     hook.respond = (req) => (req.url === '/slow' ? { status: 200, holdMs: 5000 } : { status: 200 });
-    const slow = await enqueue({ action_type: 'HTTP_WEBHOOK', payload: { url: `${hook.url}/slow` }, idempotency_key: 'slow-1' });
-    await withWorker({ AOL_PROOF_MODE: 'false', AOL_MAX_TICK_SECONDS: '0.5', AOL_RETRY_BASE_SECONDS: '60' }, async () => {
-      const a = await settled(slow.id, ['RETRY']);
-      expect(a.last_error).toMatch(/aborted: exceeded the tick budget/);
-      await waitFor(async () => (await events(t.db, `type = 'TickRecorded' AND data->>'status' = 'PARTIAL'`)).length > 0, 10000, 'PARTIAL tick');
+    const slow = await enqueue({
+      action_type: 'HTTP_WEBHOOK',
+      payload: { url: `${hook.url}/slow` },
+      idempotency_key: 'slow-1',
     });
+    await withWorker(
+      { AOL_PROOF_MODE: 'false', AOL_MAX_TICK_SECONDS: '0.5', AOL_RETRY_BASE_SECONDS: '60' },
+      async () => {
+        const a = await settled(slow.id, ['RETRY']);
+        expect(a.last_error).toMatch(/aborted: exceeded the tick budget/);
+        await waitFor(
+          async () =>
+            (await events(t.db, `type = 'TickRecorded' AND data->>'status' = 'PARTIAL'`)).length >
+            0,
+          10000,
+          'PARTIAL tick',
+        );
+      },
+    );
   });
 });

@@ -35,7 +35,9 @@ describe('lease, failover and kill (spawned workers)', () => {
     // the standby stays a standby while the holder renews (TTL 2 s; wait past it)
     await new Promise((r) => setTimeout(r, 2500));
     expect((await lease(t.db))!.owner).toBe(active.id());
-    expect((await events(t.db, `type = 'LeaseAcquired'`)).map((e) => e.data.owner)).toEqual([active.id()]);
+    expect((await events(t.db, `type = 'LeaseAcquired'`)).map((e) => e.data.owner)).toEqual([
+      active.id(),
+    ]);
 
     active.child.kill('SIGTERM');
     expect(await active.exited).toBe(0);
@@ -45,7 +47,9 @@ describe('lease, failover and kill (spawned workers)', () => {
     expect(acquired.data.epoch).toBe(first.epoch + 1);
     expect(acquired.occurred_at.getTime() - released.occurred_at.getTime()).toBeLessThan(2000);
     // the SIGTERMed holder recorded its last tick before releasing
-    const lastTick = (await events(t.db, `type = 'TickRecorded' AND data->>'worker' = $1`, [active.id()])).at(-1)!;
+    const lastTick = (
+      await events(t.db, `type = 'TickRecorded' AND data->>'worker' = $1`, [active.id()])
+    ).at(-1)!;
     expect(lastTick.seq).toBeLessThan(released.seq);
   });
 
@@ -79,7 +83,11 @@ describe('lease, failover and kill (spawned workers)', () => {
     // TTL is 30 s: a takeover now is the NOTIFY, not an expiry
     await waitFor(async () => (await lease(t.db))?.epoch === epoch + 1, 5000, 'a new holder');
     expect(Date.now() - t0).toBeLessThan(5000);
-    await waitFor(() => /lease epoch \d+ lost \(force-released by/.test(a.output()), 5000, 'old holder stops');
+    await waitFor(
+      () => /lease epoch \d+ lost \(force-released by/.test(a.output()),
+      5000,
+      'old holder stops',
+    );
   });
 
   it('--max-ticks: N ticks then exit 0 releasing the lease; with the lease held, exit 0 at once naming the holder', async () => {
@@ -94,18 +102,33 @@ describe('lease, failover and kill (spawned workers)', () => {
     const blocked = spawnW({}, ['--max-ticks=1']);
     expect(await blocked.exited).toBe(0);
     expect(blocked.output()).toMatch(new RegExp(`lease held by ${a.id()} \\(epoch \\d+\\)`));
-    expect(await events(t.db, `data->>'worker' = $1 OR data->>'owner' = $1`, [blocked.id()])).toEqual([]);
+    expect(
+      await events(t.db, `data->>'worker' = $1 OR data->>'owner' = $1`, [blocked.id()]),
+    ).toEqual([]);
   });
 
   it('kill of an idle worker: it records the tick, releases the lease and exits 0 well within a second; a restart with kill set exits 0 at once', async () => {
     const a = spawnW({ AOL_TICK_INTERVAL_SECONDS: '30' });
-    await waitFor(async () => (await holder()) === a.id() && (await events(t.db, `type = 'TickRecorded' AND data->>'worker' = $1`, [a.id()])).length > 0, 20000, 'a idle');
+    await waitFor(
+      async () =>
+        (await holder()) === a.id() &&
+        (await events(t.db, `type = 'TickRecorded' AND data->>'worker' = $1`, [a.id()])).length > 0,
+      20000,
+      'a idle',
+    );
     const t0 = Date.now();
     await t.db.query('UPDATE aol_control_flags SET killed = true WHERE id = 1');
     expect(await a.exited).toBe(0);
     expect(Date.now() - t0).toBeLessThan(1000);
-    const tail = await events(t.db, `seq > (SELECT max(seq) FROM aol_events WHERE type = 'ControlKilled')`);
-    expect(tail.map((e) => e.type)).toEqual(['ControlAcknowledged', 'TickRecorded', 'LeaseReleased']);
+    const tail = await events(
+      t.db,
+      `seq > (SELECT max(seq) FROM aol_events WHERE type = 'ControlKilled')`,
+    );
+    expect(tail.map((e) => e.type)).toEqual([
+      'ControlAcknowledged',
+      'TickRecorded',
+      'LeaseReleased',
+    ]);
     const again = spawnW();
     expect(await again.exited).toBe(0);
     expect(again.output()).toMatch(/kill is set/);
@@ -116,24 +139,48 @@ describe('lease, failover and kill (spawned workers)', () => {
     try {
       const none = await fetch(`${api.url}/lease`).then((r) => r.json());
       expect(none).toMatchObject({ status: 'none', owner: null });
-      const conflict = await fetch(`${api.url}/lease/release`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ force: true, reason: 'x' }) });
+      const conflict = await fetch(`${api.url}/lease/release`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ force: true, reason: 'x' }),
+      });
       expect(conflict.status).toBe(409);
-      const notForced = await fetch(`${api.url}/lease/release`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'x' }) });
+      const notForced = await fetch(`${api.url}/lease/release`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: 'x' }),
+      });
       expect(notForced.status).toBe(400);
       const a = spawnW({ AOL_LEASE_TTL_SECONDS: '30' });
       await waitFor(async () => (await holder()) === a.id(), 20000, 'a holds');
       const shown = await runCli(['lease', 'show'], { DATABASE_URL: t.url });
       expect(shown.stdout).toMatch(new RegExp(`owner ${a.id()}\\s+epoch \\d+\\s+valid`));
-      const got = (await fetch(`${api.url}/lease`).then((r) => r.json())) as { status: string; ttl_seconds: number };
+      const got = (await fetch(`${api.url}/lease`).then((r) => r.json())) as {
+        status: string;
+        ttl_seconds: number;
+      };
       expect(got.status).toBe('valid');
       expect(got.ttl_seconds).toBeGreaterThan(0);
-      const r = await fetch(`${api.url}/lease/release`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ force: true, reason: 'stuck' }) });
+      const r = await fetch(`${api.url}/lease/release`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ force: true, reason: 'stuck' }),
+      });
       expect(r.status).toBe(200);
       expect(await r.json()).toMatchObject({ released: { owner: a.id() } });
-      await waitFor(async () => (await holder()) === a.id(), 10000, 'a re-acquires as the only worker');
-      const cliNoForce = await runCli(['lease', 'release', '--reason', 'x'], { DATABASE_URL: t.url });
+      await waitFor(
+        async () => (await holder()) === a.id(),
+        10000,
+        'a re-acquires as the only worker',
+      );
+      const cliNoForce = await runCli(['lease', 'release', '--reason', 'x'], {
+        DATABASE_URL: t.url,
+      });
       expect(cliNoForce.code).toBe(64);
-      const cli = await runCli(['lease', 'release', '--force', '--reason', 'cli stuck', '--actor', 'ops'], { DATABASE_URL: t.url });
+      const cli = await runCli(
+        ['lease', 'release', '--force', '--reason', 'cli stuck', '--actor', 'ops'],
+        { DATABASE_URL: t.url },
+      );
       expect(cli.code).toBe(0);
       const forced = (await events(t.db, `type = 'LeaseForceReleased'`)).at(-1)!;
       expect(forced.metadata).toMatchObject({ actor: 'ops', via: 'cli', reason: 'cli stuck' });

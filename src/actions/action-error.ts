@@ -29,7 +29,8 @@ export function classifyHttpStatus(status: number): 'ok' | 'transient' | 'perman
 export function toActionError(err: unknown, signal?: AbortSignal): ActionError {
   if (err instanceof ActionError) return err;
   if (signal?.aborted) {
-    const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted');
+    const reason =
+      signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted');
     return new ActionError('transient', `aborted: ${reason}`);
   }
   const e = err as { message?: string; cause?: { code?: string; message?: string } };
@@ -41,7 +42,12 @@ export function toActionError(err: unknown, signal?: AbortSignal): ActionError {
  * Retry delay after failed attempt n (1-based): base × 2^(n−1), capped at max,
  * then ±20 % jitter.
  */
-export function retryDelaySeconds(attempt: number, baseSeconds: number, maxSeconds: number, random = Math.random): number {
+export function retryDelaySeconds(
+  attempt: number,
+  baseSeconds: number,
+  maxSeconds: number,
+  random = Math.random,
+): number {
   const raw = Math.min(maxSeconds, baseSeconds * 2 ** (attempt - 1));
   return raw * (0.8 + 0.4 * random());
 }

@@ -5,7 +5,10 @@ import { Validation } from './payload.js';
 export type RenderedRequest = Readonly<Record<string, unknown>>;
 
 /** A real-mode outcome; `output` (e.g. generated text) is stored like an artifact. */
-export type ExecutionResult = Readonly<{ message: string; output?: { contentType: string; body: string } }>;
+export type ExecutionResult = Readonly<{
+  message: string;
+  output?: { contentType: string; body: string };
+}>;
 
 export type HandlerContext = Readonly<{ actionId: number; idempotencyKey: string; config: Config }>;
 

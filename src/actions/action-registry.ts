@@ -6,7 +6,14 @@ import { sendEmailHandler } from './handlers/send-email.handler.js';
 
 /** Every action type the worker can run, by name. */
 export const HANDLERS: ReadonlyMap<string, ActionHandler> = new Map(
-  ([postSocialHandler, sendEmailHandler, httpWebhookHandler, generateContentHandler] as ActionHandler[]).map((h) => [h.type, h]),
+  (
+    [
+      postSocialHandler,
+      sendEmailHandler,
+      httpWebhookHandler,
+      generateContentHandler,
+    ] as ActionHandler[]
+  ).map((h) => [h.type, h]),
 );
 
 export const ACTION_TYPES = [...HANDLERS.keys()];

@@ -10,7 +10,11 @@ export class ActionsController {
 
   /** 201 with the new action, or 200 with the existing one for a known idempotency_key. */
   @Post('actions')
-  async enqueue(@Body() body: EnqueueDto, @Req() req: AolRequest, @Res({ passthrough: true }) res: Response) {
+  async enqueue(
+    @Body() body: EnqueueDto,
+    @Req() req: AolRequest,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const { action, created } = await this.actions.enqueue(body, actorFrom(req));
     res.status(created ? 201 : 200);
     return action;

@@ -1,5 +1,16 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
 import { ACTION_STATUSES } from '../events/replay.js';
 import { ACTION_TYPES } from './action-registry.js';
 import { ValidationError } from '../common/errors.js';
@@ -23,23 +34,34 @@ export class EnqueueDto {
 }
 
 export class ListActionsDto {
-  @IsOptional() @IsIn(ACTION_STATUSES, { message: `status must be one of ${ACTION_STATUSES.join(', ')}` })
+  @IsOptional()
+  @IsIn(ACTION_STATUSES, { message: `status must be one of ${ACTION_STATUSES.join(', ')}` })
   status?: string;
 
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
   limit?: number;
 
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
   cursor?: number;
 }
 
 export class OptionalReasonDto {
-  @IsOptional() @IsString() @Length(1, 1000)
+  @IsOptional()
+  @IsString()
+  @Length(1, 1000)
   reason?: string;
 }
 
 /** `:id` path parameters: a positive integer, else a 400 (never a 500 from the database). */
 export function parseId(raw: string): number {
-  if (!/^\d{1,15}$/.test(raw) || Number(raw) < 1) throw new ValidationError('id must be a positive integer');
+  if (!/^\d{1,15}$/.test(raw) || Number(raw) < 1)
+    throw new ValidationError('id must be a positive integer');
   return Number(raw);
 }

@@ -18,7 +18,12 @@ import {
   toActionView,
 } from './actions.sql.js';
 
-export type EnqueueInput = Readonly<{ action_type: string; payload: unknown; idempotency_key?: string; not_before?: string }>;
+export type EnqueueInput = Readonly<{
+  action_type: string;
+  payload: unknown;
+  idempotency_key?: string;
+  not_before?: string;
+}>;
 
 const RETRYABLE = ['DLQ', 'FAILED', 'UNKNOWN'];
 const CANCELLABLE = ['PENDING', 'RETRY', 'DLQ', 'FAILED', 'UNKNOWN'];
@@ -26,7 +31,8 @@ const CANCELLABLE = ['PENDING', 'RETRY', 'DLQ', 'FAILED', 'UNKNOWN'];
 /** Validate a payload against its action type's handler; every problem in one ValidationError. */
 export function validateAction(type: string, payload: unknown): unknown {
   const handler = HANDLERS.get(type);
-  if (!handler) throw new ValidationError(`action_type must be one of ${[...HANDLERS.keys()].join(', ')}`);
+  if (!handler)
+    throw new ValidationError(`action_type must be one of ${[...HANDLERS.keys()].join(', ')}`);
   const v = handler.validate(payload);
   if (!v.ok) throw new ValidationError(v.errors.join('; '));
   return v.value;
@@ -42,10 +48,14 @@ export function validateAction(type: string, payload: unknown): unknown {
 export class ActionsService {
   constructor(private readonly db: Db) {}
 
-  async enqueue(input: EnqueueInput, actor: Actor): Promise<{ action: ActionView; created: boolean }> {
+  async enqueue(
+    input: EnqueueInput,
+    actor: Actor,
+  ): Promise<{ action: ActionView; created: boolean }> {
     const payload = validateAction(input.action_type, input.payload);
     const notBefore = input.not_before ? new Date(input.not_before) : undefined;
-    if (notBefore && Number.isNaN(notBefore.getTime())) throw new ValidationError('not_before must be an ISO-8601 time');
+    if (notBefore && Number.isNaN(notBefore.getTime()))
+      throw new ValidationError('not_before must be an ISO-8601 time');
     const key = input.idempotency_key ?? `auto-${randomUUID()}`;
     return this.db.tx(async (c) => {
       await EventStore.lock(c);
@@ -60,7 +70,13 @@ export class ActionsService {
           metadata: metadataFor(actor),
           event: {
             type: 'ActionEnqueued',
-            data: { id, idempotency_key: key, action_type: input.action_type, payload, not_before: (notBefore ?? rows[0].t).toISOString() },
+            data: {
+              id,
+              idempotency_key: key,
+              action_type: input.action_type,
+              payload,
+              not_before: (notBefore ?? rows[0].t).toISOString(),
+            },
           },
         },
       ]);
@@ -70,7 +86,10 @@ export class ActionsService {
 
   async list(status: string | undefined, limit: number, cursor: number | undefined) {
     const rows = await listActions(this.db, status, limit, cursor);
-    return { actions: rows.map(toActionView), next_cursor: rows.length === limit ? rows[rows.length - 1].id : null };
+    return {
+      actions: rows.map(toActionView),
+      next_cursor: rows.length === limit ? rows[rows.length - 1].id : null,
+    };
   }
 
   async get(id: number) {
@@ -94,7 +113,11 @@ export class ActionsService {
   }
 
   /** Retry or cancel every DLQ action, in one transaction. */
-  async dlq(op: 'retry' | 'cancel', actor: Actor, reason?: string): Promise<{ count: number; ids: number[] }> {
+  async dlq(
+    op: 'retry' | 'cancel',
+    actor: Actor,
+    reason?: string,
+  ): Promise<{ count: number; ids: number[] }> {
     return this.db.tx(async (c) => {
       await EventStore.lock(c);
       const rows = await selectActionsByStatus(c, 'DLQ');
@@ -103,7 +126,10 @@ export class ActionsService {
         rows.map((r) => ({
           stream: `action:${r.id}`,
           metadata: metadataFor(actor, reason),
-          event: { type: op === 'retry' ? 'ActionRequeued' : 'ActionCancelled', data: { previous_status: r.status } },
+          event: {
+            type: op === 'retry' ? 'ActionRequeued' : 'ActionCancelled',
+            data: { previous_status: r.status },
+          },
         })),
       );
       return { count: rows.length, ids: rows.map((r) => r.id) };
@@ -122,10 +148,16 @@ export class ActionsService {
       const row = await this.mustGet(c, id);
       if (!allowed.includes(row.status)) {
         const verb = type === 'ActionRequeued' ? 'retried' : 'cancelled';
-        throw new ConflictError(`action ${id} is ${row.status}; only ${allowed.join(', ')} actions can be ${verb}`);
+        throw new ConflictError(
+          `action ${id} is ${row.status}; only ${allowed.join(', ')} actions can be ${verb}`,
+        );
       }
       await EventStore.append(c, [
-        { stream: `action:${id}`, metadata: metadataFor(actor, reason), event: { type, data: { previous_status: row.status } } },
+        {
+          stream: `action:${id}`,
+          metadata: metadataFor(actor, reason),
+          event: { type, data: { previous_status: row.status } },
+        },
       ]);
       return toActionView((await selectAction(c, id))!);
     });

@@ -46,8 +46,14 @@ export async function selectAction(db: Queryable, id: number): Promise<ActionRow
   return rows[0];
 }
 
-export async function selectActionByKey(db: Queryable, key: string): Promise<ActionRow | undefined> {
-  const { rows } = await db.query<ActionRow>('SELECT * FROM aol_actions WHERE idempotency_key = $1', [key]);
+export async function selectActionByKey(
+  db: Queryable,
+  key: string,
+): Promise<ActionRow | undefined> {
+  const { rows } = await db.query<ActionRow>(
+    'SELECT * FROM aol_actions WHERE idempotency_key = $1',
+    [key],
+  );
   return rows[0];
 }
 
@@ -57,7 +63,12 @@ export async function nextActionId(db: Queryable): Promise<number> {
 }
 
 /** Newest first, keyset-paged by id. */
-export async function listActions(db: Queryable, status: string | undefined, limit: number, before: number | undefined): Promise<ActionRow[]> {
+export async function listActions(
+  db: Queryable,
+  status: string | undefined,
+  limit: number,
+  before: number | undefined,
+): Promise<ActionRow[]> {
   const { rows } = await db.query<ActionRow>(
     `SELECT * FROM aol_actions WHERE ($1::text IS NULL OR status = $1) AND ($2::bigint IS NULL OR id < $2)
       ORDER BY id DESC LIMIT $3`,
@@ -67,11 +78,21 @@ export async function listActions(db: Queryable, status: string | undefined, lim
 }
 
 export async function selectActionsByStatus(db: Queryable, status: string): Promise<ActionRow[]> {
-  const { rows } = await db.query<ActionRow>('SELECT * FROM aol_actions WHERE status = $1 ORDER BY id', [status]);
+  const { rows } = await db.query<ActionRow>(
+    'SELECT * FROM aol_actions WHERE status = $1 ORDER BY id',
+    [status],
+  );
   return rows;
 }
 
-export type LogRow = Readonly<{ seq: number; ts_utc: Date; level: string; message: string; artifact_ref: string | null; artifact_sha256: string | null }>;
+export type LogRow = Readonly<{
+  seq: number;
+  ts_utc: Date;
+  level: string;
+  message: string;
+  artifact_ref: string | null;
+  artifact_sha256: string | null;
+}>;
 
 export async function selectLogs(db: Queryable, actionId: number) {
   const { rows } = await db.query<LogRow>(
@@ -83,7 +104,9 @@ export async function selectLogs(db: Queryable, actionId: number) {
 
 /** Per-status counters maintained by the projection: O(1), no COUNT(*) over aol_actions. */
 export async function selectQueueCounts(db: Queryable): Promise<Record<string, number>> {
-  const { rows } = await db.query<{ status: string; n: number }>('SELECT status, n FROM aol_queue_counts');
+  const { rows } = await db.query<{ status: string; n: number }>(
+    'SELECT status, n FROM aol_queue_counts',
+  );
   const out: Record<string, number> = {};
   for (const r of rows) out[r.status.toLowerCase()] = r.n;
   return { ...out, succeeded: out.success ?? 0 };

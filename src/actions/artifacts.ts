@@ -15,7 +15,12 @@ export function sha256(body: string | Buffer): string {
  * caller's transaction, addressed by action and content hash. The same content
  * stored twice (a retried attempt) is one row.
  */
-export async function storeArtifact(client: Queryable, actionId: number, contentType: string, body: string): Promise<Artifact> {
+export async function storeArtifact(
+  client: Queryable,
+  actionId: number,
+  contentType: string,
+  body: string,
+): Promise<Artifact> {
   const bytes = Buffer.from(body, 'utf8');
   const hash = sha256(bytes);
   const ref = `${actionId}/${hash}`;
@@ -37,7 +42,12 @@ export async function mirrorArtifact(dir: string, actionId: number, a: Artifact)
 }
 
 export async function latestArtifact(db: Queryable, actionId: number): Promise<Artifact | null> {
-  const { rows } = await db.query<{ ref: string; content_type: string; body: Buffer; sha256: string }>(
+  const { rows } = await db.query<{
+    ref: string;
+    content_type: string;
+    body: Buffer;
+    sha256: string;
+  }>(
     `SELECT a.ref, a.content_type, a.body, a.sha256 FROM aol_execution_logs l
        JOIN aol_artifacts a ON a.ref = l.artifact_ref
       WHERE l.action_id = $1 ORDER BY l.seq DESC LIMIT 1`,
@@ -49,7 +59,9 @@ export async function latestArtifact(db: Queryable, actionId: number): Promise<A
 
 /** Re-hash every stored artifact; the refs whose content no longer matches. */
 export async function verifyArtifacts(db: Queryable): Promise<{ checked: number; bad: string[] }> {
-  const { rows } = await db.query<{ ref: string; body: Buffer; sha256: string }>('SELECT ref, body, sha256 FROM aol_artifacts ORDER BY ref');
+  const { rows } = await db.query<{ ref: string; body: Buffer; sha256: string }>(
+    'SELECT ref, body, sha256 FROM aol_artifacts ORDER BY ref',
+  );
   const bad = rows.filter((r) => sha256(r.body) !== r.sha256).map((r) => r.ref);
   return { checked: rows.length, bad };
 }

@@ -18,11 +18,15 @@ export class PayloadReader {
     }
     this.obj = payload as Record<string, unknown>;
     for (const k of Object.keys(this.obj)) {
-      if (!known.includes(k)) this.errors.push(`payload.${k} is not a known field (expected: ${known.join(', ')})`);
+      if (!known.includes(k))
+        this.errors.push(`payload.${k} is not a known field (expected: ${known.join(', ')})`);
     }
   }
 
-  str(name: string, opts: { required?: boolean; max?: number; pattern?: RegExp; patternMessage?: string } = {}): string | undefined {
+  str(
+    name: string,
+    opts: { required?: boolean; max?: number; pattern?: RegExp; patternMessage?: string } = {},
+  ): string | undefined {
     const v = this.obj[name];
     if (v === undefined || v === null) {
       if (opts.required !== false) this.errors.push(`payload.${name} is required`);
@@ -32,8 +36,10 @@ export class PayloadReader {
       this.errors.push(`payload.${name} must be a non-empty string`);
       return undefined;
     }
-    if (opts.max !== undefined && v.length > opts.max) this.errors.push(`payload.${name} must be at most ${opts.max} characters`);
-    if (opts.pattern && !opts.pattern.test(v)) this.errors.push(opts.patternMessage ?? `payload.${name} is malformed`);
+    if (opts.max !== undefined && v.length > opts.max)
+      this.errors.push(`payload.${name} must be at most ${opts.max} characters`);
+    if (opts.pattern && !opts.pattern.test(v))
+      this.errors.push(opts.patternMessage ?? `payload.${name} is malformed`);
     return v;
   }
 
@@ -50,7 +56,11 @@ export class PayloadReader {
   stringMap(name: string): Record<string, string> | undefined {
     const v = this.obj[name];
     if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'object' || Array.isArray(v) || Object.values(v).some((x) => typeof x !== 'string')) {
+    if (
+      typeof v !== 'object' ||
+      Array.isArray(v) ||
+      Object.values(v).some((x) => typeof x !== 'string')
+    ) {
       this.errors.push(`payload.${name} must be an object of string values`);
       return undefined;
     }

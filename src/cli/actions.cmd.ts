@@ -16,7 +16,8 @@ async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
 }
 
 function parseId(v: string): number {
-  if (!/^\d{1,15}$/.test(v) || Number(v) < 1) throw new UsageError(`action id must be a positive integer, not "${v}"`);
+  if (!/^\d{1,15}$/.test(v) || Number(v) < 1)
+    throw new UsageError(`action id must be a positive integer, not "${v}"`);
   return Number(v);
 }
 
@@ -52,21 +53,35 @@ export function registerActionCommands(program: Command): void {
     .option('--not-before <iso>', 'do not run before this time')
     .option('--actor <name>', 'who (default: the OS user)')
     .option('--json', 'print the action as JSON')
-    .action((o: { type: string; payload: string; key?: string; notBefore?: string; actor?: string; json?: boolean }) =>
-      withDb(async (db) => {
-        let payload: unknown;
-        try {
-          payload = JSON.parse(o.payload);
-        } catch {
-          throw new UsageError('--payload must be valid JSON');
-        }
-        if (o.notBefore !== undefined && Number.isNaN(Date.parse(o.notBefore))) throw new UsageError('--not-before must be an ISO-8601 time');
-        const r = await new ActionsService(db).enqueue(
-          { action_type: o.type, payload, idempotency_key: o.key, not_before: o.notBefore },
-          cliActor(o.actor),
-        );
-        print(o.json, r.action, () => `${r.created ? 'enqueued' : 'already queued (same key)'}: action ${r.action.id} ${r.action.status} key ${r.action.idempotency_key}`);
-      }),
+    .action(
+      (o: {
+        type: string;
+        payload: string;
+        key?: string;
+        notBefore?: string;
+        actor?: string;
+        json?: boolean;
+      }) =>
+        withDb(async (db) => {
+          let payload: unknown;
+          try {
+            payload = JSON.parse(o.payload);
+          } catch {
+            throw new UsageError('--payload must be valid JSON');
+          }
+          if (o.notBefore !== undefined && Number.isNaN(Date.parse(o.notBefore)))
+            throw new UsageError('--not-before must be an ISO-8601 time');
+          const r = await new ActionsService(db).enqueue(
+            { action_type: o.type, payload, idempotency_key: o.key, not_before: o.notBefore },
+            cliActor(o.actor),
+          );
+          print(
+            o.json,
+            r.action,
+            () =>
+              `${r.created ? 'enqueued' : 'already queued (same key)'}: action ${r.action.id} ${r.action.status} key ${r.action.idempotency_key}`,
+          );
+        }),
     );
   actions
     .command('list')
@@ -77,8 +92,10 @@ export function registerActionCommands(program: Command): void {
     .action((o: { status?: string; limit: string; json?: boolean }) =>
       withDb(async (db) => {
         const status = o.status?.toUpperCase();
-        if (status && !(ACTION_STATUSES as readonly string[]).includes(status)) throw new UsageError(`--status must be one of ${ACTION_STATUSES.join(', ')}`);
-        if (!/^\d+$/.test(o.limit) || Number(o.limit) < 1 || Number(o.limit) > 500) throw new UsageError('--limit must be 1..500');
+        if (status && !(ACTION_STATUSES as readonly string[]).includes(status))
+          throw new UsageError(`--status must be one of ${ACTION_STATUSES.join(', ')}`);
+        if (!/^\d+$/.test(o.limit) || Number(o.limit) < 1 || Number(o.limit) > 500)
+          throw new UsageError('--limit must be 1..500');
         const r = await new ActionsService(db).list(status, Number(o.limit), undefined);
         print(o.json, r, () => actionTable(r.actions));
       }),
@@ -86,14 +103,21 @@ export function registerActionCommands(program: Command): void {
   for (const op of ['retry', 'cancel'] as const) {
     actions
       .command(`${op} <id>`)
-      .description(op === 'retry' ? 'requeue a DLQ, FAILED or UNKNOWN action' : 'cancel a PENDING, RETRY, DLQ, FAILED or UNKNOWN action')
+      .description(
+        op === 'retry'
+          ? 'requeue a DLQ, FAILED or UNKNOWN action'
+          : 'cancel a PENDING, RETRY, DLQ, FAILED or UNKNOWN action',
+      )
       .option('--reason <text>', 'why (recorded in the event log)')
       .option('--actor <name>', 'who (default: the OS user)')
       .option('--json', 'print the action as JSON')
       .action((id: string, o: { reason?: string; actor?: string; json?: boolean }) =>
         withDb(async (db) => {
           const svc = new ActionsService(db);
-          const a = op === 'retry' ? await svc.retry(parseId(id), cliActor(o.actor), o.reason) : await svc.cancel(parseId(id), cliActor(o.actor), o.reason);
+          const a =
+            op === 'retry'
+              ? await svc.retry(parseId(id), cliActor(o.actor), o.reason)
+              : await svc.cancel(parseId(id), cliActor(o.actor), o.reason);
           print(o.json, a, () => `action ${a.id} is now ${a.status}`);
         }),
       );
@@ -119,7 +143,9 @@ export function registerActionCommands(program: Command): void {
       .action((o: { reason?: string; actor?: string }) =>
         withDb(async (db) => {
           const r = await new ActionsService(db).dlq(op, cliActor(o.actor), o.reason);
-          console.log(`${op === 'retry' ? 'requeued' : 'cancelled'} ${r.count} action(s)${r.count ? `: ${r.ids.join(', ')}` : ''}`);
+          console.log(
+            `${op === 'retry' ? 'requeued' : 'cancelled'} ${r.count} action(s)${r.count ? `: ${r.ids.join(', ')}` : ''}`,
+          );
         }),
       );
   }

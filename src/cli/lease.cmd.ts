@@ -14,7 +14,10 @@ export function registerLeaseCommands(program: Command): void {
         const l = await new LeaseService(db).get();
         if (o.json) console.log(JSON.stringify(l, null, 2));
         else if (l.status === 'none') console.log(`no lease held (last epoch ${l.last_epoch})`);
-        else console.log(`owner ${l.owner}  epoch ${l.epoch}  ${l.status}  ttl ${l.ttl_seconds}s  expires ${l.expires_at}  renewed ${l.renewed_at}`);
+        else
+          console.log(
+            `owner ${l.owner}  epoch ${l.epoch}  ${l.status}  ttl ${l.ttl_seconds}s  expires ${l.expires_at}  renewed ${l.renewed_at}`,
+          );
       } finally {
         await db.close();
       }
@@ -31,7 +34,9 @@ export function registerLeaseCommands(program: Command): void {
       const db = openDb(cliConfig());
       try {
         const r = await new LeaseService(db).forceRelease(o.reason, cliActor(o.actor));
-        console.log(`released lease of ${r.released.owner} (epoch ${r.released.epoch}), seq ${r.seq}`);
+        console.log(
+          `released lease of ${r.released.owner} (epoch ${r.released.epoch}), seq ${r.seq}`,
+        );
       } finally {
         await db.close();
       }

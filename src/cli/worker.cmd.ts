@@ -16,10 +16,16 @@ export function workerLog(id: () => string): WorkerLog {
 export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
-    .description('run the worker: hold the lease and execute due actions every tick (others wait as hot standbys)')
-    .option('--max-ticks <n>', 'run N ticks then exit 0; exit 0 at once if another worker holds the lease (cron mode)')
+    .description(
+      'run the worker: hold the lease and execute due actions every tick (others wait as hot standbys)',
+    )
+    .option(
+      '--max-ticks <n>',
+      'run N ticks then exit 0; exit 0 at once if another worker holds the lease (cron mode)',
+    )
     .action(async (o: { maxTicks?: string }) => {
-      if (o.maxTicks !== undefined && !/^[1-9]\d*$/.test(o.maxTicks)) throw new UsageError('--max-ticks must be a positive integer');
+      if (o.maxTicks !== undefined && !/^[1-9]\d*$/.test(o.maxTicks))
+        throw new UsageError('--max-ticks must be a positive integer');
       const config = cliConfig();
       const maxTicks = o.maxTicks === undefined ? undefined : Number(o.maxTicks);
       let worker: Worker | undefined;

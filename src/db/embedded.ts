@@ -4,7 +4,11 @@ import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 
-export type EmbeddedDb = Readonly<{ url: (database: string) => string; stop: () => Promise<void> }>;
+export type EmbeddedDb = Readonly<{
+  port: number;
+  url: (database: string) => string;
+  stop: () => Promise<void>;
+}>;
 
 /** A free TCP port on loopback, as the OS hands it out. */
 export function freePort(): Promise<number> {
@@ -29,7 +33,7 @@ export function freePort(): Promise<number> {
  */
 export async function startEmbeddedPostgres(
   dir: string,
-  opts: { fast?: boolean; log?: (msg: string) => void } = {},
+  opts: { fast?: boolean; port?: number; log?: (msg: string) => void } = {},
 ): Promise<EmbeddedDb> {
   const root = resolve(dir);
   mkdirSync(root, { recursive: true });
@@ -38,7 +42,7 @@ export async function startEmbeddedPostgres(
   if (!existsSync(pwFile))
     writeFileSync(pwFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   const password = readFileSync(pwFile, 'utf8').trim();
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const flags = [
     '-c',
     'unix_socket_directories=',
@@ -68,5 +72,5 @@ export async function startEmbeddedPostgres(
   await pg.start();
   const url = (database: string) =>
     `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
-  return { url, stop: () => pg.stop() };
+  return { port, url, stop: () => pg.stop() };
 }

@@ -6,7 +6,9 @@ import { LeaseService } from './lease.service.js';
 import { LeaseView } from './lease.sql.js';
 
 export class ForceReleaseDto extends ReasonDto {
-  @Equals(true, { message: 'force must be true: releasing a lease someone holds is a forced operation' })
+  @Equals(true, {
+    message: 'force must be true: releasing a lease someone holds is a forced operation',
+  })
   force!: boolean;
 }
 

@@ -13,7 +13,10 @@ export class LeaseService {
   }
 
   /** Force release: the holder stops at once (its next fenced write or renewal fails) and a standby takes over. */
-  async forceRelease(reason: string, actor: Actor): Promise<{ seq: number; released: { owner: string; epoch: number } }> {
+  async forceRelease(
+    reason: string,
+    actor: Actor,
+  ): Promise<{ seq: number; released: { owner: string; epoch: number } }> {
     const e = await this.db.tx((c) => forceReleaseLease(c, metadataFor(actor, reason)));
     if (!e) throw new ConflictError('nobody holds the lease');
     const d = e.data as { owner: string; epoch: number };

@@ -42,31 +42,67 @@ export async function selectLease(db: Queryable): Promise<LeaseView> {
   };
 }
 
-export type AcquireResult = Readonly<{ acquired: boolean; owner: string; epoch: number; expiresAt: Date; now: Date }>;
+export type AcquireResult = Readonly<{
+  acquired: boolean;
+  owner: string;
+  epoch: number;
+  expiresAt: Date;
+  now: Date;
+}>;
 
-export async function acquireLease(db: Queryable, owner: string, ttlSeconds: number): Promise<AcquireResult> {
-  const { rows } = await db.query<{ acquired: boolean; owner: string; epoch: number; expires_at: Date; now: Date }>(
-    'SELECT * FROM aol_lease_acquire($1, $2)',
-    [owner, ttlSeconds],
-  );
+export async function acquireLease(
+  db: Queryable,
+  owner: string,
+  ttlSeconds: number,
+): Promise<AcquireResult> {
+  const { rows } = await db.query<{
+    acquired: boolean;
+    owner: string;
+    epoch: number;
+    expires_at: Date;
+    now: Date;
+  }>('SELECT * FROM aol_lease_acquire($1, $2)', [owner, ttlSeconds]);
   const r = rows[0];
-  return { acquired: r.acquired, owner: r.owner, epoch: r.epoch, expiresAt: r.expires_at, now: r.now };
+  return {
+    acquired: r.acquired,
+    owner: r.owner,
+    epoch: r.epoch,
+    expiresAt: r.expires_at,
+    now: r.now,
+  };
 }
 
 /** The new expiry, or null when the lease is no longer ours. */
-export async function renewLease(db: Queryable, owner: string, epoch: number, ttlSeconds: number): Promise<Date | null> {
-  const { rows } = await db.query<{ e: Date | null }>('SELECT aol_lease_renew($1, $2, $3) AS e', [owner, epoch, ttlSeconds]);
+export async function renewLease(
+  db: Queryable,
+  owner: string,
+  epoch: number,
+  ttlSeconds: number,
+): Promise<Date | null> {
+  const { rows } = await db.query<{ e: Date | null }>('SELECT aol_lease_renew($1, $2, $3) AS e', [
+    owner,
+    epoch,
+    ttlSeconds,
+  ]);
   return rows[0].e;
 }
 
 export async function releaseLease(db: Queryable, owner: string, epoch: number): Promise<boolean> {
-  const { rows } = await db.query<{ ok: boolean }>('SELECT aol_lease_release($1, $2) AS ok', [owner, epoch]);
+  const { rows } = await db.query<{ ok: boolean }>('SELECT aol_lease_release($1, $2) AS ok', [
+    owner,
+    epoch,
+  ]);
   return rows[0].ok;
 }
 
 /** An operator's force release; null when nobody holds the lease. */
-export async function forceReleaseLease(db: Queryable, metadata: EventMetadata): Promise<StoredEvent | null> {
-  const { rows } = await db.query<EventRow>('SELECT * FROM aol_lease_force_release($1)', [JSON.stringify(metadata)]);
+export async function forceReleaseLease(
+  db: Queryable,
+  metadata: EventMetadata,
+): Promise<StoredEvent | null> {
+  const { rows } = await db.query<EventRow>('SELECT * FROM aol_lease_force_release($1)', [
+    JSON.stringify(metadata),
+  ]);
   return rows[0]?.seq == null ? null : toStoredEvent(rows[0]);
 }
 
@@ -82,6 +118,11 @@ export async function fence(
   attempted: string,
   actionId: number | null = null,
 ): Promise<boolean> {
-  const { rows } = await client.query<{ ok: boolean }>('SELECT aol_fence($1, $2, $3, $4) AS ok', [owner, epoch, attempted, actionId]);
+  const { rows } = await client.query<{ ok: boolean }>('SELECT aol_fence($1, $2, $3, $4) AS ok', [
+    owner,
+    epoch,
+    attempted,
+    actionId,
+  ]);
   return rows[0].ok;
 }

@@ -10,8 +10,15 @@ export type AttemptResult = 'success' | 'failed' | 'overran' | 'fenced';
 type Logger = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
 type Outcome =
-  | { type: 'ActionSucceeded'; data: { attempt: number; message: string; artifact_ref?: string; artifact_sha256?: string }; artifact?: { contentType: string; body: string } }
-  | { type: 'ActionRetryScheduled'; data: { attempt: number; error: string; retry_in_seconds: number } }
+  | {
+      type: 'ActionSucceeded';
+      data: { attempt: number; message: string; artifact_ref?: string; artifact_sha256?: string };
+      artifact?: { contentType: string; body: string };
+    }
+  | {
+      type: 'ActionRetryScheduled';
+      data: { attempt: number; error: string; retry_in_seconds: number };
+    }
   | { type: 'ActionDeadLettered' | 'ActionFailed'; data: { attempt: number; error: string } };
 
 /**
@@ -32,21 +39,39 @@ export class ActionRunner {
     private readonly log: Logger,
   ) {}
 
-  async run(a: ClaimedAction, epoch: number, proof: boolean, leaseSignal: AbortSignal, budgetMs: number): Promise<AttemptResult> {
+  async run(
+    a: ClaimedAction,
+    epoch: number,
+    proof: boolean,
+    leaseSignal: AbortSignal,
+    budgetMs: number,
+  ): Promise<AttemptResult> {
     const handler = HANDLERS.get(a.action_type);
     const ctx = { actionId: a.id, idempotencyKey: a.idempotency_key, config: this.config };
     const budget = new AbortController();
-    const timer = setTimeout(() => budget.abort(new Error(`exceeded the tick budget (AOL_MAX_TICK_SECONDS=${this.config.maxTickSeconds})`)), Math.max(1, budgetMs));
+    const timer = setTimeout(
+      () =>
+        budget.abort(
+          new Error(
+            `exceeded the tick budget (AOL_MAX_TICK_SECONDS=${this.config.maxTickSeconds})`,
+          ),
+        ),
+      Math.max(1, budgetMs),
+    );
     const signal = AbortSignal.any([leaseSignal, budget.signal]);
     let outcome: Outcome;
     let overran = false;
     try {
-      if (!handler) throw new ActionError('permanent', `invalid data: unknown action type ${a.action_type}`);
+      if (!handler)
+        throw new ActionError('permanent', `invalid data: unknown action type ${a.action_type}`);
       const valid = handler.validate(a.payload);
       if (!valid.ok) throw new ActionError('permanent', `invalid data: ${valid.errors.join('; ')}`);
       if (proof) {
         const body = JSON.stringify(handler.render(valid.value, ctx), null, 2);
-        outcome = this.success(a, 'proof mode: request rendered and stored, not sent', { contentType: 'application/json', body });
+        outcome = this.success(a, 'proof mode: request rendered and stored, not sent', {
+          contentType: 'application/json',
+          body,
+        });
       } else {
         const r = await raceAbort(handler.execute(valid.value, { ...ctx, signal }), signal);
         outcome = this.success(a, r.message, r.output);
@@ -61,30 +86,65 @@ export class ActionRunner {
     return this.record(a, epoch, outcome, overran);
   }
 
-  private success(a: ClaimedAction, message: string, artifact?: { contentType: string; body: string }): Outcome {
+  private success(
+    a: ClaimedAction,
+    message: string,
+    artifact?: { contentType: string; body: string },
+  ): Outcome {
     if (!artifact) return { type: 'ActionSucceeded', data: { attempt: a.attempt, message } };
     const hash = sha256(Buffer.from(artifact.body, 'utf8'));
-    return { type: 'ActionSucceeded', data: { attempt: a.attempt, message, artifact_ref: `${a.id}/${hash}`, artifact_sha256: hash }, artifact };
+    return {
+      type: 'ActionSucceeded',
+      data: { attempt: a.attempt, message, artifact_ref: `${a.id}/${hash}`, artifact_sha256: hash },
+      artifact,
+    };
   }
 
   private failure(a: ClaimedAction, e: ActionError): Outcome {
-    if (e.kind === 'permanent') return { type: 'ActionFailed', data: { attempt: a.attempt, error: e.message } };
+    if (e.kind === 'permanent')
+      return { type: 'ActionFailed', data: { attempt: a.attempt, error: e.message } };
     if (a.attempt >= this.config.maxRetries) {
-      return { type: 'ActionDeadLettered', data: { attempt: a.attempt, error: `${e.message} (attempt ${a.attempt} of ${this.config.maxRetries})` } };
+      return {
+        type: 'ActionDeadLettered',
+        data: {
+          attempt: a.attempt,
+          error: `${e.message} (attempt ${a.attempt} of ${this.config.maxRetries})`,
+        },
+      };
     }
-    const delay = retryDelaySeconds(a.attempt, this.config.retryBaseSeconds, this.config.retryMaxSeconds);
-    return { type: 'ActionRetryScheduled', data: { attempt: a.attempt, error: e.message, retry_in_seconds: Math.round(delay * 1000) / 1000 } };
+    const delay = retryDelaySeconds(
+      a.attempt,
+      this.config.retryBaseSeconds,
+      this.config.retryMaxSeconds,
+    );
+    return {
+      type: 'ActionRetryScheduled',
+      data: {
+        attempt: a.attempt,
+        error: e.message,
+        retry_in_seconds: Math.round(delay * 1000) / 1000,
+      },
+    };
   }
 
-  private async record(a: ClaimedAction, epoch: number, o: Outcome, overran: boolean): Promise<AttemptResult> {
+  private async record(
+    a: ClaimedAction,
+    epoch: number,
+    o: Outcome,
+    overran: boolean,
+  ): Promise<AttemptResult> {
     let stored: Artifact | undefined;
     const written = await this.db.tx(async (c) => {
       const r = await writeOutcome(c, this.worker, epoch, a.id, o.type, o.data);
-      if (r === 'ok' && 'artifact' in o && o.artifact) stored = await storeArtifact(c, a.id, o.artifact.contentType, o.artifact.body);
+      if (r === 'ok' && 'artifact' in o && o.artifact)
+        stored = await storeArtifact(c, a.id, o.artifact.contentType, o.artifact.body);
       return r;
     });
     if (written === 'fenced') {
-      this.log('warn', `fenced: epoch ${epoch} no longer holds the lease; ${o.type} for action ${a.id} was rejected (FencedWriteRejected recorded)`);
+      this.log(
+        'warn',
+        `fenced: epoch ${epoch} no longer holds the lease; ${o.type} for action ${a.id} was rejected (FencedWriteRejected recorded)`,
+      );
       return 'fenced';
     }
     if (written === 'stale') {
@@ -97,7 +157,10 @@ export class ActionRunner {
       );
     }
     const detail = 'error' in o.data ? `: ${o.data.error}` : '';
-    this.log(o.type === 'ActionSucceeded' ? 'info' : 'warn', `action ${a.id} ${a.action_type} attempt ${a.attempt}: ${o.type}${detail}`);
+    this.log(
+      o.type === 'ActionSucceeded' ? 'info' : 'warn',
+      `action ${a.id} ${a.action_type} attempt ${a.attempt}: ${o.type}${detail}`,
+    );
     if (overran) return 'overran';
     return o.type === 'ActionSucceeded' ? 'success' : 'failed';
   }

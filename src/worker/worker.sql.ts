@@ -1,32 +1,84 @@
 import { Queryable } from '../db/db.js';
 
-export type ClaimedAction = Readonly<{ id: number; action_type: string; payload: unknown; idempotency_key: string; attempt: number }>;
+export type ClaimedAction = Readonly<{
+  id: number;
+  action_type: string;
+  payload: unknown;
+  idempotency_key: string;
+  attempt: number;
+}>;
 
 /** Claim due actions (fenced). `null` when the fence refused. */
-export async function claimActions(db: Queryable, owner: string, epoch: number, limit: number, proof: boolean): Promise<ClaimedAction[] | null> {
-  const { rows } = await db.query<ClaimedAction & { fenced: boolean }>('SELECT * FROM aol_claim($1, $2, $3, $4)', [owner, epoch, limit, proof]);
+export async function claimActions(
+  db: Queryable,
+  owner: string,
+  epoch: number,
+  limit: number,
+  proof: boolean,
+): Promise<ClaimedAction[] | null> {
+  const { rows } = await db.query<ClaimedAction & { fenced: boolean }>(
+    'SELECT * FROM aol_claim($1, $2, $3, $4)',
+    [owner, epoch, limit, proof],
+  );
   if (rows[0]?.fenced) return null;
   return rows.map(({ fenced: _f, ...a }) => a);
 }
 
 export type OutcomeWrite = 'ok' | 'fenced' | 'stale';
 
-export async function writeOutcome(db: Queryable, owner: string, epoch: number, id: number, type: string, data: object): Promise<OutcomeWrite> {
-  const { rows } = await db.query<{ r: OutcomeWrite }>('SELECT aol_action_outcome($1, $2, $3, $4, $5) AS r', [owner, epoch, id, type, JSON.stringify(data)]);
+export async function writeOutcome(
+  db: Queryable,
+  owner: string,
+  epoch: number,
+  id: number,
+  type: string,
+  data: object,
+): Promise<OutcomeWrite> {
+  const { rows } = await db.query<{ r: OutcomeWrite }>(
+    'SELECT aol_action_outcome($1, $2, $3, $4, $5) AS r',
+    [owner, epoch, id, type, JSON.stringify(data)],
+  );
   return rows[0].r;
 }
 
-export async function recoverOrphans(db: Queryable, owner: string, epoch: number, idempotentTypes: string[], maxAttempts: number) {
-  const { rows } = await db.query<{ id: number; status: string }>('SELECT * FROM aol_recover_orphans($1, $2, $3, $4)', [owner, epoch, idempotentTypes, maxAttempts]);
+export async function recoverOrphans(
+  db: Queryable,
+  owner: string,
+  epoch: number,
+  idempotentTypes: string[],
+  maxAttempts: number,
+) {
+  const { rows } = await db.query<{ id: number; status: string }>(
+    'SELECT * FROM aol_recover_orphans($1, $2, $3, $4)',
+    [owner, epoch, idempotentTypes, maxAttempts],
+  );
   return rows;
 }
 
-export async function ackControl(db: Queryable, owner: string, epoch: number, version: number): Promise<boolean> {
-  const { rows } = await db.query<{ ok: boolean }>('SELECT aol_ack_control($1, $2, $3) AS ok', [owner, epoch, version]);
+export async function ackControl(
+  db: Queryable,
+  owner: string,
+  epoch: number,
+  version: number,
+): Promise<boolean> {
+  const { rows } = await db.query<{ ok: boolean }>('SELECT aol_ack_control($1, $2, $3) AS ok', [
+    owner,
+    epoch,
+    version,
+  ]);
   return rows[0].ok;
 }
 
-export async function recordTick(db: Queryable, owner: string, epoch: number, data: object): Promise<boolean> {
-  const { rows } = await db.query<{ ok: boolean }>('SELECT aol_record_tick($1, $2, $3) AS ok', [owner, epoch, JSON.stringify(data)]);
+export async function recordTick(
+  db: Queryable,
+  owner: string,
+  epoch: number,
+  data: object,
+): Promise<boolean> {
+  const { rows } = await db.query<{ ok: boolean }>('SELECT aol_record_tick($1, $2, $3) AS ok', [
+    owner,
+    epoch,
+    JSON.stringify(data),
+  ]);
   return rows[0].ok;
 }

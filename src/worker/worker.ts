@@ -19,7 +19,14 @@ export type WorkerOptions = Readonly<{ maxTicks?: number; log: WorkerLog; id?: s
 
 type Term = { epoch: number; abort: AbortController; lost: boolean; renewTimer: NodeJS.Timeout };
 
-const FLAG_EVENTS = new Set(['ControlPaused', 'ControlResumed', 'ControlKilled', 'ControlRevived', 'ProofModeEnabled', 'ProofModeDisabled']);
+const FLAG_EVENTS = new Set([
+  'ControlPaused',
+  'ControlResumed',
+  'ControlKilled',
+  'ControlRevived',
+  'ProofModeEnabled',
+  'ProofModeDisabled',
+]);
 const LEASE_FREED = new Set(['LeaseReleased', 'LeaseForceReleased', 'LeaseExpired']);
 
 /**
@@ -68,10 +75,23 @@ export class Worker {
     const head = await this.store.headSeq();
     // Subscribe before reading the flags: an event committed in between is
     // seen by the subscription, and evolve skips what the read already has.
-    this.subs.push(subscribeEvents(this.store, this.notifier, head, { stream: 'control', safetyIntervalMs: 60_000 }).subscribe((e) => this.onControl(e)));
-    this.subs.push(subscribeEvents(this.store, this.notifier, head, { stream: 'lease', safetyIntervalMs: 60_000 }).subscribe((e) => this.onLease(e)));
+    this.subs.push(
+      subscribeEvents(this.store, this.notifier, head, {
+        stream: 'control',
+        safetyIntervalMs: 60_000,
+      }).subscribe((e) => this.onControl(e)),
+    );
+    this.subs.push(
+      subscribeEvents(this.store, this.notifier, head, {
+        stream: 'lease',
+        safetyIntervalMs: 60_000,
+      }).subscribe((e) => this.onLease(e)),
+    );
     this.flags = toControlState(await selectControl(this.db));
-    log('info', `worker ${this.id} started (proof mode ${this.proofMode() ? 'on' : 'off'}${this.config.proofMode ? ', forced by AOL_PROOF_MODE' : ''})`);
+    log(
+      'info',
+      `worker ${this.id} started (proof mode ${this.proofMode() ? 'on' : 'off'}${this.config.proofMode ? ', forced by AOL_PROOF_MODE' : ''})`,
+    );
     try {
       while (!this.stopping && !this.flags.killed) {
         await this.inFlight;
@@ -84,7 +104,10 @@ export class Worker {
           continue;
         }
         if (this.opts.maxTicks !== undefined) {
-          log('info', `lease held by ${lease.owner} (epoch ${lease.epoch}) until ${lease.expiresAt.toISOString()}; exiting (cron mode)`);
+          log(
+            'info',
+            `lease held by ${lease.owner} (epoch ${lease.epoch}) until ${lease.expiresAt.toISOString()}; exiting (cron mode)`,
+          );
           return 0;
         }
         // Hot standby: a release wakes us through NOTIFY; a dead holder's
@@ -105,22 +128,45 @@ export class Worker {
       this.clockOffsetMs = r.now.getTime() - Date.now();
       return r;
     } catch (err) {
-      this.opts.log('warn', `cannot reach the database to acquire the lease: ${(err as Error).message}; retrying`);
+      this.opts.log(
+        'warn',
+        `cannot reach the database to acquire the lease: ${(err as Error).message}; retrying`,
+      );
       const now = new Date();
-      return { acquired: false, owner: '(unknown)', epoch: 0, expiresAt: new Date(now.getTime() + 1000), now };
+      return {
+        acquired: false,
+        owner: '(unknown)',
+        epoch: 0,
+        expiresAt: new Date(now.getTime() + 1000),
+        now,
+      };
     }
   }
 
   /** One stretch as lease holder. Resolves true when it ended in an error. */
   private async activeTerm(epoch: number, expiresAt: Date): Promise<boolean> {
     const log = this.opts.log;
-    const term: Term = { epoch, abort: new AbortController(), lost: false, renewTimer: setInterval(() => void this.renew(term), (this.config.leaseTtlSeconds * 1000) / 3) };
+    const term: Term = {
+      epoch,
+      abort: new AbortController(),
+      lost: false,
+      renewTimer: setInterval(
+        () => void this.renew(term),
+        (this.config.leaseTtlSeconds * 1000) / 3,
+      ),
+    };
     this.term = term;
     let failed = false;
     log('info', `lease acquired: epoch ${epoch}, expires ${expiresAt.toISOString()}`);
     try {
       const idempotent = [...HANDLERS.values()].filter((h) => h.idempotent).map((h) => h.type);
-      for (const r of await recoverOrphans(this.db, this.id, epoch, idempotent, this.config.maxRetries)) {
+      for (const r of await recoverOrphans(
+        this.db,
+        this.id,
+        epoch,
+        idempotent,
+        this.config.maxRetries,
+      )) {
         log('warn', `action ${r.id} was left RUNNING by a lost lease: now ${r.status}`);
       }
       // Changes made while no worker was active are acknowledged now.
@@ -156,7 +202,12 @@ export class Worker {
     }
     if (!term.lost) {
       const released = await releaseLease(this.db, this.id, epoch).catch(() => false);
-      log('info', released ? `lease released (epoch ${epoch})` : `lease (epoch ${epoch}) was no longer ours to release`);
+      log(
+        'info',
+        released
+          ? `lease released (epoch ${epoch})`
+          : `lease (epoch ${epoch}) was no longer ours to release`,
+      );
     } else {
       log('warn', `lease lost (epoch ${epoch}): stopped working, back to standby`);
     }
@@ -187,7 +238,15 @@ export class Worker {
       const deadline = started + this.config.maxTickSeconds * 1000;
       for (let i = 0; i < this.config.maxActionsPerTick; i++) {
         if (term.lost || this.stopping || this.flags.killed || this.flags.paused) {
-          notes.push(term.lost ? 'lease lost' : this.flags.killed ? 'killed mid-tick' : this.flags.paused ? 'paused mid-tick' : 'stop requested mid-tick');
+          notes.push(
+            term.lost
+              ? 'lease lost'
+              : this.flags.killed
+                ? 'killed mid-tick'
+                : this.flags.paused
+                  ? 'paused mid-tick'
+                  : 'stop requested mid-tick',
+          );
           break;
         }
         const budget = deadline - Date.now();
@@ -213,7 +272,16 @@ export class Worker {
       }
     }
     if (term.lost) return;
-    const status = why === 'stopping' ? 'SUCCESS' : this.flags.paused && attempted === 0 ? 'PAUSED' : overran || (attempted > 0 && succeeded > 0 && succeeded < attempted) ? 'PARTIAL' : attempted > 0 && succeeded === 0 ? 'FAIL' : 'SUCCESS';
+    const status =
+      why === 'stopping'
+        ? 'SUCCESS'
+        : this.flags.paused && attempted === 0
+          ? 'PAUSED'
+          : overran || (attempted > 0 && succeeded > 0 && succeeded < attempted)
+            ? 'PARTIAL'
+            : attempted > 0 && succeeded === 0
+              ? 'FAIL'
+              : 'SUCCESS';
     if (attempted === 0 && notes.length === 0) notes = ['no due actions'];
     const ok = await recordTick(this.db, this.id, term.epoch, {
       started_at: startedAt,
@@ -253,9 +321,16 @@ export class Worker {
   private onControl(e: StoredEvent): void {
     if (!FLAG_EVENTS.has(e.type) || e.stream_version <= this.flags.version) return;
     const wasPaused = this.flags.paused;
-    this.flags = evolveControl(this.flags, { type: e.type, data: e.data } as ControlEvent, e.stream_version);
+    this.flags = evolveControl(
+      this.flags,
+      { type: e.type, data: e.data } as ControlEvent,
+      e.stream_version,
+    );
     if (wasPaused && !this.flags.paused) this.resumed = true;
-    this.opts.log('info', `control: ${e.type} (version ${e.stream_version}) by ${e.metadata.actor} via ${e.metadata.via}`);
+    this.opts.log(
+      'info',
+      `control: ${e.type} (version ${e.stream_version}) by ${e.metadata.actor} via ${e.metadata.via}`,
+    );
     this.waker.wake();
     if (this.term && !this.term.lost) void this.ack(e.stream_version);
   }
@@ -264,19 +339,39 @@ export class Worker {
     const term = this.term;
     if (!term) return;
     try {
-      if (!(await ackControl(this.db, this.id, term.epoch, version))) this.lose(term, 'fenced on acknowledgement');
+      if (!(await ackControl(this.db, this.id, term.epoch, version)))
+        this.lose(term, 'fenced on acknowledgement');
     } catch (err) {
-      this.opts.log('warn', `could not acknowledge control version ${version}: ${(err as Error).message}`);
+      this.opts.log(
+        'warn',
+        `could not acknowledge control version ${version}: ${(err as Error).message}`,
+      );
     }
   }
 
   private onLease(e: StoredEvent): void {
     const d = e.data as { epoch?: number };
     const term = this.term;
-    if (term && !term.lost && d.epoch !== undefined && d.epoch !== term.epoch && e.type === 'LeaseAcquired') {
+    if (
+      term &&
+      !term.lost &&
+      d.epoch !== undefined &&
+      d.epoch !== term.epoch &&
+      e.type === 'LeaseAcquired'
+    ) {
       this.lose(term, `epoch ${d.epoch} acquired by ${(e.data as { owner: string }).owner}`);
-    } else if (term && !term.lost && d.epoch === term.epoch && (e.type === 'LeaseForceReleased' || e.type === 'LeaseExpired')) {
-      this.lose(term, e.type === 'LeaseForceReleased' ? `force-released by ${e.metadata.actor} via ${e.metadata.via}` : 'expired');
+    } else if (
+      term &&
+      !term.lost &&
+      d.epoch === term.epoch &&
+      (e.type === 'LeaseForceReleased' || e.type === 'LeaseExpired')
+    ) {
+      this.lose(
+        term,
+        e.type === 'LeaseForceReleased'
+          ? `force-released by ${e.metadata.actor} via ${e.metadata.via}`
+          : 'expired',
+      );
     } else if (!term && LEASE_FREED.has(e.type)) {
       this.waker.wake(); // standby: take over now
     }

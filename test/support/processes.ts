@@ -89,7 +89,11 @@ export async function startApiProcess(
 export type WorkerProc = Proc & { pid: number; id: () => string };
 
 /** Start `node dist/cli.js worker` with short intervals unless overridden. */
-export function startWorker(databaseUrl: string, env: Record<string, string> = {}, args: string[] = []): WorkerProc {
+export function startWorker(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  args: string[] = [],
+): WorkerProc {
   const proc = spawnNode(CLI, ['worker', ...args], {
     DATABASE_URL: databaseUrl,
     AOL_TICK_INTERVAL_SECONDS: '0.3',

@@ -2,7 +2,13 @@ import { createServer, IncomingMessage, Server } from 'node:http';
 import { SMTPServer } from 'smtp-server';
 import { freePort } from '../../src/db/embedded.js';
 
-export type Delivery = { method: string; path: string; key: string | undefined; body: string; at: number };
+export type Delivery = {
+  method: string;
+  path: string;
+  key: string | undefined;
+  body: string;
+  at: number;
+};
 
 /**
  * A local webhook receiver that behaves like a well-made one: it records every
@@ -14,7 +20,9 @@ export class WebhookReceiver {
   readonly effects = new Map<string, number>();
   /** Successful requests that repeated an applied key (deduplicated, not applied again). */
   readonly repeats = new Map<string, number>();
-  respond: (req: IncomingMessage, n: number) => { status: number; holdMs?: number } = () => ({ status: 200 });
+  respond: (req: IncomingMessage, n: number) => { status: number; holdMs?: number } = () => ({
+    status: 200,
+  });
   private server: Server | undefined;
   url = '';
 
@@ -77,7 +85,11 @@ export class SmtpReceiver {
         stream.on('data', (d: Buffer) => (data += d.toString()));
         stream.on('end', () => {
           if (this.hold) return; // never answer: the sender waits
-          this.mails.push({ from: String(session.envelope.mailFrom && session.envelope.mailFrom.address), to: session.envelope.rcptTo.map((r) => r.address), data });
+          this.mails.push({
+            from: String(session.envelope.mailFrom && session.envelope.mailFrom.address),
+            to: session.envelope.rcptTo.map((r) => r.address),
+            data,
+          });
           callback();
         });
       },

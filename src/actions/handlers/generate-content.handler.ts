@@ -7,7 +7,10 @@ type Generate = { prompt: string; model: string; max_tokens?: number; system?: s
 const DEFAULT_BASE = 'https://api.openai.com/v1';
 
 function request(p: Generate, base: string | undefined) {
-  const messages = [...(p.system ? [{ role: 'system', content: p.system }] : []), { role: 'user', content: p.prompt }];
+  const messages = [
+    ...(p.system ? [{ role: 'system', content: p.system }] : []),
+    { role: 'user', content: p.prompt },
+  ];
   return {
     method: 'POST',
     url: `${(base ?? DEFAULT_BASE).replace(/\/+$/, '')}/chat/completions`,
@@ -30,11 +33,20 @@ export const generateContentHandler: ActionHandler<Generate> = {
     const model = r.str('model', { required: false, max: 100 }) ?? 'gpt-4o-mini';
     const maxTokens = r.int('max_tokens', { min: 1, max: 32_000 });
     const system = r.str('system', { required: false, max: 20_000 });
-    return result(r, () => ({ prompt: prompt!, model, ...(maxTokens ? { max_tokens: maxTokens } : {}), ...(system ? { system } : {}) }));
+    return result(r, () => ({
+      prompt: prompt!,
+      model,
+      ...(maxTokens ? { max_tokens: maxTokens } : {}),
+      ...(system ? { system } : {}),
+    }));
   },
   render(p, ctx) {
     const req = request(p, ctx.config.openaiBaseUrl);
-    return { transport: 'http', ...req, headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ***redacted***' } };
+    return {
+      transport: 'http',
+      ...req,
+      headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ***redacted***' },
+    };
   },
   async execute(p, ctx) {
     const key = ctx.config.openaiApiKey;
@@ -53,9 +65,15 @@ export const generateContentHandler: ActionHandler<Generate> = {
     }
     const outcome = classifyHttpStatus(res.status);
     if (outcome !== 'ok') throw new ActionError(outcome, `LLM HTTP ${res.status}`);
-    const json = (await res.json().catch(() => null)) as { choices?: { message?: { content?: string } }[] } | null;
+    const json = (await res.json().catch(() => null)) as {
+      choices?: { message?: { content?: string } }[];
+    } | null;
     const text = json?.choices?.[0]?.message?.content;
-    if (typeof text !== 'string') throw new ActionError('permanent', 'LLM response had no choices[0].message.content');
-    return { message: `generated ${text.length} characters with ${p.model}`, output: { contentType: 'text/plain; charset=utf-8', body: text } };
+    if (typeof text !== 'string')
+      throw new ActionError('permanent', 'LLM response had no choices[0].message.content');
+    return {
+      message: `generated ${text.length} characters with ${p.model}`,
+      output: { contentType: 'text/plain; charset=utf-8', body: text },
+    };
   },
 };

@@ -13,7 +13,8 @@ function buildRequest(p: Webhook, idempotencyKey: string) {
   if (typeof p.body === 'string') body = p.body;
   else if (p.body !== undefined && p.body !== null) {
     body = JSON.stringify(p.body);
-    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/json';
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
+      headers['Content-Type'] = 'application/json';
   }
   return { method: p.method, url: p.url, headers, body };
 }
@@ -29,27 +30,46 @@ export const httpWebhookHandler: ActionHandler<Webhook> = {
   idempotent: true,
   validate(payload) {
     const r = new PayloadReader(payload, ['url', 'method', 'headers', 'body']);
-    const url = r.str('url', { pattern: /^https?:\/\/\S+$/i, patternMessage: 'payload.url must be an http(s) URL', max: 2000 });
+    const url = r.str('url', {
+      pattern: /^https?:\/\/\S+$/i,
+      patternMessage: 'payload.url must be an http(s) URL',
+      max: 2000,
+    });
     const method = (r.str('method', { required: false }) ?? 'POST').toUpperCase();
-    if (!METHODS.includes(method)) r.errors.push(`payload.method must be one of ${METHODS.join(', ')}`);
+    if (!METHODS.includes(method))
+      r.errors.push(`payload.method must be one of ${METHODS.join(', ')}`);
     const headers = r.stringMap('headers') ?? {};
     const body = r.raw('body');
-    if (body !== undefined && body !== null && typeof body !== 'string' && typeof body !== 'object') {
+    if (
+      body !== undefined &&
+      body !== null &&
+      typeof body !== 'string' &&
+      typeof body !== 'object'
+    ) {
       r.errors.push('payload.body must be an object (sent as JSON) or a string');
     }
-    if (body !== undefined && method === 'GET') r.errors.push('payload.body is not allowed with method GET');
+    if (body !== undefined && method === 'GET')
+      r.errors.push('payload.body is not allowed with method GET');
     return result(r, () => ({ url: url!, method, headers, body }));
   },
   render(p, ctx) {
     const req = buildRequest(p, ctx.idempotencyKey);
-    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, SENSITIVE.test(k) ? '***redacted***' : v]));
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).map(([k, v]) => [k, SENSITIVE.test(k) ? '***redacted***' : v]),
+    );
     return { transport: 'http', ...req, headers };
   },
   async execute(p, ctx) {
     const req = buildRequest(p, ctx.idempotencyKey);
     let res: Response;
     try {
-      res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, signal: ctx.signal, redirect: 'manual' });
+      res = await fetch(req.url, {
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        signal: ctx.signal,
+        redirect: 'manual',
+      });
     } catch (err) {
       throw toActionError(err, ctx.signal);
     }

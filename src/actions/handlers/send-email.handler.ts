@@ -7,7 +7,13 @@ type Email = { to: string; subject: string; text: string; from: string };
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+$/;
 
 function message(p: Email, key: string) {
-  return { from: p.from, to: p.to, subject: p.subject, text: p.text, headers: { 'X-AOL-Idempotency-Key': key } };
+  return {
+    from: p.from,
+    to: p.to,
+    subject: p.subject,
+    text: p.text,
+    headers: { 'X-AOL-Idempotency-Key': key },
+  };
 }
 
 /**
@@ -20,14 +26,31 @@ export const sendEmailHandler: ActionHandler<Email> = {
   idempotent: false,
   validate(payload) {
     const r = new PayloadReader(payload, ['to', 'subject', 'text', 'from']);
-    const to = r.str('to', { pattern: EMAIL, patternMessage: 'payload.to must be an email address', max: 320 });
+    const to = r.str('to', {
+      pattern: EMAIL,
+      patternMessage: 'payload.to must be an email address',
+      max: 320,
+    });
     const subject = r.str('subject', { max: 998 });
     const text = r.str('text', { max: 100_000 });
-    const from = r.str('from', { required: false, pattern: EMAIL, patternMessage: 'payload.from must be an email address' });
-    return result(r, () => ({ to: to!, subject: subject!, text: text!, from: from ?? 'aol@localhost' }));
+    const from = r.str('from', {
+      required: false,
+      pattern: EMAIL,
+      patternMessage: 'payload.from must be an email address',
+    });
+    return result(r, () => ({
+      to: to!,
+      subject: subject!,
+      text: text!,
+      from: from ?? 'aol@localhost',
+    }));
   },
   render(p, ctx) {
-    return { transport: 'smtp', envelope: { from: p.from, to: [p.to] }, message: message(p, ctx.idempotencyKey) };
+    return {
+      transport: 'smtp',
+      envelope: { from: p.from, to: [p.to] },
+      message: message(p, ctx.idempotencyKey),
+    };
   },
   async execute(p, ctx) {
     if (!ctx.config.smtpUrl) throw unconfigured('SMTP_URL is not set');
@@ -41,7 +64,10 @@ export const sendEmailHandler: ActionHandler<Email> = {
     } catch (err) {
       const code = (err as { responseCode?: number }).responseCode;
       if (typeof code === 'number') {
-        throw new ActionError(code >= 500 ? 'permanent' : 'transient', `SMTP ${code}: ${(err as Error).message}`);
+        throw new ActionError(
+          code >= 500 ? 'permanent' : 'transient',
+          `SMTP ${code}: ${(err as Error).message}`,
+        );
       }
       throw toActionError(err, ctx.signal);
     } finally {
