@@ -12,13 +12,12 @@ export class Waker {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, Math.max(0, ms));
-      const self = this;
-      function done() {
+      const done = () => {
         clearTimeout(timer);
-        self.pending = undefined;
+        this.pending = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
       this.pending = done;
     });
   }

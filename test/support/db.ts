@@ -42,14 +42,14 @@ export async function waitFor<T>(
   fn: () => Promise<T> | T,
   timeoutMs = 20000,
   label = 'condition',
-): Promise<T> {
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   let lastErr: unknown;
   while (Date.now() < deadline) {
     try {
       last = await fn();
-      if (last) return last;
+      if (last) return last as NonNullable<T>;
     } catch (err) {
       lastErr = err;
     }
