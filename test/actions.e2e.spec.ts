@@ -434,4 +434,79 @@ describe('action queue end to end (API + worker + local receivers)', () => {
       },
     );
   });
+
+  it('not_before: an action is not run before its time', async () => {
+    await t.db.query('UPDATE aol_control_flags SET proof_mode = true, paused = false WHERE id = 1');
+    const at = new Date(Date.now() + 2000);
+    const later = await enqueue({
+      action_type: 'POST_SOCIAL',
+      payload: { social_platform: 'x', content: 'later' },
+      idempotency_key: 'later-1',
+      not_before: at.toISOString(),
+    });
+    await withWorker({}, async () => {
+      const done = await settled(later.id, ['SUCCESS']);
+      const started = await events(t.db, `stream = $1 AND type = 'ActionStarted'`, [
+        `action:${later.id}`,
+      ]);
+      expect(started[0].occurred_at.getTime()).toBeGreaterThanOrEqual(at.getTime());
+      expect(done.attempts).toBe(1);
+    });
+  });
+
+  it('GENERATE_CONTENT in real mode: an OpenAI-compatible call to OPENAI_BASE_URL; the key never reaches events, logs or artifacts', async () => {
+    await t.db.query('UPDATE aol_control_flags SET proof_mode = false WHERE id = 1');
+    const llm = await new WebhookReceiver().start();
+    llm.respond = () => ({
+      status: 200,
+      body: JSON.stringify({ choices: [{ message: { content: 'A haiku about queues' } }] }),
+    });
+    const secret = 'sk-test-9f8e7d6c5b4a';
+    try {
+      const gen = await enqueue({
+        action_type: 'GENERATE_CONTENT',
+        payload: { prompt: 'haiku please', model: 'tiny', max_tokens: 50 },
+        idempotency_key: 'llm-real',
+      });
+      await withWorker(
+        { AOL_PROOF_MODE: 'false', OPENAI_API_KEY: secret, OPENAI_BASE_URL: `${llm.url}/v1` },
+        async (w) => {
+          await settled(gen.id, ['SUCCESS']);
+          expect(w.output()).not.toContain(secret);
+        },
+      );
+      expect(llm.requests).toHaveLength(1);
+      expect(llm.requests[0]).toMatchObject({
+        method: 'POST',
+        path: '/v1/chat/completions',
+        authorization: `Bearer ${secret}`,
+      });
+      expect(JSON.parse(llm.requests[0].body)).toEqual({
+        model: 'tiny',
+        messages: [{ role: 'user', content: 'haiku please' }],
+        max_tokens: 50,
+      });
+      const art = await fetch(`${api.url}/actions/${gen.id}/artifact`);
+      expect(await art.text()).toBe('A haiku about queues');
+      const everything = JSON.stringify(
+        (await t.db.query('SELECT data, metadata FROM aol_events')).rows,
+      );
+      expect(everything).not.toContain(secret);
+    } finally {
+      await llm.stop();
+    }
+  });
+
+  it('aol artifacts verify exits 1 when a stored artifact no longer matches its hash', async () => {
+    const { rows } = await t.db.query<{ ref: string }>(
+      'SELECT ref FROM aol_artifacts ORDER BY ref LIMIT 1',
+    );
+    await t.db.query(
+      `UPDATE aol_artifacts SET body = convert_to('forged', 'UTF8') WHERE ref = $1`,
+      [rows[0].ref],
+    );
+    const r = await runCli(['artifacts', 'verify'], { DATABASE_URL: t.url });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(rows[0].ref);
+  });
 });

@@ -188,4 +188,14 @@ describe('lease, failover and kill (spawned workers)', () => {
       await api.stop();
     }
   });
+
+  it('start-up retries an unreachable database for DB_STARTUP_RETRY_SECS, then exits 1 with a clear message', async () => {
+    const w = startWorker('postgresql://postgres:hunter2pw@127.0.0.1:1/nowhere', {
+      DB_STARTUP_RETRY_SECS: '1',
+    });
+    expect(await w.exited).toBe(1);
+    expect(w.output()).toMatch(/database not reachable yet \(attempt 1\)/);
+    expect(w.output()).toMatch(/database unreachable after 1s \(DB_STARTUP_RETRY_SECS\)/);
+    expect(w.output()).not.toContain('hunter2pw');
+  });
 });

@@ -23,6 +23,17 @@ describe('npm start with no DATABASE_URL', () => {
       );
       const control = await fetch(`http://127.0.0.1:${port}/control`).then((r) => r.json());
       expect(control).toMatchObject({ proof_mode: true });
+      // and one worker beside the API, holding the lease
+      await waitFor(
+        async () =>
+          (
+            (await fetch(`http://127.0.0.1:${port}/lease`).then((r) => r.json())) as {
+              status: string;
+            }
+          ).status === 'valid',
+        30000,
+        'the worker holds the lease',
+      );
       expect(existsSync(join(cwd, '.aol', 'pg', 'PG_VERSION'))).toBe(true);
       const url = readFileSync(join(cwd, '.aol', 'database-url'), 'utf8');
       expect(proc.output()).toMatch(/listening on/);

@@ -33,17 +33,24 @@ export class WebhookReceiver {
       req.on('data', (d) => (body += d));
       req.on('end', () => {
         const key = req.headers['idempotency-key'] as string | undefined;
-        const d: Delivery = { method: req.method!, path: req.url!, key, body, at: Date.now() };
+        const d: Delivery = {
+          method: req.method!,
+          path: req.url!,
+          key,
+          body,
+          at: Date.now(),
+          authorization: req.headers.authorization,
+        };
         this.requests.push(d);
-        const { status, holdMs } = this.respond(req, this.requests.length);
+        const { status, holdMs, body: reply } = this.respond(req, this.requests.length);
         const finish = () => {
           // A well-made receiver applies a key's effect once and acknowledges repeats without applying them.
           if (status >= 200 && status < 300 && key) {
             if (this.effects.has(key)) this.repeats.set(key, (this.repeats.get(key) ?? 0) + 1);
             else this.effects.set(key, 1);
           }
-          res.writeHead(status, { 'content-type': 'text/plain' });
-          res.end(status < 300 ? 'ok' : `status ${status}`);
+          res.writeHead(status, { 'content-type': reply ? 'application/json' : 'text/plain' });
+          res.end(reply ?? (status < 300 ? 'ok' : `status ${status}`));
         };
         if (holdMs) setTimeout(finish, holdMs).unref();
         else finish();
