@@ -1,52 +1,63 @@
 import 'reflect-metadata';
-import { Logger, ValidationPipe } from '@nestjs/common';
+import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { Config, ConfigError, maskUrl } from './config/config.js';
 import { Db, waitForDatabase } from './db/db.js';
 import { assertSchemaCurrent } from './db/migrator.js';
 import { EventNotifier } from './events/event-notifier.js';
+import { EventStore } from './events/event-store.js';
 import { ErrorFilter } from './common/error.filter.js';
 import { requestId } from './common/request-id.js';
+import { setupOpenApi } from './common/openapi.js';
+import { TokenTable } from './auth/tokens.js';
 
 export type RunningApi = Readonly<{ url: string; close: () => Promise<void> }>;
 
+function warnIfOpen(config: Config): void {
+  if (config.apiTokens) return;
+  const line = '!'.repeat(78);
+  const what = config.production
+    ? 'PRODUCTION: every write is refused until tokens are configured'
+    : 'the API is OPEN: every request is allowed as "anonymous" (admin)';
+  console.warn(`${line}\n! AOL_API_TOKENS is not set: ${what}\n${line}`);
+}
+
 /**
- * Start the HTTP API: wait for the database (DB_STARTUP_RETRY_SECS), refuse
- * an unmigrated or newer schema, open the LISTEN connection, then serve.
+ * Start the HTTP API: check the tokens, wait for the database
+ * (DB_STARTUP_RETRY_SECS), refuse an unmigrated or newer schema, open the
+ * LISTEN connection, then serve.
  */
 export async function startApi(config: Config): Promise<RunningApi> {
-  const log = new Logger('api');
-  if (!config.databaseUrl)
-    throw new ConfigError('DATABASE_URL is required to run the API (npm start provides one)');
+  if (!config.databaseUrl) throw new ConfigError('DATABASE_URL is required to run the API (npm start provides one)');
+  new TokenTable(config.apiTokens); // a malformed AOL_API_TOKENS stops start-up here
+  warnIfOpen(config);
   const db = new Db(config.databaseUrl, { applicationName: 'aol-api' });
-  await waitForDatabase(db, config.dbStartupRetrySecs, (m) => log.warn(m));
+  await waitForDatabase(db, config.dbStartupRetrySecs, (m) => console.warn(`[aol] ${m}`));
   await assertSchemaCurrent(db);
   const notifier = new EventNotifier(config.databaseUrl);
   await notifier.start();
+  notifier.lastSeq = await new EventStore(db).headSeq();
 
-  const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.register({ config, db, notifier }),
-    {
-      bodyParser: false,
-      forceCloseConnections: true,
-      logger: ['error', 'warn'],
-    },
-  );
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register({ config, db, notifier }), {
+    bodyParser: false,
+    forceCloseConnections: true,
+    bufferLogs: true,
+  });
+  app.useLogger(app.get(PinoLogger));
   app.use(requestId);
   app.useBodyParser('json', { limit: '1mb' });
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      stopAtFirstError: false,
-    }),
-  );
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.useGlobalFilters(new ErrorFilter());
-  if (config.corsOrigins.length > 0)
-    app.enableCors({ origin: config.corsOrigins, exposedHeaders: ['ETag', 'X-Request-Id'] });
+  // Same origin only, unless AOL_CORS_ORIGINS lists the browser origins allowed to call the API.
+  app.enableCors({
+    origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
+    exposedHeaders: ['ETag', 'X-Request-Id'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'If-Match', 'X-AOL-Client', 'X-Request-Id', 'Last-Event-ID'],
+  });
+  setupOpenApi(app);
   await app.listen(config.port, '0.0.0.0');
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;

@@ -22,7 +22,7 @@ describe('projections, rebuild, replay and the runbook SQL', () => {
 
   beforeAll(async () => {
     t = await createTestDb('projections');
-    control = new ControlService(t.db);
+    control = new ControlService(t.db, { production: false });
     store = new EventStore(t.db);
   });
   afterAll(() => t.db.close());

@@ -3,26 +3,17 @@ import { ControlChange } from '../control/control.decider.js';
 import { ControlService } from '../control/control.service.js';
 import { cliActor, cliConfig, openDb, UsageError } from './context.js';
 
-async function change(
-  change: ControlChange,
-  reason: string | undefined,
-  actor: string | undefined,
-  json: boolean,
-) {
+async function change(change: ControlChange, reason: string | undefined, actor: string | undefined, json: boolean) {
   if (!reason?.trim()) throw new UsageError('--reason is required and must not be empty');
-  const db = openDb(cliConfig());
+  const config = cliConfig();
+  const db = openDb(config);
   try {
-    const result = await new ControlService(db).change(change, reason, cliActor(actor));
+    const result = await new ControlService(db, config).change(change, reason, cliActor(actor));
     if (json) console.log(JSON.stringify(result, null, 2));
     else {
-      console.log(
-        result.changed
-          ? `${result.message} (seq ${result.seq}, control version ${result.version})`
-          : `no change: ${result.message}`,
-      );
-      console.log(
-        `flags: paused=${result.paused} killed=${result.killed} proof_mode=${result.proof_mode}`,
-      );
+      if (result.accepted) console.log(result.message);
+      else console.log(result.changed ? `${result.message} (seq ${result.seq}, control version ${result.version})` : `no change: ${result.message}`);
+      console.log(`flags: paused=${result.paused} killed=${result.killed} proof_mode=${result.proof_mode}`);
     }
   } finally {
     await db.close();
@@ -37,27 +28,35 @@ export function registerControlCommands(program: Command): void {
       .requiredOption('--reason <text>', 'why (recorded in the event log)')
       .option('--actor <name>', 'who (default: the OS user)')
       .option('--json', 'print the resulting control state as JSON')
-      .action((o: { reason: string; actor?: string; json?: boolean }) =>
-        change(name, o.reason, o.actor, !!o.json),
-      );
+      .action((o: { reason: string; actor?: string; json?: boolean }) => change(name, o.reason, o.actor, !!o.json));
   flagCommand('pause', 'pause the worker: no new action starts; the running one finishes');
   flagCommand('resume', 'resume a paused worker');
-  flagCommand(
-    'kill',
-    'stop the worker: it finishes the running action, releases the lease and exits',
-  );
+  flagCommand('kill', 'stop the worker: it finishes the running action, releases the lease and exits');
   flagCommand('revive', 'clear kill so a worker may run again');
 
-  program
-    .command('proof')
-    .description('turn proof mode (dry run: no outbound calls) on or off')
-    .argument('<on|off>', 'on or off')
-    .requiredOption('--reason <text>', 'why (recorded in the event log)')
-    .option('--actor <name>', 'who (default: the OS user)')
-    .option('--json', 'print the resulting control state as JSON')
-    .action((mode: string, o: { reason: string; actor?: string; json?: boolean }) => {
-      if (mode !== 'on' && mode !== 'off')
-        throw new UsageError(`proof takes "on" or "off", not "${mode}"`);
-      return change(mode === 'on' ? 'proof-on' : 'proof-off', o.reason, o.actor, !!o.json);
+  const proof = program.command('proof').description('proof mode (dry run: no outbound calls): on | off | approve');
+  for (const mode of ['on', 'off'] as const) {
+    proof
+      .command(mode)
+      .description(mode === 'on' ? 'turn proof mode on (always immediate)' : 'turn proof mode off (in production: a request a second admin must approve)')
+      .requiredOption('--reason <text>', 'why (recorded in the event log)')
+      .option('--actor <name>', 'who (default: the OS user)')
+      .option('--json', 'print the resulting control state as JSON')
+      .action((o: { reason: string; actor?: string; json?: boolean }) => change(mode === 'on' ? 'proof-on' : 'proof-off', o.reason, o.actor, !!o.json));
+  }
+  proof
+    .command('approve <request-id>')
+    .description("approve another admin's proof-off request (production four-eyes)")
+    .option('--reason <text>', 'why (recorded in the event log)')
+    .option('--actor <name>', 'who (default: the OS user); must differ from the requester')
+    .action(async (id: string, o: { reason?: string; actor?: string }) => {
+      const config = cliConfig();
+      const db = openDb(config);
+      try {
+        const r = await new ControlService(db, config).approve(id, cliActor(o.actor), o.reason);
+        console.log(`${r.message} (seq ${r.seq}); proof_mode=${r.proof_mode}`);
+      } finally {
+        await db.close();
+      }
     });
 }

@@ -3,7 +3,7 @@ import { ConfigError } from '../config/config.js';
 import { DomainError } from '../common/errors.js';
 import { SchemaMismatchError, migrate } from '../db/migrator.js';
 import { mapDbError } from '../events/event-store.js';
-import { dbReason } from '../health/health.controller.js';
+import { dbReason } from '../common/db-reason.js';
 import { registerControlCommands } from './control.cmd.js';
 import { registerEventCommands } from './events.cmd.js';
 import { registerWorkerCommand } from './worker.cmd.js';
@@ -11,16 +11,10 @@ import { registerActionCommands } from './actions.cmd.js';
 import { registerLeaseCommands } from './lease.cmd.js';
 import { cliConfig, openDb, UsageError } from './context.js';
 
-/** Exit codes shared by every command (README, "CLI"). */
-export const EXIT = {
-  ok: 0,
-  failed: 1,
-  unreachable: 2,
-  conflict: 3,
-  forbidden: 4,
-  notFound: 5,
-  usage: 64,
-} as const;
+import { EXIT } from './exit-codes.js';
+import { registerHealthCommand } from './health.cmd.js';
+
+export { EXIT };
 
 const CONNECTION_CODES = new Set([
   'ECONNREFUSED',
@@ -82,6 +76,7 @@ export function buildProgram(): Command {
   registerWorkerCommand(program);
   registerActionCommands(program);
   registerLeaseCommands(program);
+  registerHealthCommand(program);
   return program;
 }
 

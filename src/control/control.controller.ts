@@ -1,11 +1,17 @@
-import { Body, Controller, Get, Headers, HttpCode, Post, Put, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Put, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { Response } from 'express';
-import { ValidationError } from '../common/errors.js';
+import { ForbiddenError, ValidationError } from '../common/errors.js';
+import { CONFIG } from '../common/tokens.js';
+import { Config } from '../config/config.js';
+import { Dangerous, RequireRole } from '../auth/auth.decorators.js';
+import { assertDangerousAllowed } from '../auth/auth.guard.js';
+import { hasRole, Role } from '../auth/tokens.js';
 import { actorFrom, type AolRequest } from '../common/request-actor.js';
 import { ChangeControlCommand } from './control.commands.js';
 import { ControlChange } from './control.decider.js';
-import { ProofModeDto, ReasonDto } from './control.dto.js';
+import { OptionalReasonDto, ProofModeDto, ReasonDto } from './control.dto.js';
 import { ControlResult, ControlService, ControlView } from './control.service.js';
 
 /** `If-Match: "3"`, `W/"3"` or `3` → 3; absent → undefined; anything else is a 400. */
@@ -16,13 +22,17 @@ export function parseIfMatch(header: string | undefined): number | undefined {
   return Number(m[1]);
 }
 
+@ApiTags('control')
+@ApiBearerAuth()
 @Controller('control')
 export class ControlController {
   constructor(
     private readonly control: ControlService,
     private readonly commands: CommandBus,
+    @Inject(CONFIG) private readonly config: Config,
   ) {}
 
+  @RequireRole('viewer')
   @Get()
   async get(@Res({ passthrough: true }) res: Response): Promise<ControlView> {
     const view = await this.control.get();
@@ -30,6 +40,7 @@ export class ControlController {
     return view;
   }
 
+  @RequireRole('operator')
   @Post('pause')
   @HttpCode(200)
   pause(
@@ -41,6 +52,7 @@ export class ControlController {
     return this.run('pause', body.reason, req, ifMatch, res);
   }
 
+  @RequireRole('operator')
   @Post('resume')
   @HttpCode(200)
   resume(
@@ -52,6 +64,7 @@ export class ControlController {
     return this.run('resume', body.reason, req, ifMatch, res);
   }
 
+  @RequireRole('operator')
   @Post('kill')
   @HttpCode(200)
   kill(
@@ -63,6 +76,7 @@ export class ControlController {
     return this.run('kill', body.reason, req, ifMatch, res);
   }
 
+  @RequireRole('operator')
   @Post('revive')
   @HttpCode(200)
   revive(

@@ -1,10 +1,17 @@
-import { Injectable } from '@nestjs/common';
-import { Db } from '../db/db.js';
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Config } from '../config/config.js';
+import { CONFIG } from '../common/tokens.js';
+import { Db, Queryable } from '../db/db.js';
 import { EventStore } from '../events/event-store.js';
-import { ConcurrencyError } from '../common/errors.js';
+import { ControlEvent } from '../events/event.types.js';
+import { ConcurrencyError, DomainError } from '../common/errors.js';
 import { Actor, metadataFor } from '../common/actor.js';
 import { ControlChange, decideControl } from './control.decider.js';
-import { ControlRow, selectControl, toControlState } from './control.sql.js';
+import { decideApproval, decideProofOffRequest } from './proof-approval.decider.js';
+import { ControlRow, selectControl, selectNow, selectPendingRequest, selectProofRequest, toControlState } from './control.sql.js';
+
+export type PendingRequest = Readonly<{ request_id: string; requested_by: string; reason: string | null; requested_at: string; expires_at: string }>;
 
 export type ControlView = Readonly<{
   paused: boolean;
@@ -13,19 +20,15 @@ export type ControlView = Readonly<{
   version: number;
   updated_at_utc: string | null;
   acknowledged: boolean;
-  acknowledgment: {
-    control_version: number;
-    worker: string | null;
-    delay_ms: number | null;
-    at: string | null;
-  } | null;
-  pending_request: null;
+  acknowledgment: { control_version: number; worker: string | null; delay_ms: number | null; at: string | null } | null;
+  pending_request: PendingRequest | null;
 }>;
 
 export type ControlResult = ControlView &
-  Readonly<{ seq: number | null; changed: boolean; message: string }>;
+  Readonly<{ seq: number | null; changed: boolean; message: string; request_id?: string; expires_at?: string; accepted?: boolean }>;
 
 export function toControlView(r: ControlRow): ControlView {
+  const iso = (t: string) => new Date(t).toISOString();
   return {
     paused: r.paused,
     killed: r.killed,
@@ -35,60 +38,80 @@ export function toControlView(r: ControlRow): ControlView {
     acknowledged: r.ack_version >= r.version,
     acknowledgment:
       r.ack_version > 0
-        ? {
-            control_version: r.ack_version,
-            worker: r.ack_worker,
-            delay_ms: r.ack_delay_ms,
-            at: r.ack_at?.toISOString() ?? null,
-          }
+        ? { control_version: r.ack_version, worker: r.ack_worker, delay_ms: r.ack_delay_ms, at: r.ack_at?.toISOString() ?? null }
         : null,
-    pending_request: null,
+    pending_request: r.pending && { ...r.pending, requested_at: iso(r.pending.requested_at), expires_at: iso(r.pending.expires_at) },
   };
 }
 
 /**
  * Applies control changes: in one transaction it takes the append lock, loads
  * the flags, lets the decider choose the events, appends them (projection and
- * NOTIFY happen inside the append) and reads the result back.
+ * NOTIFY happen inside the append) and reads the result back. In production
+ * turning proof mode off is a four-eyes request (proof-approval.decider.ts).
  */
 @Injectable()
 export class ControlService {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    @Inject(CONFIG) private readonly config: Pick<Config, 'production'>,
+  ) {}
 
   async get(): Promise<ControlView> {
     return toControlView(await selectControl(this.db));
   }
 
-  async change(
-    change: ControlChange,
-    reason: string,
-    actor: Actor,
-    ifMatch?: number,
-  ): Promise<ControlResult> {
+  async change(change: ControlChange, reason: string, actor: Actor, ifMatch?: number): Promise<ControlResult> {
     return this.db.tx(async (client) => {
       await EventStore.lock(client);
       const before = await selectControl(client);
       if (ifMatch !== undefined && ifMatch !== before.version) {
-        throw new ConcurrencyError(
-          `control flags are at version ${before.version}, If-Match was ${ifMatch}`,
-        );
+        throw new ConcurrencyError(`control flags are at version ${before.version}, If-Match was ${ifMatch}`);
       }
+      if (change === 'proof-off' && this.config.production) return this.requestProofOff(client, before, reason, actor);
       const decision = decideControl(change, toControlState(before));
-      const appended = await EventStore.append(
-        client,
-        decision.events.map((event) => ({
-          stream: 'control',
-          event,
-          metadata: metadataFor(actor, reason),
-        })),
-      );
-      const after = await selectControl(client);
+      const seq = await this.append(client, decision.events, actor, reason);
       return {
-        ...toControlView(after),
-        seq: appended.at(-1)?.seq ?? null,
-        changed: appended.length > 0,
-        message: decision.noChange ?? `${appended.map((e) => e.type).join(', ')} recorded`,
+        ...toControlView(await selectControl(client)),
+        seq,
+        changed: seq !== null,
+        message: decision.noChange ?? `${decision.events.map((e) => e.type).join(', ')} recorded`,
       };
     });
+  }
+
+  /** The second admin's approval; the approver is the event's actor, the requester is in its data. */
+  async approve(requestId: string, actor: Actor, reason?: string): Promise<ControlResult> {
+    const outcome = await this.db.tx(async (client) => {
+      await EventStore.lock(client);
+      const flags = await selectControl(client);
+      const decision = decideApproval(await selectProofRequest(client, requestId), actor.name, flags.proof_mode, await selectNow(client));
+      const seq = await this.append(client, decision.events, actor, reason ?? `approve proof-off request ${requestId}`);
+      // A refusal still commits what it recorded (an expiry), then answers with its status.
+      if (decision.kind === 'refused') return { refused: decision };
+      return { result: { ...toControlView(await selectControl(client)), seq, changed: true, message: 'ProofModeDisableApproved, ProofModeDisabled recorded' } };
+    });
+    if ('refused' in outcome) throw new DomainError(outcome.refused!.message, outcome.refused!.status);
+    return outcome.result!;
+  }
+
+  private async requestProofOff(client: Queryable, before: ControlRow, reason: string, actor: Actor): Promise<ControlResult> {
+    const d = decideProofOffRequest(before.proof_mode, await selectPendingRequest(client), actor.name, await selectNow(client), randomUUID());
+    if (d.kind === 'no-change') return { ...toControlView(before), seq: null, changed: false, message: d.message };
+    const seq = await this.append(client, d.events, actor, reason);
+    return {
+      ...toControlView(await selectControl(client)),
+      seq,
+      changed: false,
+      accepted: true,
+      request_id: d.request.request_id,
+      expires_at: d.request.expires_at.toISOString(),
+      message: `proof-off needs a second admin: approve request ${d.request.request_id} before ${d.request.expires_at.toISOString()}`,
+    };
+  }
+
+  private async append(client: Queryable, events: ControlEvent[], actor: Actor, reason: string): Promise<number | null> {
+    const appended = await EventStore.append(client, events.map((event) => ({ stream: 'control', event, metadata: metadataFor(actor, reason) })));
+    return appended.at(-1)?.seq ?? null;
   }
 }

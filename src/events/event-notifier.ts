@@ -31,6 +31,8 @@ export function reconnectDelayMs(attempt: number, random = Math.random): number 
 export class EventNotifier {
   readonly wakeups$ = new Subject<Wakeup>();
   readonly status$ = new Subject<'connected' | 'reconnecting'>();
+  /** The highest seq a NOTIFY has pointed at: how far this process's live view has got. */
+  lastSeq = 0;
   private subscriber: Subscriber | undefined;
 
   constructor(private readonly url: string) {}
@@ -45,7 +47,10 @@ export class EventNotifier {
         paranoidChecking: 10_000,
       },
     );
-    sub.notifications.on(EVENTS_CHANNEL, (payload: EventPointer) => this.wakeups$.next(payload));
+    sub.notifications.on(EVENTS_CHANNEL, (payload: EventPointer) => {
+      if (payload.seq > this.lastSeq) this.lastSeq = payload.seq;
+      this.wakeups$.next(payload);
+    });
     sub.events.on('connected', () => {
       this.status$.next('connected');
       this.wakeups$.next(null);

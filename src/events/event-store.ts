@@ -40,6 +40,9 @@ export function mapDbError(err: unknown): unknown {
  * the database assigns seq, stream_version, occurred_at and the hash.
  */
 export class EventStore {
+  /** Set by the metrics module to time appends made by this process. */
+  static onAppend: ((seconds: number, count: number) => void) | undefined;
+
   constructor(private readonly db: Db) {}
 
   /**
@@ -53,6 +56,7 @@ export class EventStore {
 
   static async append(client: Queryable, events: readonly NewEvent[]): Promise<StoredEvent[]> {
     if (events.length === 0) return [];
+    const started = performance.now();
     try {
       if (events.length === 1) {
         const [e] = events;
@@ -81,6 +85,8 @@ export class EventStore {
       return rows.map(toStoredEvent);
     } catch (err) {
       throw mapDbError(err);
+    } finally {
+      EventStore.onAppend?.((performance.now() - started) / 1000, events.length);
     }
   }
 

@@ -1,3 +1,4 @@
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { ValidationError } from '../common/errors.js';
@@ -9,9 +10,12 @@ import { StoredEvent } from './event.types.js';
 import { replayTo, resolveAt, ReplayedState } from './replay.js';
 import { subscribeEvents } from './subscribe.js';
 import { VerifyResult } from './event-store.js';
+import { RequireRole } from '../auth/auth.decorators.js';
 
 const HEARTBEAT_MS = 15_000;
 
+@ApiTags('events')
+@ApiBearerAuth()
 @Controller()
 export class EventsController {
   constructor(
@@ -19,6 +23,7 @@ export class EventsController {
     private readonly notifier: EventNotifier,
   ) {}
 
+  @RequireRole('viewer')
   @Get('events')
   async list(
     @Query() q: EventsQueryDto,
@@ -33,11 +38,13 @@ export class EventsController {
     return { events, next_after: events.length === limit ? events[events.length - 1].seq : null };
   }
 
+  @RequireRole('viewer')
   @Get('events/verify')
   verify(): Promise<VerifyResult> {
     return this.store.verify();
   }
 
+  @RequireRole('viewer')
   @Get('state')
   async state(@Query() q: StateQueryDto): Promise<ReplayedState> {
     return replayTo(this.store, await resolveAt(this.store, q.at));
@@ -48,6 +55,7 @@ export class EventsController {
    * Last-Event-ID and resumes right after the last event it saw. Without it
    * (or `?after=`) the stream starts live at the current head.
    */
+  @RequireRole('viewer')
   @Get('events/stream')
   async stream(
     @Query() q: StreamQueryDto,

@@ -2,6 +2,7 @@ import { ControlState, evolveControl, initialControlState } from '../control/con
 import { ActionEvent, ControlEvent, StoredEvent } from './event.types.js';
 import { EventStore } from './event-store.js';
 import { ValidationError } from '../common/errors.js';
+import type { HealthInputs } from '../health/health.model.js';
 
 export const ACTION_STATUSES = [
   'PENDING',
@@ -57,15 +58,28 @@ export class Replayer {
   private lease: LeaseView = null;
   private readonly actions = new Map<string, ActionStatus>();
   private seq = 0;
+  private at: string | null = null;
+  private lastTick: HealthInputs['lastTick'] = null;
+  private ackVersion = 0;
+  private ackDelayMs: number | null = null;
+  private controlChangedAt: string | null = null;
 
   apply(e: StoredEvent): void {
     this.seq = e.seq;
+    this.at = e.occurred_at;
     if (e.stream === 'control') {
-      this.control = evolveControl(
-        this.control,
-        { type: e.type, data: e.data } as ControlEvent,
-        e.stream_version,
-      );
+      const before = this.control.version;
+      this.control = evolveControl(this.control, { type: e.type, data: e.data } as ControlEvent, e.stream_version);
+      if (this.control.version !== before) this.controlChangedAt = e.occurred_at;
+      if (e.type === 'ControlAcknowledged') {
+        const d = e.data as { control_version: number; delay_ms: number };
+        if (d.control_version >= this.ackVersion) {
+          this.ackVersion = d.control_version;
+          this.ackDelayMs = d.delay_ms;
+        }
+      }
+    } else if (e.stream === 'tick') {
+      this.lastTick = e.data as unknown as HealthInputs['lastTick'];
     } else if (e.stream === 'lease') {
       const d = e.data as { owner: string; epoch: number; expires_at?: string };
       if (e.type === 'LeaseAcquired')
@@ -77,6 +91,23 @@ export class Replayer {
     } else if (e.stream.startsWith('action:')) {
       this.actions.set(e.stream, statusAfter(e.type as ActionEvent['type']));
     }
+  }
+
+  /** Health's inputs as of the last applied event; `now` defaults to that event's time. */
+  healthInputs(now?: Date): HealthInputs {
+    const s = this.state();
+    const { succeeded: _s, ...counts } = s.queue_counts;
+    return {
+      now: now ?? (this.at ? new Date(this.at) : new Date(0)),
+      lastTick: this.lastTick,
+      lease: s.lease,
+      flags: s.flags,
+      ackVersion: this.ackVersion,
+      ackDelayMs: this.ackDelayMs,
+      counts,
+      lastEventSeq: this.seq,
+      controlChangedAt: this.controlChangedAt,
+    };
   }
 
   state(): ReplayedState {
@@ -94,12 +125,12 @@ export class Replayer {
   }
 }
 
-/** Replay the log up to and including `untilSeq`. */
-export async function replayTo(
+/** Fold the log up to and including `untilSeq`. */
+export async function replayer(
   store: EventStore,
   untilSeq: number,
   onProgress?: (done: number, total: number) => void,
-): Promise<ReplayedState> {
+): Promise<Replayer> {
   const r = new Replayer();
   let done = 0;
   for await (const page of store.readAll(0, untilSeq)) {
@@ -107,7 +138,16 @@ export async function replayTo(
     done += page.length;
     onProgress?.(done, untilSeq);
   }
-  return r.state();
+  return r;
+}
+
+/** The state (flags, lease, queue counts) as of `untilSeq`. */
+export async function replayTo(
+  store: EventStore,
+  untilSeq: number,
+  onProgress?: (done: number, total: number) => void,
+): Promise<ReplayedState> {
+  return (await replayer(store, untilSeq, onProgress)).state();
 }
 
 /** `at` as given by a user: a seq number or an ISO time. Returns the seq to replay to. */

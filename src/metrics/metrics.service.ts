@@ -1,0 +1,101 @@
+import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Subscription } from 'rxjs';
+import { Db } from '../db/db.js';
+import { EventStore } from '../events/event-store.js';
+import { EventNotifier } from '../events/event-notifier.js';
+import { StoredEvent } from '../events/event.types.js';
+import { subscribeEvents } from '../events/subscribe.js';
+import { liveHealthInputs } from '../health/health.service.js';
+import { workerState } from '../health/health.model.js';
+
+const OUTCOMES: Record<string, string> = {
+  ActionSucceeded: 'success',
+  ActionRetryScheduled: 'retry',
+  ActionFailed: 'failed',
+  ActionDeadLettered: 'dlq',
+  ActionOutcomeUnknown: 'unknown',
+  ActionCancelled: 'cancelled',
+  ActionRequeued: 'requeued',
+};
+
+/**
+ * Prometheus metrics. Rates and latencies come from the event log itself: the
+ * API follows it live (one subscription) and observes each TickRecorded,
+ * action outcome and ControlAcknowledged, so the figures are the worker's own
+ * even though the worker serves no HTTP. Levels (queue depth, lease, last tick
+ * age, lag) are read from the read models at scrape time.
+ */
+@Injectable()
+export class MetricsService implements OnModuleInit, OnModuleDestroy {
+  readonly registry = new Registry();
+  private sub: Subscription | undefined;
+  private lastSeen = 0;
+
+  private readonly tickDuration = new Histogram({ name: 'aol_tick_duration_seconds', help: 'Tick duration (TickRecorded finished_at − started_at)', labelNames: ['status'], buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 20, 60], registers: [this.registry] });
+  private readonly actions = new Counter({ name: 'aol_actions_total', help: 'Action attempt outcomes and operator transitions, by outcome', labelNames: ['outcome', 'action_type'], registers: [this.registry] });
+  private readonly ackDelay = new Histogram({ name: 'aol_control_ack_delay_seconds', help: 'Control change committed → worker acknowledged (database time)', buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5], registers: [this.registry] });
+  private readonly notifyToApply = new Histogram({ name: 'aol_notify_to_apply_seconds', help: 'Event committed → observed by this API process through NOTIFY and re-read', buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1], registers: [this.registry] });
+  private readonly append = new Histogram({ name: 'aol_event_append_seconds', help: 'Duration of event appends made by this process', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5], registers: [this.registry] });
+
+  constructor(
+    private readonly db: Db,
+    private readonly store: EventStore,
+    private readonly notifier: EventNotifier,
+  ) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'aol_process_' });
+    const leaseHeld = new Gauge({ name: 'aol_lease_held', help: '1 when a live lease is held', registers: [] });
+    const leaseEpoch = new Gauge({ name: 'aol_lease_epoch', help: 'Fencing epoch of the current lease (0: none)', registers: [] });
+    const tickAge = new Gauge({ name: 'aol_last_tick_age_seconds', help: 'Age of the last recorded tick (-1: never)', registers: [] });
+    const lag = new Gauge({ name: 'aol_subscriber_lag_events', help: 'Events in the log this process has not yet observed', registers: [] });
+    const head = new Gauge({ name: 'aol_last_event_seq', help: 'seq of the newest event', registers: [] });
+    const ok = new Gauge({ name: 'aol_scrape_ok', help: '1 when the read models could be read for this scrape', registers: [] });
+    const levels = async () => {
+      try {
+        const h = await liveHealthInputs(db);
+        for (const [s, n] of Object.entries(h.counts)) queue.set({ status: s }, n);
+        leaseHeld.set(!!h.lease && new Date(h.lease.expires_at) > h.now ? 1 : 0);
+        leaseEpoch.set(h.lease?.epoch ?? 0);
+        tickAge.set(workerState(h.lastTick, h.now).age ?? -1);
+        head.set(h.lastEventSeq);
+        lag.set(Math.max(0, h.lastEventSeq - this.lastSeen));
+        ok.set(1);
+      } catch {
+        ok.set(0);
+      }
+    };
+    // The registry collects metrics concurrently: every level gauge awaits the same single read per scrape.
+    let inflight: Promise<void> | undefined;
+    const collect = () => (inflight ??= levels().finally(() => (inflight = undefined)));
+    const queue = new Gauge({ name: 'aol_queue_depth', help: 'Actions by status (projected counters)', labelNames: ['status'], registers: [] });
+    for (const g of [queue, leaseHeld, leaseEpoch, tickAge, lag, head, ok]) {
+      (g as unknown as { collect: () => Promise<void> }).collect = collect;
+      this.registry.registerMetric(g);
+    }
+  }
+
+  async onModuleInit(): Promise<void> {
+    EventStore.onAppend = (seconds) => this.append.observe(seconds);
+    this.lastSeen = await this.store.headSeq().catch(() => 0);
+    this.sub = subscribeEvents(this.store, this.notifier, this.lastSeen).subscribe((e) => this.observe(e));
+  }
+
+  onModuleDestroy(): void {
+    this.sub?.unsubscribe();
+    EventStore.onAppend = undefined;
+  }
+
+  private observe(e: StoredEvent): void {
+    this.lastSeen = e.seq;
+    this.notifyToApply.observe(Math.max(0, (Date.now() - new Date(e.occurred_at).getTime()) / 1000));
+    const d = e.data as Record<string, unknown>;
+    if (e.type === 'TickRecorded') {
+      const secs = (new Date(String(d.finished_at)).getTime() - new Date(String(d.started_at)).getTime()) / 1000;
+      this.tickDuration.observe({ status: String(d.status) }, Math.max(0, secs));
+    } else if (e.type === 'ControlAcknowledged') {
+      this.ackDelay.observe(Number(d.delay_ms) / 1000);
+    } else if (OUTCOMES[e.type]) {
+      this.actions.inc({ outcome: OUTCOMES[e.type], action_type: 'any' });
+    }
+  }
+}
