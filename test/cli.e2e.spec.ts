@@ -47,7 +47,7 @@ describe('aol CLI (spawned `node dist/cli.js`)', () => {
     expect(blank.stderr).toMatch(/must not be empty/);
     const badMode = await runCli(['proof', 'maybe', '--reason', 'x'], env);
     expect(badMode.code).toBe(64);
-    expect(badMode.stderr).toMatch(/"on" or "off"/);
+    expect(badMode.stderr).toMatch(/unknown command 'maybe'/);
     const unknown = await runCli(['frobnicate'], env);
     expect(unknown.code).toBe(64);
     expect((await t.db.query('SELECT count(*)::int AS n FROM aol_events')).rows[0].n).toBe(before);
