@@ -31,7 +31,8 @@ function warnIfOpen(config: Config): void {
  * LISTEN connection, then serve.
  */
 export async function startApi(config: Config): Promise<RunningApi> {
-  if (!config.databaseUrl) throw new ConfigError('DATABASE_URL is required to run the API (npm start provides one)');
+  if (!config.databaseUrl)
+    throw new ConfigError('DATABASE_URL is required to run the API (npm start provides one)');
   new TokenTable(config.apiTokens); // a malformed AOL_API_TOKENS stops start-up here
   warnIfOpen(config);
   const db = new Db(config.databaseUrl, { applicationName: 'aol-api' });
@@ -41,21 +42,33 @@ export async function startApi(config: Config): Promise<RunningApi> {
   await notifier.start();
   notifier.lastSeq = await new EventStore(db).headSeq();
 
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register({ config, db, notifier }), {
-    bodyParser: false,
-    forceCloseConnections: true,
-    bufferLogs: true,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.register({ config, db, notifier }),
+    {
+      bodyParser: false,
+      forceCloseConnections: true,
+      bufferLogs: true,
+    },
+  );
   app.useLogger(app.get(PinoLogger));
   app.use(requestId);
   app.useBodyParser('json', { limit: '1mb' });
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app.useGlobalPipes(
+    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+  );
   app.useGlobalFilters(new ErrorFilter());
   // Same origin only, unless AOL_CORS_ORIGINS lists the browser origins allowed to call the API.
   app.enableCors({
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     exposedHeaders: ['ETag', 'X-Request-Id'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'If-Match', 'X-AOL-Client', 'X-Request-Id', 'Last-Event-ID'],
+    allowedHeaders: [
+      'Authorization',
+      'Content-Type',
+      'If-Match',
+      'X-AOL-Client',
+      'X-Request-Id',
+      'Last-Event-ID',
+    ],
   });
   setupOpenApi(app);
   await app.listen(config.port, '0.0.0.0');

@@ -16,7 +16,15 @@ export class AppModule {
   static register(deps: CoreDeps): DynamicModule {
     return {
       module: AppModule,
-      imports: [loggingModule, CoreModule.forRoot(deps), ControlModule, EventsModule, LeaseModule, ActionsModule, MetricsModule],
+      imports: [
+        loggingModule,
+        CoreModule.forRoot(deps),
+        ControlModule,
+        EventsModule,
+        LeaseModule,
+        ActionsModule,
+        MetricsModule,
+      ],
       controllers: [HealthController],
       providers: [HealthService, { provide: APP_GUARD, useClass: AuthGuard }],
     };

@@ -16,15 +16,29 @@ async function main(): Promise<number> {
     .opts<{ url: string; token?: string; timeout: string }>();
   const base = o.url.replace(/\/+$/, '');
   const timeoutMs = Number(o.timeout) * 1000;
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-aol-client': 'smoke' };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'x-aol-client': 'smoke',
+  };
   if (o.token) headers.authorization = `Bearer ${o.token}`;
   const get = async (path: string) => {
     const r = await fetch(`${base}${path}`, { headers, signal: AbortSignal.timeout(10_000) });
-    return { status: r.status, body: (await r.json().catch(() => null)) as Record<string, unknown> | null };
+    return {
+      status: r.status,
+      body: (await r.json().catch(() => null)) as Record<string, unknown> | null,
+    };
   };
   const post = async (path: string, body: unknown) => {
-    const r = await fetch(`${base}${path}`, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
-    return { status: r.status, body: (await r.json().catch(() => null)) as Record<string, unknown> | null };
+    const r = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
+    return {
+      status: r.status,
+      body: (await r.json().catch(() => null)) as Record<string, unknown> | null,
+    };
   };
   const until = async <T>(fn: () => Promise<T | undefined>): Promise<T | undefined> => {
     const deadline = Date.now() + timeoutMs;
@@ -43,35 +57,58 @@ async function main(): Promise<number> {
 
   try {
     const h = await get('/health');
-    check('GET /health answers 200', h.status === 200 && h.body?.status === 'ok', `${h.status} ${JSON.stringify(h.body)}`);
+    check(
+      'GET /health answers 200',
+      h.status === 200 && h.body?.status === 'ok',
+      `${h.status} ${JSON.stringify(h.body)}`,
+    );
     const aol = await get('/health/aol');
-    check('GET /health/aol answers', aol.status === 200 && typeof aol.body?.worker_state === 'string', `${aol.status} worker_state=${aol.body?.worker_state}`);
+    check(
+      'GET /health/aol answers',
+      aol.status === 200 && typeof aol.body?.worker_state === 'string',
+      `${aol.status} worker_state=${aol.body?.worker_state}`,
+    );
     const lease = await until(async () => {
       const r = await get('/health/aol');
       const l = r.body?.lease as { status: string; owner: string; epoch: number } | undefined;
       return l?.status === 'valid' ? l : undefined;
     });
-    check(`a worker holds the lease within ${o.timeout} s`, !!lease, lease ? `${lease.owner} epoch ${lease.epoch}` : 'no valid lease');
+    check(
+      `a worker holds the lease within ${o.timeout} s`,
+      !!lease,
+      lease ? `${lease.owner} epoch ${lease.epoch}` : 'no valid lease',
+    );
     const start = await get('/control');
     const paused = start.body?.paused === true;
     const cycle: ('pause' | 'resume')[] = paused ? ['resume', 'pause'] : ['pause', 'resume'];
     for (const step of cycle) {
       const r = await post(`/control/${step}`, { reason: 'smoke test (on-deploy checklist)' });
       const version = r.body?.version as number | undefined;
-      const acked = r.status === 200 && version !== undefined
-        ? await until(async () => {
-            const c = await get('/control');
-            return c.body?.acknowledged === true && (c.body.version as number) >= version ? c.body : undefined;
-          })
-        : undefined;
+      const acked =
+        r.status === 200 && version !== undefined
+          ? await until(async () => {
+              const c = await get('/control');
+              return c.body?.acknowledged === true && (c.body.version as number) >= version
+                ? c.body
+                : undefined;
+            })
+          : undefined;
       const delay = (acked?.acknowledgment as { delay_ms?: number } | undefined)?.delay_ms;
-      check(`${step} is acknowledged by the worker`, !!acked, acked ? `version ${version}, ${delay} ms` : `${r.status} ${JSON.stringify(r.body)}`);
+      check(
+        `${step} is acknowledged by the worker`,
+        !!acked,
+        acked ? `version ${version}, ${delay} ms` : `${r.status} ${JSON.stringify(r.body)}`,
+      );
     }
   } catch (err) {
     check('the deployment answers', false, (err as Error).message);
   }
   const failed = checks.filter((c) => !c.ok).length;
-  console.log(failed === 0 ? `\nsmoke: all ${checks.length} checks passed` : `\nsmoke: ${failed} of ${checks.length} checks FAILED`);
+  console.log(
+    failed === 0
+      ? `\nsmoke: all ${checks.length} checks passed`
+      : `\nsmoke: ${failed} of ${checks.length} checks FAILED`,
+  );
   return failed === 0 ? 0 : 1;
 }
 

@@ -21,9 +21,12 @@ type Health = {
 describe('health: GET /health/aol and aol health driven by a real worker', () => {
   let t: TestDb;
   let api: Proc & { url: string };
-  const health = async (q = '') => (await fetch(`${api.url}/health/aol${q}`).then((r) => r.json())) as Health;
-  const advance = (seconds: number) => t.db.query('UPDATE aol_clock SET offset_seconds = $1', [seconds]);
-  const cli = (args: string[]) => runCli(['health', ...args], { DATABASE_URL: t.url.replace('postgres@', 'postgres:s3cretpw@') });
+  const health = async (q = '') =>
+    (await fetch(`${api.url}/health/aol${q}`).then((r) => r.json())) as Health;
+  const advance = (seconds: number) =>
+    t.db.query('UPDATE aol_clock SET offset_seconds = $1', [seconds]);
+  const cli = (args: string[]) =>
+    runCli(['health', ...args], { DATABASE_URL: t.url.replace('postgres@', 'postgres:s3cretpw@') });
 
   beforeAll(async () => {
     t = await createTestDb('health');
@@ -36,9 +39,38 @@ describe('health: GET /health/aol and aol health driven by a real worker', () =>
 
   it('never: no tick yet; exactly the SPEC fields; no token needed', async () => {
     const h = await health();
-    expect(h).toMatchObject({ worker_state: 'never', last_tick_at: null, lease: { status: 'none' }, lease_owner: null, flags: { paused: false, killed: false, proof_mode: true } });
-    expect(Object.keys(h.queue_counts).sort()).toEqual(['cancelled', 'dlq', 'failed', 'pending', 'retry', 'running', 'succeeded', 'success', 'unknown']);
-    for (const k of ['last_tick_at', 'last_tick_status', 'last_tick_age_seconds', 'worker_state', 'lease', 'lease_owner', 'flags', 'queue_counts', 'control_acknowledged', 'last_event_seq', 'server_time_utc', 'warnings']) {
+    expect(h).toMatchObject({
+      worker_state: 'never',
+      last_tick_at: null,
+      lease: { status: 'none' },
+      lease_owner: null,
+      flags: { paused: false, killed: false, proof_mode: true },
+    });
+    expect(Object.keys(h.queue_counts).sort()).toEqual([
+      'cancelled',
+      'dlq',
+      'failed',
+      'pending',
+      'retry',
+      'running',
+      'succeeded',
+      'success',
+      'unknown',
+    ]);
+    for (const k of [
+      'last_tick_at',
+      'last_tick_status',
+      'last_tick_age_seconds',
+      'worker_state',
+      'lease',
+      'lease_owner',
+      'flags',
+      'queue_counts',
+      'control_acknowledged',
+      'last_event_seq',
+      'server_time_utc',
+      'warnings',
+    ]) {
       expect(h).toHaveProperty(k);
     }
     expect(h.warnings.map((w) => w.code)).toContain('WORKER_NEVER_RAN');
@@ -55,21 +87,29 @@ describe('health: GET /health/aol and aol health driven by a real worker', () =>
     expect(h.lease_owner).toBe(w.id());
     let r = await cli([]);
     expect(r.code).toBe(0);
-    for (const section of ['LAST TICK', 'LEASE', 'CONTROL FLAGS', 'ACTION QUEUE']) expect(r.stdout).toContain(section);
+    for (const section of ['LAST TICK', 'LEASE', 'CONTROL FLAGS', 'ACTION QUEUE'])
+      expect(r.stdout).toContain(section);
     expect(r.stdout).toContain('postgres:****@');
     expect(r.stdout + r.stderr).not.toContain('s3cretpw');
-    expect(r.stdout).not.toMatch(/\x1b\[/); // plain when piped
+    expect(r.stdout).not.toContain('\u001b['); // plain when piped
     expect(r.stdout).toMatch(/\[OK\] worker active/);
 
     await t.db.query('UPDATE aol_control_flags SET paused = true WHERE id = 1');
     await waitFor(async () => (await health()).worker_state === 'paused', 20000, 'paused');
     h = await health();
-    expect(h).toMatchObject({ last_tick_status: 'PAUSED', flags: { paused: true }, lease: { status: 'valid' } });
+    expect(h).toMatchObject({
+      last_tick_status: 'PAUSED',
+      flags: { paused: true },
+      lease: { status: 'valid' },
+    });
     await waitFor(async () => (await health()).control_acknowledged, 10000, 'acknowledged');
     r = await cli(['--json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j).toMatchObject({ worker_state: 'paused', database_url: expect.stringContaining('****') });
+    expect(j).toMatchObject({
+      worker_state: 'paused',
+      database_url: expect.stringContaining('****'),
+    });
     expect(r.stdout).not.toContain('s3cretpw');
 
     await t.db.query('UPDATE aol_control_flags SET killed = true WHERE id = 1');
@@ -114,13 +154,26 @@ describe('health: GET /health/aol and aol health driven by a real worker', () =>
   it('?at=SEQ and ?at=ISO-TIME: what health said then, replayed from the log', async () => {
     const [pausedTick] = await events(t.db, `type = 'TickRecorded' AND data->>'status' = 'PAUSED'`);
     const h = await health(`?at=${pausedTick.seq}`);
-    expect(h).toMatchObject({ at_seq: pausedTick.seq, worker_state: 'paused', last_tick_status: 'PAUSED', flags: { paused: true, killed: false }, lease: { status: 'valid' }, last_event_seq: pausedTick.seq });
+    expect(h).toMatchObject({
+      at_seq: pausedTick.seq,
+      worker_state: 'paused',
+      last_tick_status: 'PAUSED',
+      flags: { paused: true, killed: false },
+      lease: { status: 'valid' },
+      last_event_seq: pausedTick.seq,
+    });
     expect(h.server_time_utc).toBe(pausedTick.occurred_at.toISOString());
-    const byTime = await health(`?at=${encodeURIComponent(new Date(pausedTick.occurred_at.getTime() + 1).toISOString())}`);
+    const byTime = await health(
+      `?at=${encodeURIComponent(new Date(pausedTick.occurred_at.getTime() + 1).toISOString())}`,
+    );
     expect(byTime.flags.paused).toBe(true);
     expect(byTime.at_seq).toBeGreaterThanOrEqual(pausedTick.seq);
     const first = await health('?at=1');
-    expect(first).toMatchObject({ worker_state: 'never', lease: { status: 'none' }, flags: { proof_mode: true } });
+    expect(first).toMatchObject({
+      worker_state: 'never',
+      lease: { status: 'none' },
+      flags: { proof_mode: true },
+    });
     expect((await fetch(`${api.url}/health/aol?at=soon`)).status).toBe(400);
   });
 
@@ -129,17 +182,28 @@ describe('health: GET /health/aol and aol health driven by a real worker', () =>
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/database unreachable/);
     expect(r.stdout + r.stderr).not.toContain('s3cretpw');
-    const j = await runCli(['health', '--json'], { DATABASE_URL: 'postgresql://u:s3cretpw@127.0.0.1:1/x' });
+    const j = await runCli(['health', '--json'], {
+      DATABASE_URL: 'postgresql://u:s3cretpw@127.0.0.1:1/x',
+    });
     expect(j.code).toBe(2);
     expect(JSON.parse(j.stdout)).toMatchObject({ status: 'unreachable' });
   });
 
   it('production warnings: proof mode off, dangerous UI ops on, no API tokens', async () => {
-    const prod = await startApiProcess(t.url, { NODE_ENV: 'production', AICMO_ENABLE_DANGEROUS_UI_OPS: '1' });
+    const prod = await startApiProcess(t.url, {
+      NODE_ENV: 'production',
+      AICMO_ENABLE_DANGEROUS_UI_OPS: '1',
+    });
     try {
       await t.db.query('UPDATE aol_control_flags SET proof_mode = false WHERE id = 1');
       const h = (await fetch(`${prod.url}/health/aol`).then((r) => r.json())) as Health;
-      expect(h.warnings.map((x) => x.code)).toEqual(expect.arrayContaining(['PROOF_MODE_OFF_IN_PRODUCTION', 'DANGEROUS_UI_OPS_ENABLED', 'NO_API_TOKENS']));
+      expect(h.warnings.map((x) => x.code)).toEqual(
+        expect.arrayContaining([
+          'PROOF_MODE_OFF_IN_PRODUCTION',
+          'DANGEROUS_UI_OPS_ENABLED',
+          'NO_API_TOKENS',
+        ]),
+      );
       expect(prod.output()).toMatch(/AOL_API_TOKENS is not set: PRODUCTION/);
     } finally {
       await t.db.query('UPDATE aol_control_flags SET proof_mode = true WHERE id = 1');
@@ -162,7 +226,9 @@ describe('health at 1,000,000 actions', () => {
              FROM generate_series((SELECT coalesce(max(id), 0) + 1 FROM aol_actions), $1) g`,
           [n],
         );
-        await c.query(`UPDATE aol_queue_counts q SET n = (SELECT count(*) FROM aol_actions a WHERE a.status = q.status)`);
+        await c.query(
+          `UPDATE aol_queue_counts q SET n = (SELECT count(*) FROM aol_actions a WHERE a.status = q.status)`,
+        );
       });
     const p50 = async () => {
       const times: number[] = [];
@@ -180,7 +246,12 @@ describe('health at 1,000,000 actions', () => {
       await fill(1_000_000);
       await t.db.query('ANALYZE aol_actions');
       const h = (await fetch(`${api.url}/health/aol`).then((r) => r.json())) as Health;
-      expect(h.queue_counts.pending + h.queue_counts.success + h.queue_counts.failed + h.queue_counts.dlq).toBe(1_000_000);
+      expect(
+        h.queue_counts.pending +
+          h.queue_counts.success +
+          h.queue_counts.failed +
+          h.queue_counts.dlq,
+      ).toBe(1_000_000);
       const large = await p50();
       // a generous margin: the same index lookups either way
       expect(large).toBeLessThan(small * 3 + 10);

@@ -21,11 +21,19 @@ export class EnqueueDto {
   @IsIn(ACTION_TYPES, { message: `action_type must be one of ${ACTION_TYPES.join(', ')}` })
   action_type!: string;
 
-  @ApiProperty({ type: 'object', additionalProperties: true, example: { url: 'https://example.com/hook', body: { campaign: 42 } }, description: 'validated per action type' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    example: { url: 'https://example.com/hook', body: { campaign: 42 } },
+    description: 'validated per action type',
+  })
   @IsObject({ message: 'payload must be a JSON object' })
   payload!: Record<string, unknown>;
 
-  @ApiPropertyOptional({ example: 'campaign-42-hook', description: 'the same key again returns the existing action (200)' })
+  @ApiPropertyOptional({
+    example: 'campaign-42-hook',
+    description: 'the same key again returns the existing action (200)',
+  })
   @IsOptional()
   @IsString()
   @Length(1, 200)

@@ -1,4 +1,10 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import {
+  CanActivate,
+  ExecutionContext,
+  Inject,
+  Injectable,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Config } from '../config/config.js';
 import { CONFIG } from '../common/tokens.js';
@@ -35,25 +41,36 @@ export class AuthGuard implements CanActivate {
 
     if (!this.tokens.configured) {
       if (this.config.production && write) {
-        throw new ForbiddenError('writes are refused: no AOL_API_TOKENS are configured in production');
+        throw new ForbiddenError(
+          'writes are refused: no AOL_API_TOKENS are configured in production',
+        );
       }
       req.principal = { name: 'anonymous', role: 'admin' };
     } else {
       const token = bearer(req) ?? (req.path === '/events/stream' ? queryToken(req) : undefined);
-      if (!token) throw new UnauthorizedException('a bearer token is required (Authorization: Bearer <token>)');
+      if (!token)
+        throw new UnauthorizedException(
+          'a bearer token is required (Authorization: Bearer <token>)',
+        );
       const principal = this.tokens.verify(token);
       if (!principal) throw new UnauthorizedException('unknown token');
       req.principal = principal;
-      if (!hasRole(principal.role, need)) throw new ForbiddenError(`this needs the ${need} role; ${principal.name} is ${principal.role}`);
+      if (!hasRole(principal.role, need))
+        throw new ForbiddenError(
+          `this needs the ${need} role; ${principal.name} is ${principal.role}`,
+        );
     }
-    if (this.reflector.getAllAndOverride<boolean>(DANGEROUS, targets)) assertDangerousAllowed(req, this.config);
+    if (this.reflector.getAllAndOverride<boolean>(DANGEROUS, targets))
+      assertDangerousAllowed(req, this.config);
     return true;
   }
 }
 
 export function assertDangerousAllowed(req: AolRequest, config: Config): void {
   if (req.header('x-aol-client') === 'ui' && !config.dangerousUiOps) {
-    throw new ForbiddenError('dangerous operations are disabled in the UI (AICMO_ENABLE_DANGEROUS_UI_OPS is not 1)');
+    throw new ForbiddenError(
+      'dangerous operations are disabled in the UI (AICMO_ENABLE_DANGEROUS_UI_OPS is not 1)',
+    );
   }
 }
 

@@ -30,17 +30,25 @@ export class TokenTable {
       .map((item, i) => {
         const first = item.indexOf(':');
         const second = item.indexOf(':', first + 1);
-        if (first < 1 || second < 0) throw new ConfigError(`AOL_API_TOKENS entry ${i + 1} must be name:role:token`);
+        if (first < 1 || second < 0)
+          throw new ConfigError(`AOL_API_TOKENS entry ${i + 1} must be name:role:token`);
         const name = item.slice(0, first);
         const role = item.slice(first + 1, second) as Role;
         const token = item.slice(second + 1);
-        if (!ROLES.includes(role)) throw new ConfigError(`AOL_API_TOKENS entry ${i + 1} (${name}): role must be viewer, operator or admin`);
+        if (!ROLES.includes(role))
+          throw new ConfigError(
+            `AOL_API_TOKENS entry ${i + 1} (${name}): role must be viewer, operator or admin`,
+          );
         const stored = /^sha256:([0-9a-f]{64})$/i.exec(token);
-        if (!stored && token.length < 16) throw new ConfigError(`AOL_API_TOKENS entry ${i + 1} (${name}): token must be at least 16 characters`);
+        if (!stored && token.length < 16)
+          throw new ConfigError(
+            `AOL_API_TOKENS entry ${i + 1} (${name}): token must be at least 16 characters`,
+          );
         return { name, role, digest: stored ? Buffer.from(stored[1], 'hex') : sha256(token) };
       });
     const names = new Set(this.entries.map((e) => e.name));
-    if (names.size !== this.entries.length) throw new ConfigError('AOL_API_TOKENS: token names must be unique');
+    if (names.size !== this.entries.length)
+      throw new ConfigError('AOL_API_TOKENS: token names must be unique');
   }
 
   get configured(): boolean {

@@ -3,7 +3,12 @@ import { ControlChange } from '../control/control.decider.js';
 import { ControlService } from '../control/control.service.js';
 import { cliActor, cliConfig, openDb, UsageError } from './context.js';
 
-async function change(change: ControlChange, reason: string | undefined, actor: string | undefined, json: boolean) {
+async function change(
+  change: ControlChange,
+  reason: string | undefined,
+  actor: string | undefined,
+  json: boolean,
+) {
   if (!reason?.trim()) throw new UsageError('--reason is required and must not be empty');
   const config = cliConfig();
   const db = openDb(config);
@@ -12,8 +17,15 @@ async function change(change: ControlChange, reason: string | undefined, actor: 
     if (json) console.log(JSON.stringify(result, null, 2));
     else {
       if (result.accepted) console.log(result.message);
-      else console.log(result.changed ? `${result.message} (seq ${result.seq}, control version ${result.version})` : `no change: ${result.message}`);
-      console.log(`flags: paused=${result.paused} killed=${result.killed} proof_mode=${result.proof_mode}`);
+      else
+        console.log(
+          result.changed
+            ? `${result.message} (seq ${result.seq}, control version ${result.version})`
+            : `no change: ${result.message}`,
+        );
+      console.log(
+        `flags: paused=${result.paused} killed=${result.killed} proof_mode=${result.proof_mode}`,
+      );
     }
   } finally {
     await db.close();
@@ -28,21 +40,34 @@ export function registerControlCommands(program: Command): void {
       .requiredOption('--reason <text>', 'why (recorded in the event log)')
       .option('--actor <name>', 'who (default: the OS user)')
       .option('--json', 'print the resulting control state as JSON')
-      .action((o: { reason: string; actor?: string; json?: boolean }) => change(name, o.reason, o.actor, !!o.json));
+      .action((o: { reason: string; actor?: string; json?: boolean }) =>
+        change(name, o.reason, o.actor, !!o.json),
+      );
   flagCommand('pause', 'pause the worker: no new action starts; the running one finishes');
   flagCommand('resume', 'resume a paused worker');
-  flagCommand('kill', 'stop the worker: it finishes the running action, releases the lease and exits');
+  flagCommand(
+    'kill',
+    'stop the worker: it finishes the running action, releases the lease and exits',
+  );
   flagCommand('revive', 'clear kill so a worker may run again');
 
-  const proof = program.command('proof').description('proof mode (dry run: no outbound calls): on | off | approve');
+  const proof = program
+    .command('proof')
+    .description('proof mode (dry run: no outbound calls): on | off | approve');
   for (const mode of ['on', 'off'] as const) {
     proof
       .command(mode)
-      .description(mode === 'on' ? 'turn proof mode on (always immediate)' : 'turn proof mode off (in production: a request a second admin must approve)')
+      .description(
+        mode === 'on'
+          ? 'turn proof mode on (always immediate)'
+          : 'turn proof mode off (in production: a request a second admin must approve)',
+      )
       .requiredOption('--reason <text>', 'why (recorded in the event log)')
       .option('--actor <name>', 'who (default: the OS user)')
       .option('--json', 'print the resulting control state as JSON')
-      .action((o: { reason: string; actor?: string; json?: boolean }) => change(mode === 'on' ? 'proof-on' : 'proof-off', o.reason, o.actor, !!o.json));
+      .action((o: { reason: string; actor?: string; json?: boolean }) =>
+        change(mode === 'on' ? 'proof-on' : 'proof-off', o.reason, o.actor, !!o.json),
+      );
   }
   proof
     .command('approve <request-id>')

@@ -17,7 +17,11 @@ export const loggingModule = LoggerModule.forRoot({
     level: process.env.NODE_ENV === 'test' ? 'warn' : 'info',
     genReqId: (req: IncomingMessage & { id?: string }) => req.id ?? randomUUID(),
     serializers: {
-      req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }),
+      req: (req: { id: string; method: string; url: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: redactUrl(req.url),
+      }),
       res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
     },
     customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>

@@ -1,4 +1,16 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Put, Req, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Put,
+  Req,
+  Res,
+} from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -43,28 +55,48 @@ export class ControlController {
   @RequireRole('operator')
   @Post('pause')
   @HttpCode(200)
-  pause(@Body() body: ReasonDto, @Req() req: AolRequest, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+  pause(
+    @Body() body: ReasonDto,
+    @Req() req: AolRequest,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     return this.run('pause', body.reason, req, ifMatch, res);
   }
 
   @RequireRole('operator')
   @Post('resume')
   @HttpCode(200)
-  resume(@Body() body: ReasonDto, @Req() req: AolRequest, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+  resume(
+    @Body() body: ReasonDto,
+    @Req() req: AolRequest,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     return this.run('resume', body.reason, req, ifMatch, res);
   }
 
   @RequireRole('operator')
   @Post('kill')
   @HttpCode(200)
-  kill(@Body() body: ReasonDto, @Req() req: AolRequest, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+  kill(
+    @Body() body: ReasonDto,
+    @Req() req: AolRequest,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     return this.run('kill', body.reason, req, ifMatch, res);
   }
 
   @RequireRole('operator')
   @Post('revive')
   @HttpCode(200)
-  revive(@Body() body: ReasonDto, @Req() req: AolRequest, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+  revive(
+    @Body() body: ReasonDto,
+    @Req() req: AolRequest,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     return this.run('revive', body.reason, req, ifMatch, res);
   }
 
@@ -72,13 +104,27 @@ export class ControlController {
   @RequireRole('operator')
   @Put('proof-mode')
   @HttpCode(200)
-  async proofMode(@Body() body: ProofModeDto, @Req() req: AolRequest, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+  async proofMode(
+    @Body() body: ProofModeDto,
+    @Req() req: AolRequest,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     if (!body.enabled) {
       const role = (req.principal?.role ?? 'viewer') as Role;
-      if (!hasRole(role, 'admin')) throw new ForbiddenError(`turning proof mode off needs the admin role; ${req.principal?.name} is ${role}`);
+      if (!hasRole(role, 'admin'))
+        throw new ForbiddenError(
+          `turning proof mode off needs the admin role; ${req.principal?.name} is ${role}`,
+        );
       assertDangerousAllowed(req, this.config);
     }
-    const result = await this.run(body.enabled ? 'proof-on' : 'proof-off', body.reason, req, ifMatch, res);
+    const result = await this.run(
+      body.enabled ? 'proof-on' : 'proof-off',
+      body.reason,
+      req,
+      ifMatch,
+      res,
+    );
     if (result.accepted) res.status(202);
     return result;
   }
@@ -88,13 +134,26 @@ export class ControlController {
   @Dangerous()
   @Post('proof-mode/approve/:requestId')
   @HttpCode(200)
-  approve(@Param('requestId') requestId: string, @Body() body: OptionalReasonDto, @Req() req: AolRequest) {
-    if (!/^[0-9a-f-]{36}$/i.test(requestId)) throw new ValidationError('requestId must be a request id (a UUID)');
+  approve(
+    @Param('requestId') requestId: string,
+    @Body() body: OptionalReasonDto,
+    @Req() req: AolRequest,
+  ) {
+    if (!/^[0-9a-f-]{36}$/i.test(requestId))
+      throw new ValidationError('requestId must be a request id (a UUID)');
     return this.control.approve(requestId, actorFrom(req), body.reason);
   }
 
-  private async run(change: ControlChange, reason: string, req: AolRequest, ifMatch: string | undefined, res: Response): Promise<ControlResult> {
-    const result = await this.commands.execute(new ChangeControlCommand(change, reason, actorFrom(req), parseIfMatch(ifMatch)));
+  private async run(
+    change: ControlChange,
+    reason: string,
+    req: AolRequest,
+    ifMatch: string | undefined,
+    res: Response,
+  ): Promise<ControlResult> {
+    const result = await this.commands.execute(
+      new ChangeControlCommand(change, reason, actorFrom(req), parseIfMatch(ifMatch)),
+    );
     res.setHeader('ETag', `"${result.version}"`);
     return result;
   }

@@ -3,7 +3,10 @@ import { IsBoolean, IsOptional, IsString, Matches, MaxLength } from 'class-valid
 
 export class ReasonDto {
   /** Why: recorded in the event metadata for auditors. */
-  @ApiProperty({ example: 'deploy freeze until 14:00', description: 'why; recorded in the event metadata' })
+  @ApiProperty({
+    example: 'deploy freeze until 14:00',
+    description: 'why; recorded in the event metadata',
+  })
   @IsString()
   @Matches(/\S/, { message: 'reason must not be empty' })
   @MaxLength(1000)
@@ -11,7 +14,10 @@ export class ReasonDto {
 }
 
 export class ProofModeDto extends ReasonDto {
-  @ApiProperty({ example: true, description: 'true: proof mode on (immediate); false: off (admin; four-eyes in production)' })
+  @ApiProperty({
+    example: true,
+    description: 'true: proof mode on (immediate); false: off (admin; four-eyes in production)',
+  })
   @IsBoolean()
   enabled!: boolean;
 }

@@ -9,9 +9,22 @@ import { ConcurrencyError, DomainError } from '../common/errors.js';
 import { Actor, metadataFor } from '../common/actor.js';
 import { ControlChange, decideControl } from './control.decider.js';
 import { decideApproval, decideProofOffRequest } from './proof-approval.decider.js';
-import { ControlRow, selectControl, selectNow, selectPendingRequest, selectProofRequest, toControlState } from './control.sql.js';
+import {
+  ControlRow,
+  selectControl,
+  selectNow,
+  selectPendingRequest,
+  selectProofRequest,
+  toControlState,
+} from './control.sql.js';
 
-export type PendingRequest = Readonly<{ request_id: string; requested_by: string; reason: string | null; requested_at: string; expires_at: string }>;
+export type PendingRequest = Readonly<{
+  request_id: string;
+  requested_by: string;
+  reason: string | null;
+  requested_at: string;
+  expires_at: string;
+}>;
 
 export type ControlView = Readonly<{
   paused: boolean;
@@ -20,12 +33,24 @@ export type ControlView = Readonly<{
   version: number;
   updated_at_utc: string | null;
   acknowledged: boolean;
-  acknowledgment: { control_version: number; worker: string | null; delay_ms: number | null; at: string | null } | null;
+  acknowledgment: {
+    control_version: number;
+    worker: string | null;
+    delay_ms: number | null;
+    at: string | null;
+  } | null;
   pending_request: PendingRequest | null;
 }>;
 
 export type ControlResult = ControlView &
-  Readonly<{ seq: number | null; changed: boolean; message: string; request_id?: string; expires_at?: string; accepted?: boolean }>;
+  Readonly<{
+    seq: number | null;
+    changed: boolean;
+    message: string;
+    request_id?: string;
+    expires_at?: string;
+    accepted?: boolean;
+  }>;
 
 export function toControlView(r: ControlRow): ControlView {
   const iso = (t: string) => new Date(t).toISOString();
@@ -38,9 +63,18 @@ export function toControlView(r: ControlRow): ControlView {
     acknowledged: r.ack_version >= r.version,
     acknowledgment:
       r.ack_version > 0
-        ? { control_version: r.ack_version, worker: r.ack_worker, delay_ms: r.ack_delay_ms, at: r.ack_at?.toISOString() ?? null }
+        ? {
+            control_version: r.ack_version,
+            worker: r.ack_worker,
+            delay_ms: r.ack_delay_ms,
+            at: r.ack_at?.toISOString() ?? null,
+          }
         : null,
-    pending_request: r.pending && { ...r.pending, requested_at: iso(r.pending.requested_at), expires_at: iso(r.pending.expires_at) },
+    pending_request: r.pending && {
+      ...r.pending,
+      requested_at: iso(r.pending.requested_at),
+      expires_at: iso(r.pending.expires_at),
+    },
   };
 }
 
@@ -61,14 +95,22 @@ export class ControlService {
     return toControlView(await selectControl(this.db));
   }
 
-  async change(change: ControlChange, reason: string, actor: Actor, ifMatch?: number): Promise<ControlResult> {
+  async change(
+    change: ControlChange,
+    reason: string,
+    actor: Actor,
+    ifMatch?: number,
+  ): Promise<ControlResult> {
     return this.db.tx(async (client) => {
       await EventStore.lock(client);
       const before = await selectControl(client);
       if (ifMatch !== undefined && ifMatch !== before.version) {
-        throw new ConcurrencyError(`control flags are at version ${before.version}, If-Match was ${ifMatch}`);
+        throw new ConcurrencyError(
+          `control flags are at version ${before.version}, If-Match was ${ifMatch}`,
+        );
       }
-      if (change === 'proof-off' && this.config.production) return this.requestProofOff(client, before, reason, actor);
+      if (change === 'proof-off' && this.config.production)
+        return this.requestProofOff(client, before, reason, actor);
       const decision = decideControl(change, toControlState(before));
       const seq = await this.append(client, decision.events, actor, reason);
       return {
@@ -85,19 +127,49 @@ export class ControlService {
     const outcome = await this.db.tx(async (client) => {
       await EventStore.lock(client);
       const flags = await selectControl(client);
-      const decision = decideApproval(await selectProofRequest(client, requestId), actor.name, flags.proof_mode, await selectNow(client));
-      const seq = await this.append(client, decision.events, actor, reason ?? `approve proof-off request ${requestId}`);
+      const decision = decideApproval(
+        await selectProofRequest(client, requestId),
+        actor.name,
+        flags.proof_mode,
+        await selectNow(client),
+      );
+      const seq = await this.append(
+        client,
+        decision.events,
+        actor,
+        reason ?? `approve proof-off request ${requestId}`,
+      );
       // A refusal still commits what it recorded (an expiry), then answers with its status.
       if (decision.kind === 'refused') return { refused: decision };
-      return { result: { ...toControlView(await selectControl(client)), seq, changed: true, message: 'ProofModeDisableApproved, ProofModeDisabled recorded' } };
+      return {
+        result: {
+          ...toControlView(await selectControl(client)),
+          seq,
+          changed: true,
+          message: 'ProofModeDisableApproved, ProofModeDisabled recorded',
+        },
+      };
     });
-    if ('refused' in outcome) throw new DomainError(outcome.refused!.message, outcome.refused!.status);
+    if ('refused' in outcome)
+      throw new DomainError(outcome.refused!.message, outcome.refused!.status);
     return outcome.result!;
   }
 
-  private async requestProofOff(client: Queryable, before: ControlRow, reason: string, actor: Actor): Promise<ControlResult> {
-    const d = decideProofOffRequest(before.proof_mode, await selectPendingRequest(client), actor.name, await selectNow(client), randomUUID());
-    if (d.kind === 'no-change') return { ...toControlView(before), seq: null, changed: false, message: d.message };
+  private async requestProofOff(
+    client: Queryable,
+    before: ControlRow,
+    reason: string,
+    actor: Actor,
+  ): Promise<ControlResult> {
+    const d = decideProofOffRequest(
+      before.proof_mode,
+      await selectPendingRequest(client),
+      actor.name,
+      await selectNow(client),
+      randomUUID(),
+    );
+    if (d.kind === 'no-change')
+      return { ...toControlView(before), seq: null, changed: false, message: d.message };
     const seq = await this.append(client, d.events, actor, reason);
     return {
       ...toControlView(await selectControl(client)),
@@ -110,8 +182,16 @@ export class ControlService {
     };
   }
 
-  private async append(client: Queryable, events: ControlEvent[], actor: Actor, reason: string): Promise<number | null> {
-    const appended = await EventStore.append(client, events.map((event) => ({ stream: 'control', event, metadata: metadataFor(actor, reason) })));
+  private async append(
+    client: Queryable,
+    events: ControlEvent[],
+    actor: Actor,
+    reason: string,
+  ): Promise<number | null> {
+    const appended = await EventStore.append(
+      client,
+      events.map((event) => ({ stream: 'control', event, metadata: metadataFor(actor, reason) })),
+    );
     return appended.at(-1)?.seq ?? null;
   }
 }

@@ -12,7 +12,13 @@ export type ControlRow = Readonly<{
   ack_worker: string | null;
   ack_delay_ms: number | null;
   ack_at: Date | null;
-  pending: { request_id: string; requested_by: string; reason: string | null; requested_at: string; expires_at: string } | null;
+  pending: {
+    request_id: string;
+    requested_by: string;
+    reason: string | null;
+    requested_at: string;
+    expires_at: string;
+  } | null;
 }>;
 
 export async function selectControl(db: Queryable): Promise<ControlRow> {
@@ -36,10 +42,21 @@ export const toControlState = (r: ControlRow): ControlState => ({
   version: r.version,
 });
 
-type RequestRow = { request_id: string; requested_by: string; expires_at: Date; status: ProofRequest['status'] };
+type RequestRow = {
+  request_id: string;
+  requested_by: string;
+  expires_at: Date;
+  status: ProofRequest['status'];
+};
 
-export async function selectProofRequest(db: Queryable, id: string): Promise<ProofRequest | undefined> {
-  const { rows } = await db.query<RequestRow>('SELECT request_id, requested_by, expires_at, status FROM aol_proof_requests WHERE request_id = $1', [id]);
+export async function selectProofRequest(
+  db: Queryable,
+  id: string,
+): Promise<ProofRequest | undefined> {
+  const { rows } = await db.query<RequestRow>(
+    'SELECT request_id, requested_by, expires_at, status FROM aol_proof_requests WHERE request_id = $1',
+    [id],
+  );
   return rows[0];
 }
 

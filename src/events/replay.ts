@@ -69,7 +69,11 @@ export class Replayer {
     this.at = e.occurred_at;
     if (e.stream === 'control') {
       const before = this.control.version;
-      this.control = evolveControl(this.control, { type: e.type, data: e.data } as ControlEvent, e.stream_version);
+      this.control = evolveControl(
+        this.control,
+        { type: e.type, data: e.data } as ControlEvent,
+        e.stream_version,
+      );
       if (this.control.version !== before) this.controlChangedAt = e.occurred_at;
       if (e.type === 'ControlAcknowledged') {
         const d = e.data as { control_version: number; delay_ms: number };

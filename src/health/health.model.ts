@@ -8,7 +8,14 @@ export type WorkerState = 'active' | 'paused' | 'slow' | 'dead' | 'never';
 
 export type HealthInputs = Readonly<{
   now: Date;
-  lastTick: { started_at: string; finished_at: string; status: string; worker: string; epoch: number; notes: string } | null;
+  lastTick: {
+    started_at: string;
+    finished_at: string;
+    status: string;
+    worker: string;
+    epoch: number;
+    notes: string;
+  } | null;
   lease: { owner: string; epoch: number; expires_at: string } | null;
   flags: { paused: boolean; killed: boolean; proof_mode: boolean; version: number };
   ackVersion: number;
@@ -18,12 +25,28 @@ export type HealthInputs = Readonly<{
   controlChangedAt: string | null;
 }>;
 
-export type HealthEnv = Readonly<{ production: boolean; dangerousUiOps: boolean; tokensConfigured: boolean }>;
+export type HealthEnv = Readonly<{
+  production: boolean;
+  dangerousUiOps: boolean;
+  tokensConfigured: boolean;
+}>;
 export type Warning = Readonly<{ code: string; message: string }>;
 
-export const STATUSES = ['pending', 'running', 'retry', 'success', 'failed', 'dlq', 'unknown', 'cancelled'] as const;
+export const STATUSES = [
+  'pending',
+  'running',
+  'retry',
+  'success',
+  'failed',
+  'dlq',
+  'unknown',
+  'cancelled',
+] as const;
 
-export function workerState(lastTick: HealthInputs['lastTick'], now: Date): { state: WorkerState; age: number | null } {
+export function workerState(
+  lastTick: HealthInputs['lastTick'],
+  now: Date,
+): { state: WorkerState; age: number | null } {
   if (!lastTick) return { state: 'never', age: null };
   const age = Math.max(0, (now.getTime() - new Date(lastTick.finished_at).getTime()) / 1000);
   if (age > 300) return { state: 'dead', age };
@@ -35,21 +58,49 @@ export function evaluateHealth(i: HealthInputs, env: HealthEnv) {
   const { state, age } = workerState(i.lastTick, i.now);
   const ttl = i.lease ? (new Date(i.lease.expires_at).getTime() - i.now.getTime()) / 1000 : null;
   const leaseStatus = !i.lease ? 'none' : (ttl ?? 0) > 0 ? 'valid' : 'expired';
-  const counts = Object.fromEntries(STATUSES.map((s) => [s, i.counts[s] ?? 0])) as Record<(typeof STATUSES)[number], number>;
+  const counts = Object.fromEntries(STATUSES.map((s) => [s, i.counts[s] ?? 0])) as Record<
+    (typeof STATUSES)[number],
+    number
+  >;
   const acknowledged = i.ackVersion >= i.flags.version;
   const warnings: Warning[] = [];
   const warn = (code: string, message: string) => warnings.push({ code, message });
-  if (env.production && !i.flags.proof_mode) warn('PROOF_MODE_OFF_IN_PRODUCTION', 'proof mode is off in production: actions make real outbound calls');
-  if (leaseStatus === 'expired') warn('LEASE_EXPIRED', `the lease of ${i.lease!.owner} expired ${Math.round(-ttl!)} s ago: its worker crashed without cleanup`);
-  if (state === 'dead') warn('WORKER_DEAD', `no tick for ${Math.round(age!)} s: the worker is likely stuck or dead`);
-  if (state === 'slow') warn('WORKER_SLOW', `no tick for ${Math.round(age!)} s: the worker may be slow`);
+  if (env.production && !i.flags.proof_mode)
+    warn(
+      'PROOF_MODE_OFF_IN_PRODUCTION',
+      'proof mode is off in production: actions make real outbound calls',
+    );
+  if (leaseStatus === 'expired')
+    warn(
+      'LEASE_EXPIRED',
+      `the lease of ${i.lease!.owner} expired ${Math.round(-ttl!)} s ago: its worker crashed without cleanup`,
+    );
+  if (state === 'dead')
+    warn('WORKER_DEAD', `no tick for ${Math.round(age!)} s: the worker is likely stuck or dead`);
+  if (state === 'slow')
+    warn('WORKER_SLOW', `no tick for ${Math.round(age!)} s: the worker may be slow`);
   if (state === 'never') warn('WORKER_NEVER_RAN', 'no worker has recorded a tick yet');
-  if (i.flags.killed) warn('WORKER_KILLED', 'kill is set: workers exit and stay stopped until revive');
-  if (!acknowledged && i.lease && leaseStatus === 'valid' && i.controlChangedAt && i.now.getTime() - new Date(i.controlChangedAt).getTime() > 10_000) {
-    warn('CONTROL_NOT_ACKNOWLEDGED', `control version ${i.flags.version} is not acknowledged by the active worker after 10 s`);
+  if (i.flags.killed)
+    warn('WORKER_KILLED', 'kill is set: workers exit and stay stopped until revive');
+  if (
+    !acknowledged &&
+    i.lease &&
+    leaseStatus === 'valid' &&
+    i.controlChangedAt &&
+    i.now.getTime() - new Date(i.controlChangedAt).getTime() > 10_000
+  ) {
+    warn(
+      'CONTROL_NOT_ACKNOWLEDGED',
+      `control version ${i.flags.version} is not acknowledged by the active worker after 10 s`,
+    );
   }
-  if (env.production && env.dangerousUiOps) warn('DANGEROUS_UI_OPS_ENABLED', 'AICMO_ENABLE_DANGEROUS_UI_OPS=1 in production: the UI offers proof off and lease force release');
-  if (env.production && !env.tokensConfigured) warn('NO_API_TOKENS', 'no AOL_API_TOKENS in production: every write is refused');
+  if (env.production && env.dangerousUiOps)
+    warn(
+      'DANGEROUS_UI_OPS_ENABLED',
+      'AICMO_ENABLE_DANGEROUS_UI_OPS=1 in production: the UI offers proof off and lease force release',
+    );
+  if (env.production && !env.tokensConfigured)
+    warn('NO_API_TOKENS', 'no AOL_API_TOKENS in production: every write is refused');
   return {
     last_tick_at: i.lastTick?.finished_at ?? null,
     last_tick_status: i.lastTick?.status ?? null,

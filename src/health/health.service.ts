@@ -8,16 +8,33 @@ import { evaluateHealth, HealthEnv, HealthInputs, HealthReport } from './health.
 
 type Raw = {
   now: string;
-  last_tick: { started_at_utc: string; finished_at_utc: string; status: string; worker: string; epoch: number; notes: string } | null;
+  last_tick: {
+    started_at_utc: string;
+    finished_at_utc: string;
+    status: string;
+    worker: string;
+    epoch: number;
+    notes: string;
+  } | null;
   lease: { owner: string; epoch: number; expires_at_utc: string } | null;
-  flags: { paused: boolean; killed: boolean; proof_mode: boolean; version: number; updated_at_utc: string | null };
+  flags: {
+    paused: boolean;
+    killed: boolean;
+    proof_mode: boolean;
+    version: number;
+    updated_at_utc: string | null;
+  };
   ack: { control_version: number; delay_ms: number | null };
   counts: Record<string, number>;
   last_event_seq: number;
 };
 
 export function healthEnv(config: Config): HealthEnv {
-  return { production: config.production, dangerousUiOps: config.dangerousUiOps, tokensConfigured: !!config.apiTokens };
+  return {
+    production: config.production,
+    dangerousUiOps: config.dangerousUiOps,
+    tokensConfigured: !!config.apiTokens,
+  };
 }
 
 /** The live inputs: one statement of index lookups (aol_health_inputs, migration 0006). */
@@ -35,8 +52,17 @@ export async function liveHealthInputs(db: Queryable): Promise<HealthInputs> {
       epoch: h.last_tick.epoch,
       notes: h.last_tick.notes,
     },
-    lease: h.lease && { owner: h.lease.owner, epoch: h.lease.epoch, expires_at: iso(h.lease.expires_at_utc) },
-    flags: { paused: h.flags.paused, killed: h.flags.killed, proof_mode: h.flags.proof_mode, version: h.flags.version },
+    lease: h.lease && {
+      owner: h.lease.owner,
+      epoch: h.lease.epoch,
+      expires_at: iso(h.lease.expires_at_utc),
+    },
+    flags: {
+      paused: h.flags.paused,
+      killed: h.flags.killed,
+      proof_mode: h.flags.proof_mode,
+      version: h.flags.version,
+    },
     ackVersion: h.ack.control_version,
     ackDelayMs: h.ack.delay_ms,
     counts: h.counts,
@@ -66,6 +92,9 @@ export class HealthService {
     const seq = await resolveAt(this.store, at);
     const r = await replayer(this.store, seq);
     const now = /^\d+$/.test(at) ? undefined : new Date(at);
-    return { ...evaluateHealth(r.healthInputs(now), healthEnv(this.config)), at_seq: r.state().at_seq };
+    return {
+      ...evaluateHealth(r.healthInputs(now), healthEnv(this.config)),
+      at_seq: r.state().at_seq,
+    };
   }
 }

@@ -32,11 +32,37 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
   private sub: Subscription | undefined;
   private lastSeen = 0;
 
-  private readonly tickDuration = new Histogram({ name: 'aol_tick_duration_seconds', help: 'Tick duration (TickRecorded finished_at − started_at)', labelNames: ['status'], buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 20, 60], registers: [this.registry] });
-  private readonly actions = new Counter({ name: 'aol_actions_total', help: 'Action attempt outcomes and operator transitions, by outcome', labelNames: ['outcome', 'action_type'], registers: [this.registry] });
-  private readonly ackDelay = new Histogram({ name: 'aol_control_ack_delay_seconds', help: 'Control change committed → worker acknowledged (database time)', buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5], registers: [this.registry] });
-  private readonly notifyToApply = new Histogram({ name: 'aol_notify_to_apply_seconds', help: 'Event committed → observed by this API process through NOTIFY and re-read', buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1], registers: [this.registry] });
-  private readonly append = new Histogram({ name: 'aol_event_append_seconds', help: 'Duration of event appends made by this process', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5], registers: [this.registry] });
+  private readonly tickDuration = new Histogram({
+    name: 'aol_tick_duration_seconds',
+    help: 'Tick duration (TickRecorded finished_at − started_at)',
+    labelNames: ['status'],
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 20, 60],
+    registers: [this.registry],
+  });
+  private readonly actions = new Counter({
+    name: 'aol_actions_total',
+    help: 'Action attempt outcomes and operator transitions, by outcome',
+    labelNames: ['outcome', 'action_type'],
+    registers: [this.registry],
+  });
+  private readonly ackDelay = new Histogram({
+    name: 'aol_control_ack_delay_seconds',
+    help: 'Control change committed → worker acknowledged (database time)',
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+  private readonly notifyToApply = new Histogram({
+    name: 'aol_notify_to_apply_seconds',
+    help: 'Event committed → observed by this API process through NOTIFY and re-read',
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
+    registers: [this.registry],
+  });
+  private readonly append = new Histogram({
+    name: 'aol_event_append_seconds',
+    help: 'Duration of event appends made by this process',
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5],
+    registers: [this.registry],
+  });
 
   constructor(
     private readonly db: Db,
@@ -44,12 +70,36 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     private readonly notifier: EventNotifier,
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'aol_process_' });
-    const leaseHeld = new Gauge({ name: 'aol_lease_held', help: '1 when a live lease is held', registers: [] });
-    const leaseEpoch = new Gauge({ name: 'aol_lease_epoch', help: 'Fencing epoch of the current lease (0: none)', registers: [] });
-    const tickAge = new Gauge({ name: 'aol_last_tick_age_seconds', help: 'Age of the last recorded tick (-1: never)', registers: [] });
-    const lag = new Gauge({ name: 'aol_subscriber_lag_events', help: 'Events in the log this process has not yet observed', registers: [] });
-    const head = new Gauge({ name: 'aol_last_event_seq', help: 'seq of the newest event', registers: [] });
-    const ok = new Gauge({ name: 'aol_scrape_ok', help: '1 when the read models could be read for this scrape', registers: [] });
+    const leaseHeld = new Gauge({
+      name: 'aol_lease_held',
+      help: '1 when a live lease is held',
+      registers: [],
+    });
+    const leaseEpoch = new Gauge({
+      name: 'aol_lease_epoch',
+      help: 'Fencing epoch of the current lease (0: none)',
+      registers: [],
+    });
+    const tickAge = new Gauge({
+      name: 'aol_last_tick_age_seconds',
+      help: 'Age of the last recorded tick (-1: never)',
+      registers: [],
+    });
+    const lag = new Gauge({
+      name: 'aol_subscriber_lag_events',
+      help: 'Events in the log this process has not yet observed',
+      registers: [],
+    });
+    const head = new Gauge({
+      name: 'aol_last_event_seq',
+      help: 'seq of the newest event',
+      registers: [],
+    });
+    const ok = new Gauge({
+      name: 'aol_scrape_ok',
+      help: '1 when the read models could be read for this scrape',
+      registers: [],
+    });
     const levels = async () => {
       try {
         const h = await liveHealthInputs(db);
@@ -67,7 +117,12 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     // The registry collects metrics concurrently: every level gauge awaits the same single read per scrape.
     let inflight: Promise<void> | undefined;
     const collect = () => (inflight ??= levels().finally(() => (inflight = undefined)));
-    const queue = new Gauge({ name: 'aol_queue_depth', help: 'Actions by status (projected counters)', labelNames: ['status'], registers: [] });
+    const queue = new Gauge({
+      name: 'aol_queue_depth',
+      help: 'Actions by status (projected counters)',
+      labelNames: ['status'],
+      registers: [],
+    });
     for (const g of [queue, leaseHeld, leaseEpoch, tickAge, lag, head, ok]) {
       (g as unknown as { collect: () => Promise<void> }).collect = collect;
       this.registry.registerMetric(g);
@@ -77,7 +132,9 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     EventStore.onAppend = (seconds) => this.append.observe(seconds);
     this.lastSeen = await this.store.headSeq().catch(() => 0);
-    this.sub = subscribeEvents(this.store, this.notifier, this.lastSeen).subscribe((e) => this.observe(e));
+    this.sub = subscribeEvents(this.store, this.notifier, this.lastSeen).subscribe((e) =>
+      this.observe(e),
+    );
   }
 
   onModuleDestroy(): void {
@@ -87,10 +144,14 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
 
   private observe(e: StoredEvent): void {
     this.lastSeen = e.seq;
-    this.notifyToApply.observe(Math.max(0, (Date.now() - new Date(e.occurred_at).getTime()) / 1000));
+    this.notifyToApply.observe(
+      Math.max(0, (Date.now() - new Date(e.occurred_at).getTime()) / 1000),
+    );
     const d = e.data as Record<string, unknown>;
     if (e.type === 'TickRecorded') {
-      const secs = (new Date(String(d.finished_at)).getTime() - new Date(String(d.started_at)).getTime()) / 1000;
+      const secs =
+        (new Date(String(d.finished_at)).getTime() - new Date(String(d.started_at)).getTime()) /
+        1000;
       this.tickDuration.observe({ status: String(d.status) }, Math.max(0, secs));
     } else if (e.type === 'ControlAcknowledged') {
       this.ackDelay.observe(Number(d.delay_ms) / 1000);
