@@ -6,7 +6,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { Config } from '../config/config.js';
+import type { Config } from '../config/config.js';
 import { CONFIG } from '../common/tokens.js';
 import { ForbiddenError } from '../common/errors.js';
 import type { AolRequest } from '../common/request-actor.js';

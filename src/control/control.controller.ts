@@ -16,7 +16,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ForbiddenError, ValidationError } from '../common/errors.js';
 import { CONFIG } from '../common/tokens.js';
-import { Config } from '../config/config.js';
+import type { Config } from '../config/config.js';
 import { actorFrom, type AolRequest } from '../common/request-actor.js';
 import { Dangerous, RequireRole } from '../auth/auth.decorators.js';
 import { assertDangerousAllowed } from '../auth/auth.guard.js';

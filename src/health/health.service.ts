@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Config } from '../config/config.js';
+import type { Config } from '../config/config.js';
 import { CONFIG } from '../common/tokens.js';
 import { Queryable } from '../db/db.js';
 import { EventStore } from '../events/event-store.js';

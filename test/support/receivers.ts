@@ -8,21 +8,23 @@ export type Delivery = {
   key: string | undefined;
   body: string;
   at: number;
+  authorization?: string;
 };
 
 /**
  * A local webhook receiver that behaves like a well-made one: it records every
  * request, and applies the effect of each Idempotency-Key at most once.
- * `respond` picks the status per request (default 200); `holdMs` delays it.
+ * `respond` picks the status (default 200) and body per request; `holdMs` delays it.
  */
 export class WebhookReceiver {
   readonly requests: Delivery[] = [];
   readonly effects = new Map<string, number>();
   /** Successful requests that repeated an applied key (deduplicated, not applied again). */
   readonly repeats = new Map<string, number>();
-  respond: (req: IncomingMessage, n: number) => { status: number; holdMs?: number } = () => ({
-    status: 200,
-  });
+  respond: (req: IncomingMessage, n: number) => { status: number; holdMs?: number; body?: string } =
+    () => ({
+      status: 200,
+    });
   private server: Server | undefined;
   url = '';
 
