@@ -13,6 +13,8 @@ import { ErrorFilter } from './common/error.filter.js';
 import { requestId } from './common/request-id.js';
 import { setupOpenApi } from './common/openapi.js';
 import { TokenTable } from './auth/tokens.js';
+import { join } from 'node:path';
+import { packageRoot } from './common/paths.js';
 
 export type RunningApi = Readonly<{ url: string; close: () => Promise<void> }>;
 
@@ -71,6 +73,8 @@ export async function startApi(config: Config): Promise<RunningApi> {
     ],
   });
   setupOpenApi(app);
+  // The operator UI: static files built by Vite (npm run build), public like /health.
+  app.useStaticAssets(join(packageRoot(), 'dist', 'ui'), { index: 'index.html', maxAge: '1h' });
   await app.listen(config.port, '0.0.0.0');
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;

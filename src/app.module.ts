@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { CoreDeps, CoreModule } from './core.module.js';
 import { ControlModule } from './control/control.module.js';
 import { EventsModule } from './events/events.module.js';
@@ -6,11 +7,12 @@ import { LeaseModule } from './lease/lease.module.js';
 import { ActionsModule } from './actions/actions.module.js';
 import { HealthController } from './health/health.controller.js';
 import { HealthService } from './health/health.service.js';
-import { APP_GUARD } from '@nestjs/core';
 import { AuthGuard } from './auth/auth.guard.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { WebModule } from './web/web.module.js';
 import { loggingModule } from './common/logging.js';
 
+/** The API: one module per area, a global guard that is secure by default. */
 @Module({})
 export class AppModule {
   static register(deps: CoreDeps): DynamicModule {
@@ -24,6 +26,7 @@ export class AppModule {
         LeaseModule,
         ActionsModule,
         MetricsModule,
+        WebModule,
       ],
       controllers: [HealthController],
       providers: [HealthService, { provide: APP_GUARD, useClass: AuthGuard }],

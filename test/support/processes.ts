@@ -70,8 +70,8 @@ export async function startApiProcess(
   databaseUrl: string,
   env: Record<string, string> = {},
 ): Promise<Proc & { url: string }> {
-  const port = await freePort();
-  const proc = spawnNode(MAIN, [], { DATABASE_URL: databaseUrl, PORT: String(port), ...env });
+  const port = env.PORT ? Number(env.PORT) : await freePort();
+  const proc = spawnNode(MAIN, [], { DATABASE_URL: databaseUrl, ...env, PORT: String(port) });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(
     async () => {

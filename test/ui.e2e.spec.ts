@@ -1,0 +1,217 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Browser, Page } from 'playwright-core';
+import { freePort } from '../src/db/embedded.js';
+import { createTestDb, TestDb, waitFor } from './support/db.js';
+import { launchBrowser, collectErrors } from './support/browser.js';
+import { startApiProcess, startWorker, Proc, WorkerProc } from './support/processes.js';
+import { WebhookReceiver } from './support/receivers.js';
+import { enqueue, events } from './support/queries.js';
+
+/** The operator UI in a real headless Chromium, against a real API and worker. */
+describe('operator web UI (headless Chromium)', () => {
+  let t: TestDb;
+  let api: Proc & { url: string };
+  let port: number;
+  let worker: WorkerProc;
+  let browser: Browser;
+  let page: Page;
+  let errors: string[];
+  let hook: WebhookReceiver;
+
+  beforeAll(async () => {
+    t = await createTestDb('ui');
+    // real mode, so a failing webhook really fails (and lands in the DLQ)
+    await t.db.query('UPDATE aol_control_flags SET proof_mode = false WHERE id = 1');
+    hook = await new WebhookReceiver().start();
+    hook.respond = () => ({ status: 500 });
+    port = await freePort();
+    api = await startApiProcess(t.url, { PORT: String(port) });
+    worker = startWorker(t.url, {
+      AOL_MAX_RETRIES: '1',
+      AOL_PROOF_MODE: 'false',
+      AOL_TICK_INTERVAL_SECONDS: '0.5',
+    });
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    errors = collectErrors(page);
+    await page.goto(api.url);
+    await page.getByTestId('worker-state').waitFor({ timeout: 20000 });
+  }, 60000);
+  afterAll(async () => {
+    await browser?.close();
+    await worker?.stop('SIGKILL');
+    await api?.stop();
+    await hook?.stop();
+    await t?.db.close();
+  });
+
+  it('shows the live worker state, lease and queue without a reload', async () => {
+    await page
+      .getByTestId('worker-state')
+      .filter({ hasText: 'active' })
+      .waitFor({ timeout: 20000 });
+    await expect(page.getByTestId('lease').textContent()).resolves.toContain(worker.id());
+    await expect(page.getByTestId('flag-proof').textContent()).resolves.toContain(
+      'off (real actions)',
+    );
+    expect(await page.getByTestId('who').textContent()).toContain('anonymous (admin)');
+  });
+
+  it('pause with a reason: the flag and the acknowledgment appear without a reload', async () => {
+    await page.getByRole('button', { name: 'Pause', exact: true }).click();
+    const dialog = page.locator('dialog[open]');
+    await dialog.getByRole('textbox').fill('maintenance window');
+    await dialog.getByRole('button', { name: 'Pause' }).click();
+    await page
+      .getByTestId('flag-paused')
+      .filter({ hasText: 'paused: true' })
+      .waitFor({ timeout: 10000 });
+    await page
+      .getByTestId('ack')
+      .filter({ hasText: /acknowledged by .* in [\d.]+ ms/ })
+      .waitFor({ timeout: 10000 });
+    const [e] = (await events(t.db, `type = 'ControlPaused'`)).slice(-1);
+    expect(e.metadata).toMatchObject({ via: 'ui', reason: 'maintenance window' });
+    await page
+      .getByTestId('worker-state')
+      .filter({ hasText: 'paused' })
+      .waitFor({ timeout: 10000 });
+    // the audit log streamed it in
+    await page
+      .getByTestId('audit-table')
+      .getByText('maintenance window')
+      .first()
+      .waitFor({ timeout: 10000 });
+    await page.getByRole('button', { name: 'Resume', exact: true }).click();
+    await page.locator('dialog[open]').getByRole('textbox').fill('done');
+    await page.locator('dialog[open]').getByRole('button', { name: 'Resume' }).click();
+    await page
+      .getByTestId('flag-paused')
+      .filter({ hasText: 'paused: false' })
+      .waitFor({ timeout: 10000 });
+  });
+
+  it('a reason is required: the dialog refuses an empty one and writes nothing', async () => {
+    const before = (await events(t.db)).length;
+    await page.getByRole('button', { name: 'Pause', exact: true }).click();
+    await page.locator('dialog[open]').getByRole('button', { name: 'Pause' }).click();
+    expect(await page.locator('dialog[open]').count()).toBe(1);
+    await page.locator('dialog[open]').getByRole('button', { name: 'Cancel' }).click();
+    expect((await events(t.db)).length - before).toBeLessThan(3); // only worker ticks/renewals, no control change
+    expect((await events(t.db, `type = 'ControlPaused'`)).length).toBe(1);
+  });
+
+  it('an action forced into the DLQ appears, and retry moves it', async () => {
+    const id = await enqueue(t.db, 'HTTP_WEBHOOK', { url: `${hook.url}/fail` }, 'ui-dlq-1');
+    const row = page.getByTestId(`dlq-row-${id}`);
+    await row.waitFor({ timeout: 20000 });
+    await expect(row.textContent()).resolves.toContain('HTTP 500');
+    hook.respond = () => ({ status: 200 });
+    await row.getByRole('button', { name: `Retry action ${id}` }).click();
+    await row.waitFor({ state: 'detached', timeout: 20000 });
+    await waitFor(
+      async () =>
+        (await t.db.query('SELECT status FROM aol_actions WHERE id = $1', [id])).rows[0].status ===
+        'SUCCESS',
+      20000,
+      'retried to success',
+    );
+    await page.getByTestId('count-success').filter({ hasText: '1' }).waitFor({ timeout: 10000 });
+  });
+
+  it('with dangerous UI ops off, proof off and force release are absent', async () => {
+    expect(await page.getByRole('button', { name: 'Proof off' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Force-release lease' }).count()).toBe(0);
+  });
+
+  it('kill asks for confirmation, stops the worker, and the page shows it', async () => {
+    await page.getByRole('button', { name: 'Kill', exact: true }).click();
+    const dialog = page.locator('dialog[open]');
+    await dialog.getByRole('textbox').fill('end of campaign');
+    await dialog.getByRole('button', { name: 'Kill' }).click();
+    await expect(dialog.getByRole('alert').textContent()).resolves.toContain('confirm');
+    await dialog.getByRole('checkbox').check();
+    await dialog.getByRole('button', { name: 'Kill' }).click();
+    expect(await worker.exited).toBe(0);
+    await page
+      .getByTestId('worker-state')
+      .filter({ hasText: 'killed' })
+      .waitFor({ timeout: 10000 });
+    await page.getByTestId('lease').filter({ hasText: 'none' }).waitFor({ timeout: 10000 });
+    await page
+      .getByTestId('flag-killed')
+      .filter({ hasText: 'killed: true' })
+      .waitFor({ timeout: 10000 });
+  });
+
+  it('has no console errors in normal use', () => {
+    expect(errors).toEqual([]);
+  });
+
+  it('backend down: a read-only error banner with the last good time; restarting the API recovers by itself', async () => {
+    await api.stop();
+    const banner = page.getByTestId('down-banner');
+    await banner.waitFor({ timeout: 20000 });
+    await expect(banner.textContent()).resolves.toMatch(
+      /Backend unreachable: read-only\. Last good data at/,
+    );
+    expect(await page.getByRole('button', { name: 'Revive', exact: true }).isDisabled()).toBe(true);
+    api = await startApiProcess(t.url, { PORT: String(port) });
+    await banner.waitFor({ state: 'detached', timeout: 20000 });
+    expect(await page.getByRole('button', { name: 'Revive', exact: true }).isDisabled()).toBe(
+      false,
+    );
+  });
+});
+
+describe('operator web UI with tokens and dangerous ops enabled', () => {
+  it('controls the token role may not use are disabled with a reason; proof off is shown and works for an admin', async () => {
+    const t: TestDb = await createTestDb('ui_tokens');
+    const api = await startApiProcess(t.url, {
+      AOL_API_TOKENS: 'vic:viewer:viewer-token-0123456789,ada:admin:admin-token-0123456789',
+      AICMO_ENABLE_DANGEROUS_UI_OPS: '1',
+    });
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+      const errors = collectErrors(page);
+      await page.goto(api.url);
+      await page.getByTestId('worker-state').waitFor({ timeout: 20000 });
+      // without a token only the public health is shown, with a hint; the controls say why they are off
+      await page.getByText('this API needs a token').waitFor({ timeout: 10000 });
+      expect(
+        await page.getByRole('button', { name: 'Pause', exact: true }).getAttribute('title'),
+      ).toMatch(/enter an API token/);
+      await page.getByLabel('API token').fill('viewer-token-0123456789');
+      await page.getByRole('button', { name: 'Use', exact: true }).click();
+      await page.getByTestId('who').filter({ hasText: 'vic (viewer)' }).waitFor({ timeout: 10000 });
+      const pause = page.getByRole('button', { name: 'Pause', exact: true });
+      expect(await pause.isDisabled()).toBe(true);
+      expect(await pause.getAttribute('title')).toMatch(
+        /needs the operator role; this token \(vic\) is viewer/,
+      );
+      expect(await page.getByRole('button', { name: 'Proof off' }).getAttribute('title')).toMatch(
+        /needs the admin role/,
+      );
+      // the token survives a reload (session storage)
+      await page.reload();
+      await page.getByTestId('who').filter({ hasText: 'vic (viewer)' }).waitFor({ timeout: 10000 });
+      await page.getByLabel('API token').fill('admin-token-0123456789');
+      await page.getByRole('button', { name: 'Use', exact: true }).click();
+      await page.getByTestId('who').filter({ hasText: 'ada (admin)' }).waitFor({ timeout: 10000 });
+      await page.getByRole('button', { name: 'Proof off' }).click();
+      const dialog = page.locator('dialog[open]');
+      await dialog.getByRole('textbox').fill('staging test');
+      await dialog.getByRole('checkbox').check();
+      await dialog.getByRole('button', { name: 'Proof off' }).click();
+      await page.getByTestId('flag-proof').filter({ hasText: 'off' }).waitFor({ timeout: 10000 });
+      const [e] = await events(t.db, `type = 'ProofModeDisabled'`);
+      expect(e.metadata).toMatchObject({ actor: 'ada', via: 'ui', reason: 'staging test' });
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+      await api.stop();
+      await t.db.close();
+    }
+  }, 60000);
+});
