@@ -33,6 +33,9 @@ export class WebhookReceiver {
     this.server = createServer((req, res) => {
       let body = '';
       req.on('data', (d) => (body += d));
+      // a worker SIGKILLed mid-request resets the connection
+      req.on('error', () => undefined);
+      res.on('error', () => undefined);
       req.on('end', () => {
         const key = req.headers['idempotency-key'] as string | undefined;
         const d: Delivery = {
@@ -58,6 +61,7 @@ export class WebhookReceiver {
         else finish();
       });
     });
+    this.server.on('clientError', (_err, socket) => socket.destroy());
     await new Promise<void>((r) => this.server!.listen(port, '127.0.0.1', r));
     this.url = `http://127.0.0.1:${port}`;
     return this;
@@ -103,6 +107,8 @@ export class SmtpReceiver {
         });
       },
     });
+    // A sender SIGKILLed mid-message resets the connection: expected here, not a test failure.
+    this.server.on('error', () => undefined);
     await new Promise<void>((r) => this.server!.listen(port, '127.0.0.1', r));
     this.url = `smtp://127.0.0.1:${port}`;
     return this;
