@@ -6,19 +6,24 @@ export type ClaimedAction = Readonly<{
   payload: unknown;
   idempotency_key: string;
   attempt: number;
+  /** The attempt's effective proof mode, decided by the claim: AOL_PROOF_MODE OR the flag as of the claim. */
+  proof_mode: boolean;
 }>;
 
-/** Claim due actions (fenced). `null` when the fence refused. */
+/**
+ * Claim due actions (fenced, and only while neither paused nor killed, checked
+ * in the same statement). `null` when the fence refused.
+ */
 export async function claimActions(
   db: Queryable,
   owner: string,
   epoch: number,
   limit: number,
-  proof: boolean,
+  envProof: boolean,
 ): Promise<ClaimedAction[] | null> {
   const { rows } = await db.query<ClaimedAction & { fenced: boolean }>(
     'SELECT * FROM aol_claim($1, $2, $3, $4)',
-    [owner, epoch, limit, proof],
+    [owner, epoch, limit, envProof],
   );
   if (rows[0]?.fenced) return null;
   return rows.map(({ fenced: _f, ...a }) => a);

@@ -255,15 +255,14 @@ export class Worker {
           notes.push('tick budget used up');
           break;
         }
-        const proof = this.proofMode();
-        const claimed = await claimActions(this.db, this.id, term.epoch, 1, proof);
+        const claimed = await claimActions(this.db, this.id, term.epoch, 1, this.config.proofMode);
         if (claimed === null) {
           this.lose(term, 'fenced on claim');
           break;
         }
         if (claimed.length === 0) break;
         attempted++;
-        const run = this.runner.run(claimed[0], term.epoch, proof, term.abort.signal, budget);
+        const run = this.runner.run(claimed[0], term.epoch, claimed[0].proof_mode, term.abort.signal, budget);
         this.inFlight = run.catch(() => undefined);
         const result: AttemptResult = await run;
         if (result === 'success') succeeded++;

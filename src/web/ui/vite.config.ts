@@ -15,6 +15,6 @@ export default defineConfig({
     emptyOutDir: true,
     sourcemap: true,
   },
-  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
   logLevel: 'warn',
 });
