@@ -36,13 +36,22 @@ describe('the claim reads the control flags in the same statement', () => {
     await t.db.query('UPDATE aol_control_flags SET proof_mode = false WHERE id = 1');
     const [b] = (await claimActions(t.db, 'w:1', epoch, 1, false))!;
     expect(b.proof_mode).toBe(false);
-    const { rows } = await t.db.query(`SELECT data FROM aol_events WHERE type = 'ActionStarted' ORDER BY seq`);
+    const { rows } = await t.db.query(
+      `SELECT data FROM aol_events WHERE type = 'ActionStarted' ORDER BY seq`,
+    );
     expect(rows.map((r) => r.data.proof_mode)).toEqual([true, false]);
   });
 
   it('a stale epoch claims nothing and leaves a FencedWriteRejected record', async () => {
     expect(await claimActions(t.db, 'w:1', epoch + 5, 1, false)).toBeNull();
-    const { rows } = await t.db.query(`SELECT data FROM aol_events WHERE type = 'FencedWriteRejected'`);
-    expect(rows[0].data).toMatchObject({ worker: 'w:1', epoch: epoch + 5, current_epoch: epoch, attempted: 'claim' });
+    const { rows } = await t.db.query(
+      `SELECT data FROM aol_events WHERE type = 'FencedWriteRejected'`,
+    );
+    expect(rows[0].data).toMatchObject({
+      worker: 'w:1',
+      epoch: epoch + 5,
+      current_epoch: epoch,
+      attempted: 'claim',
+    });
   });
 });

@@ -46,6 +46,7 @@ export class Worker {
   private resumed = false;
   private ticks = 0;
   private failures = 0;
+  private acks: Promise<void> = Promise.resolve();
   private clockOffsetMs = 0;
   private inFlight: Promise<unknown> = Promise.resolve();
   private readonly waker = new Waker();
@@ -176,6 +177,7 @@ export class Worker {
       let nextTickAt = Date.now();
       while (!term.lost) {
         if (this.stopping || this.flags.killed) {
+          await this.acks;
           await this.tick(term, 'stopping');
           break;
         }
@@ -201,6 +203,7 @@ export class Worker {
       this.term = undefined;
     }
     if (!term.lost) {
+      await this.acks;
       const released = await releaseLease(this.db, this.id, epoch).catch(() => false);
       log(
         'info',
@@ -262,7 +265,13 @@ export class Worker {
         }
         if (claimed.length === 0) break;
         attempted++;
-        const run = this.runner.run(claimed[0], term.epoch, claimed[0].proof_mode, term.abort.signal, budget);
+        const run = this.runner.run(
+          claimed[0],
+          term.epoch,
+          claimed[0].proof_mode,
+          term.abort.signal,
+          budget,
+        );
         this.inFlight = run.catch(() => undefined);
         const result: AttemptResult = await run;
         if (result === 'success') succeeded++;
@@ -331,7 +340,12 @@ export class Worker {
       `control: ${e.type} (version ${e.stream_version}) by ${e.metadata.actor} via ${e.metadata.via}`,
     );
     this.waker.wake();
-    if (this.term && !this.term.lost) void this.ack(e.stream_version);
+    if (this.term && !this.term.lost) this.queueAck(e.stream_version);
+  }
+
+  /** Acknowledgements go out in order, and a stopping worker waits for them before its last tick and release. */
+  private queueAck(version: number): void {
+    this.acks = this.acks.then(() => this.ack(version));
   }
 
   private async ack(version: number): Promise<void> {
