@@ -119,7 +119,7 @@ describe('crashes, stalls and the at-most-once guarantee (spawned workers)', () 
     await waitFor(() => hook.requests.length >= 5, 20000, 'actions flowing');
     process.kill(a.pid, 'SIGSTOP');
     const stoppedEpoch = (await lease(t.db))!.epoch;
-    await waitFor(async () => (await lease(t.db))?.owner === b.id(), 10000, 'b takes over');
+    await waitFor(async () => (await lease(t.db))?.owner === b.id(), 20000, 'b takes over');
     const takeover = (await events(t.db, `type = 'LeaseAcquired'`)).at(-1)!;
     process.kill(a.pid, 'SIGCONT');
     await waitFor(

@@ -10,6 +10,10 @@ export type Config = Readonly<{
   dbStartupRetrySecs: number;
   tickIntervalSeconds: number;
   maxActionsPerTick: number;
+  /** Actions claimed per claim statement (throughput setting; 1 = pause/kill act between any two actions). */
+  claimBatchSize: number;
+  /** Attempts of a claimed batch run at once (throughput setting). */
+  workerConcurrency: number;
   maxTickSeconds: number;
   maxRetries: number;
   retryBaseSeconds: number;
@@ -72,6 +76,8 @@ export function loadConfig(env: Env = process.env): Config {
     dbStartupRetrySecs: num(env, 'DB_STARTUP_RETRY_SECS', 30, { min: 0 }),
     tickIntervalSeconds: num(env, 'AOL_TICK_INTERVAL_SECONDS', 30, { min: 0.01 }),
     maxActionsPerTick: num(env, 'AOL_MAX_ACTIONS_PER_TICK', 3, { min: 1, int: true }),
+    claimBatchSize: num(env, 'AOL_CLAIM_BATCH_SIZE', 1, { min: 1, int: true }),
+    workerConcurrency: num(env, 'AOL_WORKER_CONCURRENCY', 1, { min: 1, int: true }),
     maxTickSeconds: num(env, 'AOL_MAX_TICK_SECONDS', 20, { min: 0.01 }),
     maxRetries: num(env, 'AOL_MAX_RETRIES', 3, { min: 1, int: true }),
     retryBaseSeconds: num(env, 'AOL_RETRY_BASE_SECONDS', 5, { min: 0 }),

@@ -3,7 +3,7 @@ import { Db } from '../db/db.js';
 import { HANDLERS } from '../actions/action-registry.js';
 import { ActionError, retryDelaySeconds, toActionError } from '../actions/action-error.js';
 import { Artifact, mirrorArtifact, sha256, storeArtifact } from '../actions/artifacts.js';
-import { ClaimedAction, writeOutcome } from './worker.sql.js';
+import { ClaimedAction, OutcomeWrite, writeOutcomes } from './worker.sql.js';
 
 export type AttemptResult = 'success' | 'failed' | 'overran' | 'fenced';
 
@@ -21,12 +21,15 @@ type Outcome =
     }
   | { type: 'ActionDeadLettered' | 'ActionFailed'; data: { attempt: number; error: string } };
 
+/** An attempt that has run and whose outcome is not yet recorded. */
+export type Attempt = Readonly<{ action: ClaimedAction; outcome: Outcome; overran: boolean }>;
+
 /**
- * Runs one claimed attempt and records its outcome behind the fence.
+ * Runs claimed attempts and records their outcomes behind the fence.
  *
  * Proof mode renders the exact request and stops at the transport boundary:
  * the artifact is stored in PostgreSQL with its SHA-256 (and mirrored to
- * AOL_ARTIFACT_DIR). Real mode sends it through the handler. The attempt is
+ * AOL_ARTIFACT_DIR). Real mode sends it through the handler. An attempt is
  * aborted through its AbortSignal when the tick budget runs out (→ retried,
  * the tick is PARTIAL) or the lease is lost (→ nothing more is written but the
  * FencedWriteRejected record; the next holder recovers the action).
@@ -39,51 +42,99 @@ export class ActionRunner {
     private readonly log: Logger,
   ) {}
 
-  async run(
-    a: ClaimedAction,
-    epoch: number,
-    proof: boolean,
-    leaseSignal: AbortSignal,
-    budgetMs: number,
-  ): Promise<AttemptResult> {
+  async execute(a: ClaimedAction, leaseSignal: AbortSignal, budgetMs: number): Promise<Attempt> {
     const handler = HANDLERS.get(a.action_type);
     const ctx = { actionId: a.id, idempotencyKey: a.idempotency_key, config: this.config };
     const budget = new AbortController();
-    const timer = setTimeout(
-      () =>
-        budget.abort(
-          new Error(
-            `exceeded the tick budget (AOL_MAX_TICK_SECONDS=${this.config.maxTickSeconds})`,
-          ),
-        ),
-      Math.max(1, budgetMs),
-    );
+    const why = `exceeded the tick budget (AOL_MAX_TICK_SECONDS=${this.config.maxTickSeconds})`;
+    const timer = setTimeout(() => budget.abort(new Error(why)), Math.max(1, budgetMs));
     const signal = AbortSignal.any([leaseSignal, budget.signal]);
-    let outcome: Outcome;
-    let overran = false;
     try {
       if (!handler)
         throw new ActionError('permanent', `invalid data: unknown action type ${a.action_type}`);
       const valid = handler.validate(a.payload);
       if (!valid.ok) throw new ActionError('permanent', `invalid data: ${valid.errors.join('; ')}`);
-      if (proof) {
+      if (a.proof_mode) {
         const body = JSON.stringify(handler.render(valid.value, ctx), null, 2);
-        outcome = this.success(a, 'proof mode: request rendered and stored, not sent', {
-          contentType: 'application/json',
-          body,
-        });
-      } else {
-        const r = await raceAbort(handler.execute(valid.value, { ...ctx, signal }), signal);
-        outcome = this.success(a, r.message, r.output);
+        return {
+          action: a,
+          overran: false,
+          outcome: this.success(a, 'proof mode: request rendered and stored, not sent', {
+            contentType: 'application/json',
+            body,
+          }),
+        };
       }
+      const r = await raceAbort(handler.execute(valid.value, { ...ctx, signal }), signal);
+      return { action: a, overran: false, outcome: this.success(a, r.message, r.output) };
     } catch (err) {
-      const e = toActionError(err, signal);
-      overran = budget.signal.aborted && !leaseSignal.aborted;
-      outcome = this.failure(a, e);
+      const overran = budget.signal.aborted && !leaseSignal.aborted;
+      return { action: a, overran, outcome: this.failure(a, toActionError(err, signal)) };
     } finally {
       clearTimeout(timer);
     }
-    return this.record(a, epoch, outcome, overran);
+  }
+
+  /** Record a batch of outcomes in one transaction (one statement), each fenced. */
+  async record(epoch: number, attempts: readonly Attempt[]): Promise<AttemptResult[]> {
+    if (attempts.length === 0) return [];
+    const stored = new Map<number, Artifact>();
+    const written = await this.db.tx(async (c) => {
+      const r = await writeOutcomes(
+        c,
+        this.worker,
+        epoch,
+        attempts.map((x) => ({ id: x.action.id, type: x.outcome.type, data: x.outcome.data })),
+      );
+      for (const x of attempts) {
+        const o = x.outcome;
+        if (r.get(x.action.id) === 'ok' && 'artifact' in o && o.artifact) {
+          stored.set(
+            x.action.id,
+            await storeArtifact(c, x.action.id, o.artifact.contentType, o.artifact.body),
+          );
+        }
+      }
+      return r;
+    });
+    const results: AttemptResult[] = [];
+    for (const x of attempts)
+      results.push(
+        await this.report(epoch, x, written.get(x.action.id) ?? 'stale', stored.get(x.action.id)),
+      );
+    return results;
+  }
+
+  private async report(
+    epoch: number,
+    x: Attempt,
+    written: OutcomeWrite,
+    stored: Artifact | undefined,
+  ): Promise<AttemptResult> {
+    const { action: a, outcome: o } = x;
+    if (written === 'fenced') {
+      this.log(
+        'warn',
+        `fenced: epoch ${epoch} no longer holds the lease; ${o.type} for action ${a.id} was rejected (FencedWriteRejected recorded)`,
+      );
+      return 'fenced';
+    }
+    if (written === 'stale') {
+      this.log('warn', `action ${a.id} was recovered by another worker; ${o.type} not recorded`);
+      return 'fenced';
+    }
+    if (stored && this.config.artifactDir) {
+      await mirrorArtifact(this.config.artifactDir, a.id, stored).catch((err) =>
+        this.log('warn', `artifact mirror to AOL_ARTIFACT_DIR failed: ${(err as Error).message}`),
+      );
+    }
+    const detail = 'error' in o.data ? `: ${o.data.error}` : '';
+    this.log(
+      o.type === 'ActionSucceeded' ? 'info' : 'warn',
+      `action ${a.id} ${a.action_type} attempt ${a.attempt}: ${o.type}${detail}`,
+    );
+    if (x.overran) return 'overran';
+    return o.type === 'ActionSucceeded' ? 'success' : 'failed';
   }
 
   private success(
@@ -126,44 +177,6 @@ export class ActionRunner {
       },
     };
   }
-
-  private async record(
-    a: ClaimedAction,
-    epoch: number,
-    o: Outcome,
-    overran: boolean,
-  ): Promise<AttemptResult> {
-    let stored: Artifact | undefined;
-    const written = await this.db.tx(async (c) => {
-      const r = await writeOutcome(c, this.worker, epoch, a.id, o.type, o.data);
-      if (r === 'ok' && 'artifact' in o && o.artifact)
-        stored = await storeArtifact(c, a.id, o.artifact.contentType, o.artifact.body);
-      return r;
-    });
-    if (written === 'fenced') {
-      this.log(
-        'warn',
-        `fenced: epoch ${epoch} no longer holds the lease; ${o.type} for action ${a.id} was rejected (FencedWriteRejected recorded)`,
-      );
-      return 'fenced';
-    }
-    if (written === 'stale') {
-      this.log('warn', `action ${a.id} was recovered by another worker; ${o.type} not recorded`);
-      return 'fenced';
-    }
-    if (stored && this.config.artifactDir) {
-      await mirrorArtifact(this.config.artifactDir, a.id, stored).catch((err) =>
-        this.log('warn', `artifact mirror to AOL_ARTIFACT_DIR failed: ${(err as Error).message}`),
-      );
-    }
-    const detail = 'error' in o.data ? `: ${o.data.error}` : '';
-    this.log(
-      o.type === 'ActionSucceeded' ? 'info' : 'warn',
-      `action ${a.id} ${a.action_type} attempt ${a.attempt}: ${o.type}${detail}`,
-    );
-    if (overran) return 'overran';
-    return o.type === 'ActionSucceeded' ? 'success' : 'failed';
-  }
 }
 
 /** Settle as soon as `signal` aborts, even if the handler ignores it. */
@@ -174,4 +187,22 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
+}
+
+/** Run `fn` over `items` with at most `limit` at a time, results in order. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (t: T) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  });
+  await Promise.all(lanes);
+  return out;
 }

@@ -31,19 +31,18 @@ export async function claimActions(
 
 export type OutcomeWrite = 'ok' | 'fenced' | 'stale';
 
-export async function writeOutcome(
+/** Record outcomes (aol_action_outcomes): per action 'ok', 'fenced' or 'stale'. */
+export async function writeOutcomes(
   db: Queryable,
   owner: string,
   epoch: number,
-  id: number,
-  type: string,
-  data: object,
-): Promise<OutcomeWrite> {
-  const { rows } = await db.query<{ r: OutcomeWrite }>(
-    'SELECT aol_action_outcome($1, $2, $3, $4, $5) AS r',
-    [owner, epoch, id, type, JSON.stringify(data)],
+  items: readonly { id: number; type: string; data: object }[],
+): Promise<Map<number, OutcomeWrite>> {
+  const { rows } = await db.query<{ id: number; result: OutcomeWrite }>(
+    'SELECT * FROM aol_action_outcomes($1, $2, $3)',
+    [owner, epoch, JSON.stringify(items)],
   );
-  return rows[0].r;
+  return new Map(rows.map((r) => [r.id, r.result]));
 }
 
 export async function recoverOrphans(

@@ -10,7 +10,7 @@ import { ControlState, evolveControl } from '../control/control.decider.js';
 import { selectControl, toControlState } from '../control/control.sql.js';
 import { acquireLease, releaseLease, renewLease } from '../lease/lease.sql.js';
 import { HANDLERS } from '../actions/action-registry.js';
-import { ActionRunner, AttemptResult } from './action-runner.js';
+import { ActionRunner, mapLimit } from './action-runner.js';
 import { Waker } from './waker.js';
 import { ackControl, claimActions, recordTick, recoverOrphans } from './worker.sql.js';
 
@@ -239,7 +239,10 @@ export class Worker {
       notes.push('paused');
     } else {
       const deadline = started + this.config.maxTickSeconds * 1000;
-      for (let i = 0; i < this.config.maxActionsPerTick; i++) {
+      // Claim in batches of AOL_CLAIM_BATCH_SIZE (default 1: pause and kill take
+      // effect between any two actions), run up to AOL_WORKER_CONCURRENCY of a
+      // batch at once, record the batch's outcomes in one transaction.
+      while (attempted < this.config.maxActionsPerTick) {
         if (term.lost || this.stopping || this.flags.killed || this.flags.paused) {
           notes.push(
             term.lost
@@ -258,25 +261,32 @@ export class Worker {
           notes.push('tick budget used up');
           break;
         }
-        const claimed = await claimActions(this.db, this.id, term.epoch, 1, this.config.proofMode);
+        const want = Math.min(
+          this.config.claimBatchSize,
+          this.config.maxActionsPerTick - attempted,
+        );
+        const claimed = await claimActions(
+          this.db,
+          this.id,
+          term.epoch,
+          want,
+          this.config.proofMode,
+        );
         if (claimed === null) {
           this.lose(term, 'fenced on claim');
           break;
         }
         if (claimed.length === 0) break;
-        attempted++;
-        const run = this.runner.run(
-          claimed[0],
-          term.epoch,
-          claimed[0].proof_mode,
-          term.abort.signal,
-          budget,
-        );
+        attempted += claimed.length;
+        const run = mapLimit(claimed, this.config.workerConcurrency, (a) =>
+          this.runner.execute(a, term.abort.signal, budget),
+        ).then((done) => this.runner.record(term.epoch, done));
         this.inFlight = run.catch(() => undefined);
-        const result: AttemptResult = await run;
-        if (result === 'success') succeeded++;
-        if (result === 'overran') overran = true;
-        if (result === 'fenced') this.lose(term, 'fenced on outcome');
+        for (const result of await run) {
+          if (result === 'success') succeeded++;
+          if (result === 'overran') overran = true;
+          if (result === 'fenced') this.lose(term, 'fenced on outcome');
+        }
       }
     }
     if (term.lost) return;
