@@ -79,6 +79,20 @@ export class ActionRunner {
   async record(epoch: number, attempts: readonly Attempt[]): Promise<AttemptResult[]> {
     if (attempts.length === 0) return [];
     const stored = new Map<number, Artifact>();
+    const items = attempts.map((x) => ({
+      id: x.action.id,
+      type: x.outcome.type,
+      data: x.outcome.data,
+    }));
+    const withArtifacts = attempts.some((x) => 'artifact' in x.outcome && x.outcome.artifact);
+    // Without artifacts the batch is one statement (atomic on its own): no BEGIN/COMMIT round trips.
+    if (!withArtifacts) {
+      const written = await writeOutcomes(this.db, this.worker, epoch, items);
+      const results: AttemptResult[] = [];
+      for (const x of attempts)
+        results.push(await this.report(epoch, x, written.get(x.action.id) ?? 'stale', undefined));
+      return results;
+    }
     const written = await this.db.tx(async (c) => {
       const r = await writeOutcomes(
         c,

@@ -1,0 +1,60 @@
+// `npm run bench` (everything) or `npm run bench -- <name> [<name>…]`.
+// One PostgreSQL for the whole run — BENCH_DATABASE_URL, or an embedded one —
+// so every figure sits beside its anchors measured on the same server, in the
+// same run. Raw results go to bench/results/ (git-ignored).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { startEmbeddedPostgres } from '../dist/db/embedded.js';
+import { ROOT } from './lib.mjs';
+import { kill, reaction } from './reaction.mjs';
+import { throughput } from './throughput.mjs';
+import { append, health, replay } from './storage.mjs';
+import { failover } from './failover.mjs';
+
+const ALL = { reaction, kill, throughput, health, replay, append, failover };
+const names = process.argv.slice(2).filter((a) => a !== '--');
+for (const n of names) {
+  if (!ALL[n]) {
+    console.error(`unknown benchmark "${n}"; choose from: ${Object.keys(ALL).join(', ')} (memory is measured with throughput)`);
+    process.exit(64);
+  }
+}
+const chosen = names.length ? names : Object.keys(ALL);
+
+let embedded;
+let admin = process.env.BENCH_DATABASE_URL;
+if (!admin) {
+  embedded = await startEmbeddedPostgres(join(tmpdir(), 'aol-bench-embedded'), {});
+  admin = embedded.url('postgres');
+}
+const c = new pg.Client({ connectionString: admin });
+await c.connect();
+const server = (await c.query('SHOW server_version')).rows[0].server_version;
+await c.end();
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, PostgreSQL ${server}${embedded ? ' (embedded)' : ''}`;
+console.log(`AOL benchmarks — ${new Date().toISOString()}\nmachine: ${machine}\nrunning: ${chosen.join(', ')}`);
+
+const results = { machine, started_at: new Date().toISOString() };
+const t0 = Date.now();
+let failed = false;
+for (const name of chosen) {
+  const s = Date.now();
+  try {
+    await ALL[name](admin, results);
+  } catch (err) {
+    failed = true;
+    console.error(`\n${name} failed: ${err.stack ?? err}`);
+    results[name] = { error: String(err) };
+  }
+  console.log(`(${name}: ${((Date.now() - s) / 1000).toFixed(0)} s)`);
+}
+results.total_seconds = (Date.now() - t0) / 1000;
+console.log(`\ntotal ${results.total_seconds.toFixed(0)} s`);
+mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+const file = join(ROOT, 'bench', 'results', `bench-${results.started_at.replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify(results, null, 2));
+console.log(`raw samples: ${file}`);
+await embedded?.stop();
+process.exit(failed ? 1 : 0);
