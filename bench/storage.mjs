@@ -62,18 +62,22 @@ export async function health(admin, results) {
     await fill(1_000_000);
     await load(`${api.url}/health/aol`, 200, 10);
     const large = stats(await load(`${api.url}/health/aol`, n, 10));
+    const largeSeq = stats(await load(`${api.url}/health/aol`, 1000, 1));
     const largeCounts = stats(await counts());
     const rows = [
       { measure: 'GET /health/aol, 10 rows (10 concurrent)', n: small.n, p50_ms: small.p50, p99_ms: small.p99 },
       { measure: 'GET /health/aol, 1,000,000 rows', n: large.n, p50_ms: large.p50, p99_ms: large.p99 },
+      { measure: 'GET /health/aol, 1,000,000 rows, one request at a time', n: largeSeq.n, p50_ms: largeSeq.p50, p99_ms: largeSeq.p99 },
       { measure: "original: 4× SELECT count(id) … WHERE status = $1, 10 rows", n: smallCounts.n, p50_ms: smallCounts.p50, p99_ms: smallCounts.p99 },
       { measure: "original: 4× SELECT count(id) … WHERE status = $1, 1,000,000 rows", n: largeCounts.n, p50_ms: largeCounts.p50, p99_ms: largeCounts.p99 },
     ];
     table(`health: ${n} requests per size`, rows);
     const flat = large.p50 / small.p50;
-    const faster = largeCounts.p50 / large.p50;
-    console.log(`1M vs 10 rows: p50 ${flat.toFixed(2)}× (target ≤ 1.5×: ${flat <= 1.5 ? 'met' : 'NOT met'}); vs the counts at 1M: ${faster.toFixed(0)}× faster (target ≥ 100×: ${faster >= 100 ? 'met' : 'NOT met'})`);
-    results.health = { rows, ratio_1m_vs_10: flat, faster_than_counts: faster };
+    // The counts run one after another, so they are compared with health one request at a time (and, stricter, under load).
+    const faster = largeCounts.p50 / largeSeq.p50;
+    const fasterLoaded = largeCounts.p50 / large.p50;
+    console.log(`1M vs 10 rows: p50 ${flat.toFixed(2)}× (target ≤ 1.5×: ${flat <= 1.5 ? 'met' : 'NOT met'}); vs the counts at 1M: ${faster.toFixed(0)}× faster one request at a time (target ≥ 100×: ${faster >= 100 ? 'met' : 'NOT met'}), ${fasterLoaded.toFixed(0)}× at 10 concurrent`);
+    results.health = { rows, ratio_1m_vs_10: flat, faster_than_counts: faster, faster_than_counts_loaded: fasterLoaded };
   } finally {
     api.child.kill('SIGTERM');
     await db.close();
@@ -86,7 +90,7 @@ export async function replay(admin, results) {
   try {
     // A realistic mix: per action, enqueued/started/succeeded, plus a tick per 10 actions.
     const t0 = performance.now();
-    const perChunk = 20000;
+    const perChunk = 1000; // one statement (transaction) per 1,000 appends, like a busy writer
     for (let made = 0; made < n; made += perChunk) {
       await db.query(
         `SELECT count(aol_append(s.stream, NULL, s.type, s.data, '{"actor":"bench","via":"worker"}'::jsonb))

@@ -2,6 +2,20 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTestDb, TestDb, waitFor } from './support/db.js';
 import { MAIN, spawnNode, startApiProcess, Proc } from './support/processes.js';
 
+/** Accumulate a streaming response body (SSE) until it ends or is aborted. */
+function readStream(res: Response): { text: () => string; done: Promise<void> } {
+  const reader = res.body!.getReader();
+  let text = '';
+  const done = (async () => {
+    for (;;) {
+      const { value, done: end } = await reader.read();
+      if (end) return;
+      text += Buffer.from(value).toString('utf8');
+    }
+  })().catch(() => undefined);
+  return { text: () => text, done };
+}
+
 type Json = Record<string, unknown>;
 
 describe('REST API (spawned `node dist/main.js`)', () => {
@@ -224,16 +238,8 @@ describe('REST API (spawned `node dist/main.js`)', () => {
       signal: ctrl.signal,
     });
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
-    const reader = res.body!.getReader();
-    let text = '';
-    const ids = () => [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
-    const pump = (async () => {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        text += Buffer.from(value).toString('utf8');
-      }
-    })().catch(() => undefined);
+    const sse = readStream(res);
+    const ids = () => [...sse.text().matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
     const head = await eventCount();
     await waitFor(() => ids().length >= head - 3, 10000, 'backlog');
     const live = (await post('/control/kill', { reason: 'live' }).then((x) => x.json())) as {
@@ -241,28 +247,20 @@ describe('REST API (spawned `node dist/main.js`)', () => {
     };
     await waitFor(() => ids().includes(live.seq), 10000, 'live event');
     ctrl.abort();
-    await pump;
+    await sse.done;
     expect(ids()).toEqual(Array.from({ length: live.seq - 3 }, (_, i) => 4 + i));
-    expect(text).toMatch(/event: ControlKilled\ndata: \{.*"seq":/);
+    expect(sse.text()).toMatch(/event: ControlKilled\ndata: \{.*"seq":/);
     await post('/control/revive', { reason: 'back' });
   });
 
   it('SSE without Last-Event-ID starts live; ?after= resumes', async () => {
     const ctrl = new AbortController();
     const res = await fetch(`${api.url}/events/stream?after=1`, { signal: ctrl.signal });
-    const reader = res.body!.getReader();
-    let text = '';
-    const pump = (async () => {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        text += Buffer.from(value).toString('utf8');
-      }
-    })().catch(() => undefined);
-    await waitFor(() => /^id: 2$/m.test(text), 10000, 'event 2');
+    const sse = readStream(res);
+    await waitFor(() => /^id: 2$/m.test(sse.text()), 10000, 'event 2');
     ctrl.abort();
-    await pump;
-    expect(text).not.toMatch(/^id: 1$/m);
+    await sse.done;
+    expect(sse.text()).not.toMatch(/^id: 1$/m);
   });
 
   it('GET /health is 503 with a reason while the database refuses connections, and 200 again after', async () => {

@@ -6,6 +6,7 @@
  * forged violation and sees it fail.
  */
 import type { Delivery } from './receiver.js';
+import { FLAG_EVENT_TYPES } from '../control/control.decider.js';
 
 export type Ev = Readonly<{
   seq: number;
@@ -28,14 +29,6 @@ export type FinalAction = Readonly<{
 export type CheckResult = { name: string; ok: boolean; figure: string; problems: string[] };
 
 const TERMINAL = new Set(['SUCCESS', 'FAILED', 'DLQ', 'UNKNOWN', 'CANCELLED']);
-const FLAG_EVENTS = new Set([
-  'ControlPaused',
-  'ControlResumed',
-  'ControlKilled',
-  'ControlRevived',
-  'ProofModeEnabled',
-  'ProofModeDisabled',
-]);
 const WORKER_ACTION_EVENTS = new Set([
   'ActionStarted',
   'ActionSucceeded',
@@ -294,7 +287,7 @@ export function checkAcks(
   holderLost: number[],
 ): CheckResult & { delays: number[]; failovers: number[] } {
   const problems: string[] = [];
-  const changes = events.filter((e) => e.stream === 'control' && FLAG_EVENTS.has(e.type));
+  const changes = events.filter((e) => e.stream === 'control' && FLAG_EVENT_TYPES.has(e.type));
   const acks = events.filter((e) => e.type === 'ControlAcknowledged');
   const maxAckAfter = (seq: number) =>
     Math.max(0, ...acks.filter((a) => a.seq > seq).map((a) => a.data.control_version as number));
@@ -308,7 +301,7 @@ export function checkAcks(
   for (const e of events) {
     if (e.type === 'LeaseAcquired') held = true;
     else if (['LeaseReleased', 'LeaseExpired', 'LeaseForceReleased'].includes(e.type)) held = false;
-    else if (held && e.stream === 'control' && FLAG_EVENTS.has(e.type))
+    else if (held && e.stream === 'control' && FLAG_EVENT_TYPES.has(e.type))
       activeVersions.add(e.stream_version);
   }
   const delays = acks

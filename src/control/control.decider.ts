@@ -22,6 +22,16 @@ export const CONTROL_CHANGES: readonly ControlChange[] = [
   'proof-off',
 ];
 
+/** The control events that change a flag (and so the control version). */
+export const FLAG_EVENT_TYPES: ReadonlySet<string> = new Set<ControlEvent['type']>([
+  'ControlPaused',
+  'ControlResumed',
+  'ControlKilled',
+  'ControlRevived',
+  'ProofModeEnabled',
+  'ProofModeDisabled',
+]);
+
 export const initialControlState = (): ControlState => ({
   paused: false,
   killed: false,

@@ -6,7 +6,7 @@ import { EventStore } from '../events/event-store.js';
 import { EventNotifier } from '../events/event-notifier.js';
 import { ControlEvent, StoredEvent } from '../events/event.types.js';
 import { subscribeEvents } from '../events/subscribe.js';
-import { ControlState, evolveControl } from '../control/control.decider.js';
+import { ControlState, evolveControl, FLAG_EVENT_TYPES } from '../control/control.decider.js';
 import { selectControl, toControlState } from '../control/control.sql.js';
 import { acquireLease, releaseLease, renewLease } from '../lease/lease.sql.js';
 import { HANDLERS } from '../actions/action-registry.js';
@@ -19,14 +19,6 @@ export type WorkerOptions = Readonly<{ maxTicks?: number; log: WorkerLog; id?: s
 
 type Term = { epoch: number; abort: AbortController; lost: boolean; renewTimer: NodeJS.Timeout };
 
-const FLAG_EVENTS = new Set([
-  'ControlPaused',
-  'ControlResumed',
-  'ControlKilled',
-  'ControlRevived',
-  'ProofModeEnabled',
-  'ProofModeDisabled',
-]);
 const LEASE_FREED = new Set(['LeaseReleased', 'LeaseForceReleased', 'LeaseExpired']);
 
 /**
@@ -337,7 +329,7 @@ export class Worker {
   }
 
   private onControl(e: StoredEvent): void {
-    if (!FLAG_EVENTS.has(e.type) || e.stream_version <= this.flags.version) return;
+    if (!FLAG_EVENT_TYPES.has(e.type) || e.stream_version <= this.flags.version) return;
     const wasPaused = this.flags.paused;
     this.flags = evolveControl(
       this.flags,
