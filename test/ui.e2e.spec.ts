@@ -215,3 +215,54 @@ describe('operator web UI with tokens and dangerous ops enabled', () => {
     }
   }, 60000);
 });
+
+describe('operator web UI: production four-eyes', () => {
+  it('another admin sees the pending proof-off request with its Approve button; the requester cannot approve', async () => {
+    const t: TestDb = await createTestDb('ui_four_eyes');
+    const api = await startApiProcess(t.url, {
+      NODE_ENV: 'production',
+      AICMO_ENABLE_DANGEROUS_UI_OPS: '1',
+      AOL_API_TOKENS: 'alice:admin:alice-token-0123456789,bob:admin:bob-token-0123456789',
+    });
+    const browser = await launchBrowser();
+    try {
+      const r = await fetch(`${api.url}/control/proof-mode`, {
+        method: 'PUT',
+        headers: {
+          'content-type': 'application/json',
+          authorization: 'Bearer alice-token-0123456789',
+        },
+        body: JSON.stringify({ enabled: false, reason: 'launch' }),
+      });
+      expect(r.status).toBe(202);
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const errors = collectErrors(page);
+      await page.goto(api.url);
+      await page.getByLabel('API token').fill('alice-token-0123456789');
+      await page.getByRole('button', { name: 'Use', exact: true }).click();
+      const pending = page.getByTestId('pending-request');
+      await pending.filter({ hasText: 'requested by alice' }).waitFor({ timeout: 10000 });
+      expect(await pending.getByRole('button', { name: 'Approve' }).isDisabled()).toBe(true);
+      expect(await pending.getByRole('button', { name: 'Approve' }).getAttribute('title')).toMatch(
+        /four-eyes/,
+      );
+      await page.getByLabel('API token').fill('bob-token-0123456789');
+      await page.getByRole('button', { name: 'Use', exact: true }).click();
+      await page.getByTestId('who').filter({ hasText: 'bob (admin)' }).waitFor({ timeout: 10000 });
+      await pending.getByRole('button', { name: 'Approve' }).click();
+      const dialog = page.locator('dialog[open]');
+      await dialog.getByRole('textbox').fill('second pair of eyes');
+      await dialog.getByRole('button', { name: 'Approve proof off' }).click();
+      await page.getByTestId('flag-proof').filter({ hasText: 'off' }).waitFor({ timeout: 10000 });
+      const { rows } = await t.db.query(
+        `SELECT metadata FROM aol_events WHERE type = 'ProofModeDisableApproved'`,
+      );
+      expect(rows[0].metadata).toMatchObject({ actor: 'bob', via: 'ui' });
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+      await api.stop();
+      await t.db.close();
+    }
+  }, 60000);
+});
