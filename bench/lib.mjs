@@ -9,15 +9,12 @@ import pg from 'pg';
 import { Db } from '../dist/db/db.js';
 import { migrate } from '../dist/db/migrator.js';
 import { freePort } from '../dist/db/embedded.js';
+import { percentile } from '../dist/chaos/invariants.js';
+
+export { percentile };
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-export function percentile(values, p) {
-  if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-}
 
 export const stats = (v) => ({ n: v.length, p50: percentile(v, 50), p99: percentile(v, 99), max: Math.max(...v) });
 

@@ -114,4 +114,27 @@ describe('aol CLI (spawned `node dist/cli.js`)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/up to date/);
   });
+
+  it('events tail follows the log live and stops cleanly on SIGINT', async () => {
+    const { spawnNode, CLI } = await import('./support/processes.js');
+    const { waitFor } = await import('./support/db.js');
+    const tail = spawnNode(CLI, ['events', 'tail', '--stream', 'control'], env);
+    await waitFor(
+      async () =>
+        (
+          await t.db.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'`,
+          )
+        ).rows[0].n > 0,
+      20000,
+      'tail listening',
+    );
+    await t.db.query('UPDATE aol_control_flags SET paused = NOT paused WHERE id = 1');
+    await waitFor(
+      () => /control\s+Control(Paused|Resumed)\s+\S+\/sql/.test(tail.output()),
+      20000,
+      'the change streamed in',
+    );
+    expect(await tail.stop('SIGINT')).toBe(0);
+  });
 });

@@ -7,6 +7,12 @@ import { startApiProcess, startWorker, Proc, WorkerProc } from './support/proces
 import { WebhookReceiver } from './support/receivers.js';
 import { enqueue, events } from './support/queries.js';
 
+/** Enter an API token in the page's token field. */
+async function useToken(page: Page, token: string): Promise<void> {
+  await page.getByLabel('API token').fill(token);
+  await page.getByRole('button', { name: 'Use', exact: true }).click();
+}
+
 /** The operator UI in a real headless Chromium, against a real API and worker. */
 describe('operator web UI (headless Chromium)', () => {
   let t: TestDb;
@@ -182,8 +188,7 @@ describe('operator web UI with tokens and dangerous ops enabled', () => {
       expect(
         await page.getByRole('button', { name: 'Pause', exact: true }).getAttribute('title'),
       ).toMatch(/enter an API token/);
-      await page.getByLabel('API token').fill('viewer-token-0123456789');
-      await page.getByRole('button', { name: 'Use', exact: true }).click();
+      await useToken(page, 'viewer-token-0123456789');
       await page.getByTestId('who').filter({ hasText: 'vic (viewer)' }).waitFor({ timeout: 10000 });
       const pause = page.getByRole('button', { name: 'Pause', exact: true });
       expect(await pause.isDisabled()).toBe(true);
@@ -196,8 +201,7 @@ describe('operator web UI with tokens and dangerous ops enabled', () => {
       // the token survives a reload (session storage)
       await page.reload();
       await page.getByTestId('who').filter({ hasText: 'vic (viewer)' }).waitFor({ timeout: 10000 });
-      await page.getByLabel('API token').fill('admin-token-0123456789');
-      await page.getByRole('button', { name: 'Use', exact: true }).click();
+      await useToken(page, 'admin-token-0123456789');
       await page.getByTestId('who').filter({ hasText: 'ada (admin)' }).waitFor({ timeout: 10000 });
       await page.getByRole('button', { name: 'Proof off' }).click();
       const dialog = page.locator('dialog[open]');
@@ -238,16 +242,14 @@ describe('operator web UI: production four-eyes', () => {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const errors = collectErrors(page);
       await page.goto(api.url);
-      await page.getByLabel('API token').fill('alice-token-0123456789');
-      await page.getByRole('button', { name: 'Use', exact: true }).click();
+      await useToken(page, 'alice-token-0123456789');
       const pending = page.getByTestId('pending-request');
       await pending.filter({ hasText: 'requested by alice' }).waitFor({ timeout: 10000 });
       expect(await pending.getByRole('button', { name: 'Approve' }).isDisabled()).toBe(true);
       expect(await pending.getByRole('button', { name: 'Approve' }).getAttribute('title')).toMatch(
         /four-eyes/,
       );
-      await page.getByLabel('API token').fill('bob-token-0123456789');
-      await page.getByRole('button', { name: 'Use', exact: true }).click();
+      await useToken(page, 'bob-token-0123456789');
       await page.getByTestId('who').filter({ hasText: 'bob (admin)' }).waitFor({ timeout: 10000 });
       await pending.getByRole('button', { name: 'Approve' }).click();
       const dialog = page.locator('dialog[open]');

@@ -39,12 +39,12 @@ export function statusAfter(type: ActionEvent['type']): ActionStatus {
   }
 }
 
-export type LeaseView = Readonly<{ owner: string; epoch: number; expires_at: string }> | null;
+export type ReplayedLease = Readonly<{ owner: string; epoch: number; expires_at: string }> | null;
 
 export type ReplayedState = Readonly<{
   at_seq: number;
   flags: { paused: boolean; killed: boolean; proof_mode: boolean; version: number };
-  lease: LeaseView;
+  lease: ReplayedLease;
   queue_counts: Record<string, number>;
 }>;
 
@@ -55,7 +55,7 @@ export type ReplayedState = Readonly<{
  */
 export class Replayer {
   private control: ControlState = initialControlState();
-  private lease: LeaseView = null;
+  private lease: ReplayedLease = null;
   private readonly actions = new Map<string, ActionStatus>();
   private seq = 0;
   private at: string | null = null;
