@@ -115,26 +115,33 @@ describe('aol CLI (spawned `node dist/cli.js`)', () => {
     expect(r.stdout).toMatch(/up to date/);
   });
 
-  it('events tail follows the log live and stops cleanly on SIGINT', async () => {
+  it('events tail streams the backlog after --after, then live, and stops cleanly on SIGINT', async () => {
     const { spawnNode, CLI } = await import('./support/processes.js');
     const { waitFor } = await import('./support/db.js');
-    const tail = spawnNode(CLI, ['events', 'tail', '--stream', 'control'], env);
-    await waitFor(
-      async () =>
-        (
-          await t.db.query(
-            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'`,
-          )
-        ).rows[0].n > 0,
-      20000,
-      'tail listening',
-    );
+    const head = (await t.db.query<{ s: number }>('SELECT max(seq) AS s FROM aol_events')).rows[0]
+      .s;
     await t.db.query('UPDATE aol_control_flags SET paused = NOT paused WHERE id = 1');
-    await waitFor(
-      () => /control\s+Control(Paused|Resumed)\s+\S+\/sql/.test(tail.output()),
-      20000,
-      'the change streamed in',
+    const tail = spawnNode(
+      CLI,
+      ['events', 'tail', '--stream', 'control', '--after', String(head)],
+      env,
     );
-    expect(await tail.stop('SIGINT')).toBe(0);
+    try {
+      await waitFor(
+        () => /control\s+Control(Paused|Resumed)\s+\S+\/sql/.test(tail.output()),
+        20000,
+        'the backlog',
+      );
+      const before = tail.output().split('\n').filter(Boolean).length;
+      await t.db.query('UPDATE aol_control_flags SET paused = NOT paused WHERE id = 1');
+      await waitFor(
+        () => tail.output().split('\n').filter(Boolean).length > before,
+        20000,
+        'the live change',
+      );
+      expect(await tail.stop('SIGINT')).toBe(0);
+    } finally {
+      await tail.stop('SIGKILL');
+    }
   });
 });
