@@ -60,7 +60,7 @@ describe('operator web UI (headless Chromium)', () => {
     await expect(page.getByTestId('flag-proof').textContent()).resolves.toContain(
       'off (real actions)',
     );
-    expect(await page.getByTestId('who').textContent()).toContain('anonymous (admin)');
+    await page.getByTestId('who').filter({ hasText: 'anonymous (admin)' }).waitFor({ timeout: 10000 });
   });
 
   it('pause with a reason: the flag and the acknowledgment appear without a reload', async () => {
