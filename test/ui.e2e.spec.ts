@@ -60,7 +60,10 @@ describe('operator web UI (headless Chromium)', () => {
     await expect(page.getByTestId('flag-proof').textContent()).resolves.toContain(
       'off (real actions)',
     );
-    await page.getByTestId('who').filter({ hasText: 'anonymous (admin)' }).waitFor({ timeout: 10000 });
+    await page
+      .getByTestId('who')
+      .filter({ hasText: 'anonymous (admin)' })
+      .waitFor({ timeout: 10000 });
   });
 
   it('pause with a reason: the flag and the acknowledgment appear without a reload', async () => {
