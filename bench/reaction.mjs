@@ -118,7 +118,7 @@ async function pollingMeasured(db, n) {
 
 export async function reaction(admin, results) {
   const n = Number(process.env.BENCH_CHANGES ?? 1000);
-  const cliN = Number(process.env.BENCH_CLI_CHANGES ?? 300);
+  const cliN = Number(process.env.BENCH_CLI_CHANGES ?? 1000);
   const { url, db } = await freshDb(admin, 'bench_reaction');
   const worker = startWorker(url, { AOL_TICK_INTERVAL_SECONDS: '30' });
   const api = await startApi(url);

@@ -14,7 +14,26 @@ import { append, health, replay } from './storage.mjs';
 import { failover } from './failover.mjs';
 
 const ALL = { reaction, kill, throughput, health, replay, append, failover };
-const names = process.argv.slice(2).filter((a) => a !== '--');
+const args = process.argv.slice(2).filter((a) => a !== '--');
+// --quick: every benchmark with small samples, so CI can check they run and
+// print (under 2 minutes); its timings mean nothing. BENCH_* variables still win.
+const quick = args.includes('--quick');
+if (quick) {
+  const small = {
+    BENCH_CHANGES: '40',
+    BENCH_CLI_CHANGES: '5',
+    BENCH_POLL_SAMPLES: '1',
+    BENCH_KILL_RUNS: '3',
+    BENCH_ACTIONS: '1000',
+    BENCH_HEALTH_REQUESTS: '300',
+    BENCH_ROWS: '20000',
+    BENCH_EVENTS: '20000',
+    BENCH_APPENDS: '400',
+    BENCH_FAILOVER_RUNS: '2',
+  };
+  for (const [k, v] of Object.entries(small)) process.env[k] ??= v;
+}
+const names = args.filter((a) => a !== '--quick');
 for (const n of names) {
   if (!ALL[n]) {
     console.error(`unknown benchmark "${n}"; choose from: ${Object.keys(ALL).join(', ')} (memory is measured with throughput)`);
@@ -34,9 +53,9 @@ await c.connect();
 const server = (await c.query('SHOW server_version')).rows[0].server_version;
 await c.end();
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, PostgreSQL ${server}${embedded ? ' (embedded)' : ''}`;
-console.log(`AOL benchmarks — ${new Date().toISOString()}\nmachine: ${machine}\nrunning: ${chosen.join(', ')}`);
+console.log(`AOL benchmarks${quick ? ' (--quick: small samples, figures not meaningful)' : ''} — ${new Date().toISOString()}\nmachine: ${machine}\nrunning: ${chosen.join(', ')}`);
 
-const results = { machine, started_at: new Date().toISOString() };
+const results = { machine, quick, started_at: new Date().toISOString() };
 const t0 = Date.now();
 let failed = false;
 for (const name of chosen) {

@@ -113,7 +113,7 @@ describe('event store (real PostgreSQL)', () => {
     await expect(t.db.query('TRUNCATE aol_events')).rejects.toThrow(/append-only/);
   });
 
-  it('NOTIFY after commit carries only a pointer (stream, seq, type), and nothing for a rolled-back append', async () => {
+  it('NOTIFY after commit carries only a pointer (stream, seq, type, version), and nothing for a rolled-back append', async () => {
     const client = new pg.Client({ connectionString: t.url });
     await client.connect();
     const got: string[] = [];
@@ -129,7 +129,12 @@ describe('event store (real PostgreSQL)', () => {
     await waitFor(() => got.length > 0, 10000, 'notification');
     await client.end();
     expect(got).toHaveLength(1);
-    expect(JSON.parse(got[0])).toEqual({ stream: 'tick', seq: e.seq, type: 'TickRecorded' });
+    expect(JSON.parse(got[0])).toEqual({
+      stream: 'tick',
+      seq: e.seq,
+      type: 'TickRecorded',
+      version: e.stream_version,
+    });
   });
 
   it('verify names the first tampered seq (triggers disabled by a superuser)', async () => {

@@ -20,7 +20,7 @@ describe('migrations', () => {
     await expect(assertSchemaCurrent(t.db)).rejects.toThrow(/run `aol migrate`/);
     const [ra, rb] = await Promise.all([migrate(a), migrate(b)]);
     const all = loadMigrations().map((m) => m.version);
-    expect([...ra, ...rb].sort()).toEqual(all);
+    expect([...ra, ...rb].sort((x, y) => x - y)).toEqual(all);
     const { rows } = await t.db.query('SELECT version FROM aol_migrations ORDER BY version');
     expect(rows.map((r) => r.version)).toEqual(all);
     const events = await t.db.query('SELECT count(*)::int AS n FROM aol_events');

@@ -89,7 +89,12 @@ describe('projections, rebuild, replay and the runbook SQL', () => {
         metadata: { via: 'sql', actor: rows[0].u },
       });
       await waitFor(() => notes.length === 1, 10000, 'NOTIFY');
-      expect(JSON.parse(notes[0])).toEqual({ stream: 'control', seq: events[0].seq, type });
+      expect(JSON.parse(notes[0])).toEqual({
+        stream: 'control',
+        seq: events[0].seq,
+        type,
+        version: events[0].stream_version,
+      });
       await listener.end();
       const row = (await t.db.query('SELECT * FROM aol_control_flags')).rows[0];
       expect(row).toMatchObject({ ...flags, version: events[0].stream_version });

@@ -3,7 +3,7 @@ import { Db, waitForDatabase } from '../db/db.js';
 import { assertSchemaCurrent } from '../db/migrator.js';
 import { EventStore } from '../events/event-store.js';
 import { EventNotifier } from '../events/event-notifier.js';
-import { Worker, WorkerLog } from '../worker/worker.js';
+import type { Worker, WorkerLog } from '../worker/worker.js';
 import { cliConfig, UsageError } from './context.js';
 import { Config } from '../config/config.js';
 import { selectControl } from '../control/control.sql.js';
@@ -62,6 +62,7 @@ export function registerWorkerCommand(program: Command): void {
         await assertProductionProofGuard(db, config);
         const notifier = new EventNotifier(config.databaseUrl!);
         await notifier.start();
+        const { Worker } = await import('../worker/worker.js');
         worker = new Worker(config, db, new EventStore(db), notifier, { maxTicks, log });
         if (stopEarly) worker.requestStop();
         process.exitCode = await worker.run();

@@ -3,11 +3,21 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { ChangeControlHandler } from './control.commands.js';
 import { ControlController } from './control.controller.js';
 import { ControlService } from './control.service.js';
+import { Db } from '../db/db.js';
+import { CONFIG } from '../common/tokens.js';
+import type { Config } from '../config/config.js';
 
 @Module({
   imports: [CqrsModule],
   controllers: [ControlController],
-  providers: [ControlService, ChangeControlHandler],
+  providers: [
+    {
+      provide: ControlService,
+      useFactory: (db: Db, config: Config) => new ControlService(db, config),
+      inject: [Db, CONFIG],
+    },
+    ChangeControlHandler,
+  ],
   exports: [ControlService],
 })
 export class ControlModule {}

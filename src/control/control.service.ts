@@ -1,7 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Config } from '../config/config.js';
-import { CONFIG } from '../common/tokens.js';
 import { Db, Queryable } from '../db/db.js';
 import { EventStore } from '../events/event-store.js';
 import { ControlEvent } from '../events/event.types.js';
@@ -83,12 +81,12 @@ export function toControlView(r: ControlRow): ControlView {
  * the flags, lets the decider choose the events, appends them (projection and
  * NOTIFY happen inside the append) and reads the result back. In production
  * turning proof mode off is a four-eyes request (proof-approval.decider.ts).
+ * Free of NestJS so the CLI loads fast; control.module.ts provides it.
  */
-@Injectable()
 export class ControlService {
   constructor(
     private readonly db: Db,
-    @Inject(CONFIG) private readonly config: Pick<Config, 'production'>,
+    private readonly config: Pick<Config, 'production'>,
   ) {}
 
   async get(): Promise<ControlView> {

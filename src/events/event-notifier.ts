@@ -4,7 +4,8 @@ import { Subject } from 'rxjs';
 
 export const EVENTS_CHANNEL = 'aol_events';
 
-export type EventPointer = Readonly<{ stream: string; seq: number; type: string }>;
+/** What a NOTIFY carries: where the event is, never its content. */
+export type EventPointer = Readonly<{ stream: string; seq: number; type: string; version: number }>;
 /** A pointer from NOTIFY, or `null` after (re)connecting: "re-read, you may have missed some". */
 export type Wakeup = EventPointer | null;
 
