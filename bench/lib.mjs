@@ -1,3 +1,4 @@
+import { Logger } from 'graphile-worker';
 // Shared helpers for the benchmarks: a database per benchmark on one server,
 // spawning the API and workers from dist/, percentiles and tables.
 import { spawn } from 'node:child_process';
@@ -12,6 +13,11 @@ import { freePort } from '../dist/db/embedded.js';
 import { percentile } from '../dist/chaos/invariants.js';
 
 export { percentile };
+
+/** graphile-worker logs a line per job by default; keep its warnings and errors only. */
+export const graphileLogger = new Logger(() => (level, message) => {
+  if (level === 'error' || level === 'warning') console.error(`graphile-worker ${level}: ${message}`);
+});
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

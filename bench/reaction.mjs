@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import pgListen from 'pg-listen';
 import { run as runGraphile } from 'graphile-worker';
-import { freshDb, ROOT, sleep, spawnNode, startApi, startWorker, stats, table, waitFor } from './lib.mjs';
+import { freshDb, graphileLogger, ROOT, sleep, spawnNode, startApi, startWorker, stats, table, waitFor } from './lib.mjs';
 
 const createSubscriber = pgListen.default ?? pgListen;
 
@@ -72,7 +72,7 @@ async function graphilePickup(url, n) {
     concurrency: 1,
     noHandleSignals: true,
     pollInterval: 2000,
-    logger: undefined,
+    logger: graphileLogger,
     taskList: { pickup: async (p) => started.set(p.i, performance.now()) },
   });
   const c = new pg.Client({ connectionString: url });

@@ -5,11 +5,13 @@
 import pg from 'pg';
 import PgBoss from 'pg-boss';
 import { run as runGraphile } from 'graphile-worker';
-import { enqueueMany, freshDb, rss, sleep, startApi, startWorker, table, waitFor } from './lib.mjs';
+import { enqueueMany, freshDb, graphileLogger, rss, sleep, startApi, startWorker, table, waitFor } from './lib.mjs';
 
-const N = Number(process.env.BENCH_ACTIONS ?? 20000);
+/** Read when a benchmark runs, so `--quick` (bench/run.mjs) can lower it. */
+const actionCount = () => Number(process.env.BENCH_ACTIONS ?? 20000);
 
 async function aol(admin, label, env, memory) {
+  const N = actionCount();
   const { url, db } = await freshDb(admin, `bench_tp_${label}`);
   await db.query('UPDATE aol_control_flags SET proof_mode = false WHERE id = 1');
   await enqueueMany(db, N);
@@ -41,19 +43,20 @@ async function aol(admin, label, env, memory) {
 }
 
 async function graphile(admin, label, opts) {
+  const N = actionCount();
   const { url, db } = await freshDb(admin, `bench_tp_gw_${label}`);
   await db.close();
   let done = 0;
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   // install the schema, then add the jobs before starting the clock
-  const warm = await runGraphile({ connectionString: url, concurrency: 1, noHandleSignals: true, taskList: { noop: async () => undefined } });
+  const warm = await runGraphile({ connectionString: url, concurrency: 1, noHandleSignals: true, logger: graphileLogger, taskList: { noop: async () => undefined } });
   await warm.stop();
   for (let i = 0; i < N; i += 1000) {
     await c.query(`SELECT graphile_worker.add_job('noop', '{}'::json) FROM generate_series(1, $1)`, [Math.min(1000, N - i)]);
   }
   const t0 = performance.now();
-  const runner = await runGraphile({ connectionString: url, noHandleSignals: true, taskList: { noop: async () => void done++ }, ...opts });
+  const runner = await runGraphile({ connectionString: url, noHandleSignals: true, logger: graphileLogger, taskList: { noop: async () => void done++ }, ...opts });
   await waitFor(async () => done >= N, 600000, 'graphile done');
   const secs = (performance.now() - t0) / 1000;
   await runner.stop();
@@ -62,6 +65,7 @@ async function graphile(admin, label, opts) {
 }
 
 async function pgBoss(admin) {
+  const N = actionCount();
   const { url, db } = await freshDb(admin, 'bench_tp_pgboss');
   await db.close();
   const boss = new PgBoss({ connectionString: url });
@@ -79,6 +83,7 @@ async function pgBoss(admin) {
 }
 
 export async function throughput(admin, results) {
+  const N = actionCount();
   const memory = [];
   const apiIdle = await (async () => {
     const { url, db } = await freshDb(admin, 'bench_mem_idle');
