@@ -39,11 +39,22 @@ async function door(name, n, db, change) {
   } finally {
     await waiter.close();
   }
+  // ControlAcknowledged.delay_ms runs from the change's append (its occurred_at)
+  // to the acknowledgement. With track_commit_timestamp on (the embedded
+  // server here), the time from the change's COMMIT is that minus the
+  // append → commit gap, which is the writer's own transaction time (for the
+  // CLI, a freshly started process finishing its transaction).
+  const commitTs = (await db.db.query(`SELECT current_setting('track_commit_timestamp') = 'on' AS on`)).rows[0].on;
   const { rows } = await db.db.query(
-    `SELECT (data->>'delay_ms')::float8 AS d FROM aol_events WHERE type = 'ControlAcknowledged' AND (data->>'control_version')::int = ANY($1)`,
+    `SELECT (a.data->>'delay_ms')::float8 AS from_append,
+            ${commitTs ? `(a.data->>'delay_ms')::float8 - extract(epoch FROM pg_xact_commit_timestamp(c.xmin) - c.occurred_at)::float8 * 1000` : 'NULL::float8'} AS from_commit
+       FROM aol_events a JOIN aol_events c ON c.stream = 'control' AND c.stream_version = (a.data->>'control_version')::int
+      WHERE a.type = 'ControlAcknowledged' AND (a.data->>'control_version')::int = ANY($1)`,
     [versions],
   );
-  return { name, ...stats(rows.map((r) => r.d)), acked: `${rows.length}/${n}` };
+  const fromAppend = stats(rows.map((r) => r.from_append));
+  const s = commitTs ? stats(rows.map((r) => r.from_commit)) : fromAppend;
+  return { name, ...s, fromAppend, basis: commitTs ? 'commit' : 'append', acked: `${rows.length}/${n}` };
 }
 
 async function notifyFloor(url, n) {
@@ -150,13 +161,13 @@ export async function reaction(admin, results) {
     const graphile = stats(await graphilePickup(url, Math.min(n, 300)));
     const polled = stats(await pollingMeasured(db, Number(process.env.BENCH_POLL_SAMPLES ?? 8)));
     const out = [
-      ...rows.map((r) => ({ measure: `AOL: ${r.name}`, n: r.n, p50_ms: r.p50, p99_ms: r.p99, max_ms: r.max, 'p99 vs 5 ms target': r.p99 <= 5 ? 'met' : 'NOT met', acked: r.acked })),
-      { measure: 'floor: raw NOTIFY round trip (pg-listen)', n: floor.n, p50_ms: floor.p50, p99_ms: floor.p99, max_ms: floor.max, 'p99 vs 5 ms target': '', acked: '' },
-      { measure: 'graphile-worker 0.17 pickup (commit → handler)', n: graphile.n, p50_ms: graphile.p50, p99_ms: graphile.p99, max_ms: graphile.max, 'p99 vs 5 ms target': '', acked: '' },
-      { measure: 'original 5 s polling: expected (uniform 0–5 s)', n: '-', p50_ms: 2500, p99_ms: 4950, max_ms: 5000, 'p99 vs 5 ms target': '', acked: '' },
-      { measure: 'original 5 s polling: measured', n: polled.n, p50_ms: polled.p50, p99_ms: polled.p99, max_ms: polled.max, 'p99 vs 5 ms target': '', acked: '' },
+      ...rows.map((r) => ({ measure: `AOL: ${r.name}`, n: r.n, p50_ms: r.p50, p99_ms: r.p99, max_ms: r.max, 'p99 vs 5 ms target': r.p99 <= 5 ? 'met' : 'NOT met', acked: r.acked, 'from append p50/p99': `${r.fromAppend.p50} / ${r.fromAppend.p99}` })),
+      { measure: 'floor: raw NOTIFY round trip (pg-listen)', n: floor.n, p50_ms: floor.p50, p99_ms: floor.p99, max_ms: floor.max, 'p99 vs 5 ms target': '', acked: '', 'from append p50/p99': '' },
+      { measure: 'graphile-worker 0.17 pickup (commit → handler)', n: graphile.n, p50_ms: graphile.p50, p99_ms: graphile.p99, max_ms: graphile.max, 'p99 vs 5 ms target': '', acked: '', 'from append p50/p99': '' },
+      { measure: 'original 5 s polling: expected (uniform 0–5 s)', n: '-', p50_ms: 2500, p99_ms: 4950, max_ms: 5000, 'p99 vs 5 ms target': '', acked: '', 'from append p50/p99': '' },
+      { measure: 'original 5 s polling: measured', n: polled.n, p50_ms: polled.p50, p99_ms: polled.p99, max_ms: polled.max, 'p99 vs 5 ms target': '', acked: '', 'from append p50/p99': '' },
     ];
-    table('reaction: control change committed → applied by the running worker (ms)', out);
+    table(`reaction: control change committed → applied by the running worker (ms; AOL from each change's ${rows[0].basis === 'commit' ? 'commit timestamp' : 'append (track_commit_timestamp is off)'})`, out);
     const best = Math.min(...rows.map((r) => r.p50));
     console.log(`ratio: AOL p50 is ${(best / floor.p50).toFixed(1)}× the NOTIFY floor; the 5 s poll's expected p50 is ${(2500 / best).toFixed(0)}× AOL's`);
     results.reaction = { rows: out };

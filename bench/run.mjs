@@ -45,7 +45,8 @@ const chosen = names.length ? names : Object.keys(ALL);
 let embedded;
 let admin = process.env.BENCH_DATABASE_URL;
 if (!admin) {
-  embedded = await startEmbeddedPostgres(join(tmpdir(), 'aol-bench-embedded'), {});
+  // track_commit_timestamp: the reaction benchmark times from each change's commit
+  embedded = await startEmbeddedPostgres(join(tmpdir(), 'aol-bench-embedded'), { settings: { track_commit_timestamp: 'on' } });
   admin = embedded.url('postgres');
 }
 const c = new pg.Client({ connectionString: admin });

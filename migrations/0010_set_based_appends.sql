@@ -266,9 +266,8 @@ BEGIN
   SELECT * FROM unnest(v_seq, p_stream, v_version, p_type, v_data, v_metadata, v_ats, v_prev, v_hash);
   PERFORM aol_apply_events(v_seq, p_stream, v_version, p_type, v_data, v_metadata, v_ats);
   -- Delivered at commit, never for a rolled-back append. Only a pointer:
-  -- consumers re-read the table from their last seq. It now carries the
-  -- stream version too, so the worker can apply a flag change straight from
-  -- the pointer when it is the next version of the control stream it has seen.
+  -- consumers re-read the table from their last seq (it now carries the
+  -- stream version too).
   PERFORM pg_notify('aol_events', json_build_object('stream', e.stream, 'seq', e.seq, 'type', e.type,
     'version', e.version)::text)
      FROM unnest(v_seq, p_stream, p_type, v_version) e(seq, stream, type, version);

@@ -33,7 +33,13 @@ export function freePort(): Promise<number> {
  */
 export async function startEmbeddedPostgres(
   dir: string,
-  opts: { fast?: boolean; port?: number; log?: (msg: string) => void } = {},
+  opts: {
+    fast?: boolean;
+    port?: number;
+    log?: (msg: string) => void;
+    /** More `-c name=value` settings (the benchmarks turn on track_commit_timestamp). */
+    settings?: Record<string, string>;
+  } = {},
 ): Promise<EmbeddedDb> {
   const root = resolve(dir);
   mkdirSync(root, { recursive: true });
@@ -51,6 +57,7 @@ export async function startEmbeddedPostgres(
     '-c',
     'max_connections=200',
   ];
+  for (const [k, v] of Object.entries(opts.settings ?? {})) flags.push('-c', `${k}=${v}`);
   if (opts.fast)
     flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   const log = opts.log ?? (() => undefined);

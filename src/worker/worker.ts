@@ -36,15 +36,6 @@ export class Worker {
   private term: Term | undefined;
   private stopping = false;
   private resumed = false;
-  /**
-   * The highest control-stream version this worker has seen (flag changes and
-   * acknowledgements alike), from re-reads or NOTIFY pointers in order; unset
-   * until the first re-read. A pointer at exactly the next version cannot have
-   * skipped a change, so its flag change is applied without waiting for the re-read.
-   */
-  private controlSeen: number | undefined;
-  /** The last control version whose change was logged (from the re-read, which has the actor). */
-  private controlLogged = 0;
   private ticks = 0;
   private failures = 0;
   private acks: Promise<void> = Promise.resolve();
@@ -81,18 +72,7 @@ export class Worker {
       subscribeEvents(this.store, this.notifier, head, {
         stream: 'control',
         safetyIntervalMs: 60_000,
-      }).subscribe((e) => {
-        this.controlSeen = Math.max(this.controlSeen ?? 0, e.stream_version);
-        this.onControl(e);
-      }),
-    );
-    this.subs.push(
-      this.notifier.wakeups$.subscribe((p) => {
-        if (p?.stream !== 'control' || this.controlSeen === undefined) return;
-        if (p.version !== this.controlSeen + 1) return; // a gap: the re-read fills it
-        this.controlSeen = p.version;
-        this.onControl({ type: p.type, stream_version: p.version });
-      }),
+      }).subscribe((e) => this.onControl(e)),
     );
     this.subs.push(
       subscribeEvents(this.store, this.notifier, head, {
@@ -195,6 +175,8 @@ export class Worker {
         }
         await this.waitUntil(nextTickAt, term);
         if (term.lost || this.stopping || this.flags.killed) continue;
+        // Acknowledgements before new work: a resume's ack is not queued behind the claim it allows.
+        await this.acks;
         nextTickAt = Date.now() + this.config.tickIntervalSeconds * 1000;
         this.resumed = false;
         await this.tick(term, 'scheduled');
@@ -348,27 +330,22 @@ export class Worker {
     this.waker.wake();
   }
 
-  /** A control event from the re-read, or (without metadata) from a NOTIFY pointer. */
-  private onControl(e: Pick<StoredEvent, 'type' | 'stream_version'> & Partial<StoredEvent>): void {
-    if (!FLAG_EVENT_TYPES.has(e.type)) return;
-    if (e.metadata && e.stream_version > this.controlLogged) {
-      this.controlLogged = e.stream_version;
-      this.opts.log(
-        'info',
-        `control: ${e.type} (version ${e.stream_version}) by ${e.metadata.actor} via ${e.metadata.via}`,
-      );
-    }
-    if (e.stream_version <= this.flags.version) return;
+  private onControl(e: StoredEvent): void {
+    if (!FLAG_EVENT_TYPES.has(e.type) || e.stream_version <= this.flags.version) return;
     const wasPaused = this.flags.paused;
-    // The flags follow from the type alone (evolveControl reads no data).
     this.flags = evolveControl(
       this.flags,
-      { type: e.type, data: e.data ?? {} } as ControlEvent,
+      { type: e.type, data: e.data } as ControlEvent,
       e.stream_version,
     );
     if (wasPaused && !this.flags.paused) this.resumed = true;
-    this.waker.wake();
+    // The acknowledgement is sent before the woken loop can start new work.
     if (this.term && !this.term.lost) this.queueAck(e.stream_version);
+    this.waker.wake();
+    this.opts.log(
+      'info',
+      `control: ${e.type} (version ${e.stream_version}) by ${e.metadata.actor} via ${e.metadata.via}`,
+    );
   }
 
   /** Acknowledgements go out in order, and a stopping worker waits for them before its last tick and release. */
