@@ -129,6 +129,16 @@ describe('projections, rebuild, replay and the runbook SQL', () => {
     await expect(t.db.query('UPDATE aol_control_ack SET control_version = 5')).rejects.toThrow(
       /read model/,
     );
+    // the per-event read models are guarded per statement, TRUNCATE included
+    for (const sql of [
+      `INSERT INTO aol_execution_logs VALUES (999999, 1, now(), 'INFO', 'forged', NULL, NULL)`,
+      'DELETE FROM aol_execution_logs',
+      'TRUNCATE aol_execution_logs',
+      `INSERT INTO aol_tick_ledger VALUES (999999, now(), now(), 'SUCCESS', 0, 0, 'forged', 'w', 1)`,
+      'UPDATE aol_tick_ledger SET notes = notes',
+      'TRUNCATE aol_tick_ledger',
+    ])
+      await expect(t.db.query(sql)).rejects.toThrow(/is a read model projected from aol_events/);
     expect(await store.headSeq()).toBe(before);
   });
 
