@@ -1,9 +1,7 @@
 import { Command } from 'commander';
 import { EventStore } from '../events/event-store.js';
-import { EventNotifier } from '../events/event-notifier.js';
 import { StoredEvent } from '../events/event.types.js';
 import { replayTo, resolveAt } from '../events/replay.js';
-import { subscribeEvents } from '../events/subscribe.js';
 import { cliConfig, openDb, progress, UsageError } from './context.js';
 
 function seqOption(v: string): number {
@@ -65,6 +63,9 @@ export function registerEventCommands(program: Command): void {
       const config = cliConfig();
       const db = openDb(config);
       const store = new EventStore(db);
+      // rxjs and pg-listen only for this command: the others start faster without them
+      const { EventNotifier } = await import('../events/event-notifier.js');
+      const { subscribeEvents } = await import('../events/subscribe.js');
       const notifier = new EventNotifier(config.databaseUrl!);
       await notifier.start();
       const from = o.after ?? (await store.headSeq());
