@@ -8,7 +8,7 @@ import { enqueue } from './support/queries.js';
  * Regression (found by the replay benchmark): a rebuild updated the queue
  * counters twice per action event inside one transaction, which PostgreSQL
  * makes quadratic. A rebuild now moves them once per chunk of events (by
- * per-status deltas, migrations/0010); they must still equal the live
+ * per-status deltas, migrations/0009); they must still equal the live
  * counters and the real counts exactly.
  */
 describe('rebuild keeps the queue counters exact', () => {
@@ -56,7 +56,7 @@ describe('rebuild keeps the queue counters exact', () => {
 });
 
 /**
- * Appends project set-based (migrations/0010): a batch folds each action's
+ * Appends project set-based (migrations/0009): a batch folds each action's
  * events into one row write. Folding must give exactly what the events give
  * one at a time, wherever the batch or a rebuild chunk starts and ends.
  */

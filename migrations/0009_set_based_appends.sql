@@ -5,7 +5,11 @@
 -- lookup, a hash, an INSERT, a PL/pgSQL projection (one UPDATE of the action,
 -- one INSERT of its log line, two UPDATEs of the same two queue-counter rows)
 -- and a NOTIFY, per event, inside the one append lock. A batch of 200 claims
--- cost 200 of those.
+-- cost 200 of those, and a rebuild of 1,000,000 events went quadratic: it
+-- updated the same eight counter rows twice per action event in one
+-- transaction, and PostgreSQL keeps every version of a row updated within a
+-- transaction, so each update walked a longer chain (still running after
+-- 7 minutes).
 --
 -- Now aol_append_many() appends a whole batch under the lock with one head
 -- lookup, the batch's hashes chained in one pass and one INSERT, and
@@ -21,17 +25,10 @@
 -- seq, one hash chain, a NOTIFY pointer per event at commit. Every event of a
 -- batch gets the same occurred_at (database time after taking the lock).
 
--- Declared STABLE, as to_char() is, so the planner can inline it into the
--- batch's set-based query (an IMMUTABLE function calling STABLE ones is run
--- through the SQL-function executor, once per row).
-CREATE OR REPLACE FUNCTION aol_event_content(
-  p_seq bigint, p_stream text, p_version integer, p_type text,
-  p_data jsonb, p_metadata jsonb, p_occurred_at timestamptz
-) RETURNS text LANGUAGE sql STABLE AS $$
-  SELECT p_seq::text || '|' || p_stream || '|' || p_version::text || '|' || p_type || '|'
-      || p_data::text || '|' || p_metadata::text || '|'
-      || to_char(p_occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
-$$;
+-- STABLE, as to_char() is, so the planner can inline it into the batch's
+-- set-based query (an IMMUTABLE function calling STABLE ones is run through
+-- the SQL-function executor, once per row).
+ALTER FUNCTION aol_event_content(bigint, text, integer, text, jsonb, jsonb, timestamptz) STABLE;
 
 -- The status an action event leaves its action in (NULL: not an action event).
 CREATE FUNCTION aol_action_status(p_type text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
@@ -48,8 +45,10 @@ CREATE FUNCTION aol_action_status(p_type text) RETURNS text LANGUAGE sql IMMUTAB
   END
 $$;
 
--- The execution-log line of an action event; p_was is the status it left.
-CREATE FUNCTION aol_action_message(p_type text, d jsonb, p_was text) RETURNS text LANGUAGE sql STABLE AS $$
+-- The execution-log line of an action event. Cancel and requeue name the
+-- status they left in their data (always: event.types.ts; a runbook UPDATE
+-- has already overwritten it in the row when its event is projected).
+CREATE FUNCTION aol_action_message(p_type text, d jsonb) RETURNS text LANGUAGE sql STABLE AS $$
   SELECT CASE p_type
     WHEN 'ActionEnqueued' THEN format('enqueued %s (key %s)', d->>'action_type', d->>'idempotency_key')
     WHEN 'ActionStarted' THEN format('attempt %s started by %s (epoch %s, %s)', d->>'attempt', d->>'worker',
@@ -59,8 +58,8 @@ CREATE FUNCTION aol_action_message(p_type text, d jsonb, p_was text) RETURNS tex
     WHEN 'ActionFailed' THEN format('failed permanently: %s', d->>'error')
     WHEN 'ActionDeadLettered' THEN format('attempt %s failed: %s; moved to DLQ', d->>'attempt', d->>'error')
     WHEN 'ActionOutcomeUnknown' THEN format('outcome unknown: %s', d->>'error')
-    WHEN 'ActionCancelled' THEN format('cancelled (was %s)', p_was)
-    WHEN 'ActionRequeued' THEN format('requeued by an operator (was %s)', p_was)
+    WHEN 'ActionCancelled' THEN format('cancelled (was %s)', d->>'previous_status')
+    WHEN 'ActionRequeued' THEN format('requeued by an operator (was %s)', d->>'previous_status')
   END
 $$;
 
@@ -95,13 +94,9 @@ BEGIN
       FROM unnest(p_seq, p_stream, p_type, p_data, p_at) e(seq, stream, type, data, occurred_at)
      WHERE e.stream LIKE 'action:%'
   ),
-  -- Cancel and requeue name the status they left in their data (always:
-  -- event.types.ts; a runbook UPDATE has already overwritten it in the row
-  -- when its event is projected), so no event needs its predecessor's status.
   logged AS (
     INSERT INTO aol_execution_logs
-    SELECT ev.seq, ev.id, ev.occurred_at, aol_action_level(ev.type),
-           aol_action_message(ev.type, ev.data, ev.data->>'previous_status'),
+    SELECT ev.seq, ev.id, ev.occurred_at, aol_action_level(ev.type), aol_action_message(ev.type, ev.data),
            ev.data->>'artifact_ref', ev.data->>'artifact_sha256'
       FROM ev
   ),
@@ -421,5 +416,4 @@ CREATE TRIGGER aol_tick_ledger_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCA
 DROP FUNCTION aol_apply(aol_events);
 DROP FUNCTION aol_apply_action(aol_events);
 DROP FUNCTION aol_apply_tick(aol_events);
-DROP FUNCTION aol_count_status(text, text);
 DROP FUNCTION aol_action_log(aol_events, text, text);
