@@ -11,6 +11,9 @@ import { AuthGuard } from './auth/auth.guard.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { WebModule } from './web/web.module.js';
 import { loggingModule } from './common/logging.js';
+import { plainProvider } from './common/plain-provider.js';
+import { CONFIG } from './common/tokens.js';
+import { EventStore } from './events/event-store.js';
 
 /** The API: one module per area, a global guard that is secure by default. */
 @Module({})
@@ -29,7 +32,10 @@ export class AppModule {
         WebModule,
       ],
       controllers: [HealthController],
-      providers: [HealthService, { provide: APP_GUARD, useClass: AuthGuard }],
+      providers: [
+        plainProvider(HealthService, EventStore, CONFIG),
+        { provide: APP_GUARD, useClass: AuthGuard },
+      ],
     };
   }
 }

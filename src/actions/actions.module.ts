@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
 import { ActionsController } from './actions.controller.js';
 import { ActionsService } from './actions.service.js';
+import { Db } from '../db/db.js';
+import { plainProvider } from '../common/plain-provider.js';
 
 @Module({
   controllers: [ActionsController],
-  providers: [ActionsService],
+  providers: [plainProvider(ActionsService, Db)],
   exports: [ActionsService],
 })
 export class ActionsModule {}

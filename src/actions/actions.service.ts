@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Db, Queryable } from '../db/db.js';
 import { EventStore } from '../events/event-store.js';
@@ -44,7 +43,7 @@ export function validateAction(type: string, payload: unknown): unknown {
  * the append lock after re-reading the action, so two operators can't both
  * retry the same action.
  */
-@Injectable()
+/** Free of NestJS, like every service the CLI uses (common/plain-provider.ts). */
 export class ActionsService {
   constructor(private readonly db: Db) {}
 

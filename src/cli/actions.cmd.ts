@@ -1,14 +1,10 @@
 import { Command } from 'commander';
+import { ActionsService } from '../actions/actions.service.js';
 import { ActionView } from '../actions/actions.sql.js';
 import { verifyArtifacts } from '../actions/artifacts.js';
 import { ACTION_STATUSES } from '../events/replay.js';
 import { Db } from '../db/db.js';
 import { cliActor, cliConfig, openDb, UsageError } from './context.js';
-
-/** Loaded when a command runs: it pulls in NestJS (~0.3 s of start-up every other command is spared). */
-async function actionsService(db: Db) {
-  return new (await import('../actions/actions.service.js')).ActionsService(db);
-}
 
 async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
   const db = openDb(cliConfig());
@@ -75,9 +71,7 @@ export function registerActionCommands(program: Command): void {
           }
           if (o.notBefore !== undefined && Number.isNaN(Date.parse(o.notBefore)))
             throw new UsageError('--not-before must be an ISO-8601 time');
-          const r = await (
-            await actionsService(db)
-          ).enqueue(
+          const r = await new ActionsService(db).enqueue(
             { action_type: o.type, payload, idempotency_key: o.key, not_before: o.notBefore },
             cliActor(o.actor),
           );
@@ -102,7 +96,7 @@ export function registerActionCommands(program: Command): void {
           throw new UsageError(`--status must be one of ${ACTION_STATUSES.join(', ')}`);
         if (!/^\d+$/.test(o.limit) || Number(o.limit) < 1 || Number(o.limit) > 500)
           throw new UsageError('--limit must be 1..500');
-        const r = await (await actionsService(db)).list(status, Number(o.limit), undefined);
+        const r = await new ActionsService(db).list(status, Number(o.limit), undefined);
         print(o.json, r, () => actionTable(r.actions));
       }),
     );
@@ -119,7 +113,7 @@ export function registerActionCommands(program: Command): void {
       .option('--json', 'print the action as JSON')
       .action((id: string, o: { reason?: string; actor?: string; json?: boolean }) =>
         withDb(async (db) => {
-          const svc = await actionsService(db);
+          const svc = new ActionsService(db);
           const a =
             op === 'retry'
               ? await svc.retry(parseId(id), cliActor(o.actor), o.reason)
@@ -136,7 +130,7 @@ export function registerActionCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action((o: { json?: boolean }) =>
       withDb(async (db) => {
-        const r = await (await actionsService(db)).list('DLQ', 500, undefined);
+        const r = await new ActionsService(db).list('DLQ', 500, undefined);
         print(o.json, r.actions, () => actionTable(r.actions));
       }),
     );
@@ -148,7 +142,7 @@ export function registerActionCommands(program: Command): void {
       .option('--actor <name>', 'who (default: the OS user)')
       .action((o: { reason?: string; actor?: string }) =>
         withDb(async (db) => {
-          const r = await (await actionsService(db)).dlq(op, cliActor(o.actor), o.reason);
+          const r = await new ActionsService(db).dlq(op, cliActor(o.actor), o.reason);
           console.log(
             `${op === 'retry' ? 'requeued' : 'cancelled'} ${r.count} action(s)${r.count ? `: ${r.ids.join(', ')}` : ''}`,
           );

@@ -1,13 +1,7 @@
 import { Command } from 'commander';
 import { ControlChange } from '../control/control.decider.js';
-import type { Config } from '../config/config.js';
-import type { Db } from '../db/db.js';
+import { ControlService } from '../control/control.service.js';
 import { cliActor, cliConfig, openDb, UsageError } from './context.js';
-
-/** Loaded when a command runs: it pulls in NestJS (~0.3 s of start-up every other command is spared). */
-async function controlService(db: Db, config: Config) {
-  return new (await import('../control/control.service.js')).ControlService(db, config);
-}
 
 async function change(
   change: ControlChange,
@@ -19,7 +13,7 @@ async function change(
   const config = cliConfig();
   const db = openDb(config);
   try {
-    const result = await (await controlService(db, config)).change(change, reason, cliActor(actor));
+    const result = await new ControlService(db, config).change(change, reason, cliActor(actor));
     if (json) console.log(JSON.stringify(result, null, 2));
     else {
       if (result.accepted) console.log(result.message);
@@ -84,7 +78,7 @@ export function registerControlCommands(program: Command): void {
       const config = cliConfig();
       const db = openDb(config);
       try {
-        const r = await (await controlService(db, config)).approve(id, cliActor(o.actor), o.reason);
+        const r = await new ControlService(db, config).approve(id, cliActor(o.actor), o.reason);
         console.log(`${r.message} (seq ${r.seq}); proof_mode=${r.proof_mode}`);
       } finally {
         await db.close();

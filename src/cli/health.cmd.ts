@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { maskUrl } from '../config/config.js';
 import { dbReason } from '../common/db-reason.js';
 import { evaluateHealth, HealthReport } from '../health/health.model.js';
+import { healthEnv, liveHealthInputs } from '../health/health.service.js';
 import { cliConfig, openDb } from './context.js';
 import { EXIT } from './exit-codes.js';
 
@@ -101,7 +102,6 @@ export function registerHealthCommand(program: Command): void {
       const config = cliConfig();
       const db = openDb(config);
       try {
-        const { healthEnv, liveHealthInputs } = await import('../health/health.service.js');
         const h = evaluateHealth(await liveHealthInputs(db), healthEnv(config));
         console.log(
           o.json

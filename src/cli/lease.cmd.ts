@@ -1,11 +1,6 @@
 import { Command } from 'commander';
-import type { Db } from '../db/db.js';
+import { LeaseService } from '../lease/lease.service.js';
 import { cliActor, cliConfig, openDb, UsageError } from './context.js';
-
-/** Loaded when a command runs: it pulls in NestJS (~0.3 s of start-up every other command is spared). */
-async function leaseService(db: Db) {
-  return new (await import('../lease/lease.service.js')).LeaseService(db);
-}
 
 export function registerLeaseCommands(program: Command): void {
   const lease = program.command('lease').description('the worker lease');
@@ -16,7 +11,7 @@ export function registerLeaseCommands(program: Command): void {
     .action(async (o: { json?: boolean }) => {
       const db = openDb(cliConfig());
       try {
-        const l = await (await leaseService(db)).get();
+        const l = await new LeaseService(db).get();
         if (o.json) console.log(JSON.stringify(l, null, 2));
         else if (l.status === 'none') console.log(`no lease held (last epoch ${l.last_epoch})`);
         else
@@ -38,7 +33,7 @@ export function registerLeaseCommands(program: Command): void {
       if (!o.reason?.trim()) throw new UsageError('--reason is required and must not be empty');
       const db = openDb(cliConfig());
       try {
-        const r = await (await leaseService(db)).forceRelease(o.reason, cliActor(o.actor));
+        const r = await new LeaseService(db).forceRelease(o.reason, cliActor(o.actor));
         console.log(
           `released lease of ${r.released.owner} (epoch ${r.released.epoch}), seq ${r.seq}`,
         );

@@ -5,19 +5,12 @@ import { ControlController } from './control.controller.js';
 import { ControlService } from './control.service.js';
 import { Db } from '../db/db.js';
 import { CONFIG } from '../common/tokens.js';
-import type { Config } from '../config/config.js';
+import { plainProvider } from '../common/plain-provider.js';
 
 @Module({
   imports: [CqrsModule],
   controllers: [ControlController],
-  providers: [
-    {
-      provide: ControlService,
-      useFactory: (db: Db, config: Config) => new ControlService(db, config),
-      inject: [Db, CONFIG],
-    },
-    ChangeControlHandler,
-  ],
+  providers: [plainProvider(ControlService, Db, CONFIG), ChangeControlHandler],
   exports: [ControlService],
 })
 export class ControlModule {}

@@ -81,7 +81,7 @@ export function toControlView(r: ControlRow): ControlView {
  * the flags, lets the decider choose the events, appends them (projection and
  * NOTIFY happen inside the append) and reads the result back. In production
  * turning proof mode off is a four-eyes request (proof-approval.decider.ts).
- * Free of NestJS so the CLI loads fast; control.module.ts provides it.
+ * Free of NestJS, like every service the CLI uses (common/plain-provider.ts).
  */
 export class ControlService {
   constructor(

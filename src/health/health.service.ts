@@ -1,6 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '../config/config.js';
-import { CONFIG } from '../common/tokens.js';
 import { Queryable } from '../db/db.js';
 import { EventStore } from '../events/event-store.js';
 import { replayer, resolveAt } from '../events/replay.js';
@@ -77,11 +75,11 @@ export type AolHealth = HealthReport & { at_seq?: number };
  * GET /health/aol: served from the projected read models in O(1); with
  * `at`, replayed from the log as of that seq or time.
  */
-@Injectable()
+/** Free of NestJS, like every service the CLI uses (common/plain-provider.ts). */
 export class HealthService {
   constructor(
     private readonly store: EventStore,
-    @Inject(CONFIG) private readonly config: Config,
+    private readonly config: Config,
   ) {}
 
   async live(db: Queryable): Promise<AolHealth> {

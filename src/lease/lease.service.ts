@@ -1,10 +1,9 @@
-import { Injectable } from '@nestjs/common';
 import { Db } from '../db/db.js';
 import { Actor, metadataFor } from '../common/actor.js';
 import { ConflictError } from '../common/errors.js';
 import { forceReleaseLease, LeaseView, selectLease } from './lease.sql.js';
 
-@Injectable()
+/** Free of NestJS, like every service the CLI uses (common/plain-provider.ts). */
 export class LeaseService {
   constructor(private readonly db: Db) {}
 
