@@ -75,42 +75,34 @@ export class ActionRunner {
     }
   }
 
-  /** Record a batch of outcomes in one transaction (one statement), each fenced. */
+  /**
+   * Record a batch of outcomes, each fenced, with their proof artifacts in the
+   * same transaction. Without artifacts the batch is one statement (atomic on
+   * its own), so it skips the BEGIN/COMMIT round trips.
+   */
   async record(epoch: number, attempts: readonly Attempt[]): Promise<AttemptResult[]> {
     if (attempts.length === 0) return [];
-    const stored = new Map<number, Artifact>();
     const items = attempts.map((x) => ({
       id: x.action.id,
       type: x.outcome.type,
       data: x.outcome.data,
     }));
-    const withArtifacts = attempts.some((x) => 'artifact' in x.outcome && x.outcome.artifact);
-    // Without artifacts the batch is one statement (atomic on its own): no BEGIN/COMMIT round trips.
-    if (!withArtifacts) {
-      const written = await writeOutcomes(this.db, this.worker, epoch, items);
-      const results: AttemptResult[] = [];
-      for (const x of attempts)
-        results.push(await this.report(epoch, x, written.get(x.action.id) ?? 'stale', undefined));
-      return results;
-    }
-    const written = await this.db.tx(async (c) => {
-      const r = await writeOutcomes(
-        c,
-        this.worker,
-        epoch,
-        attempts.map((x) => ({ id: x.action.id, type: x.outcome.type, data: x.outcome.data })),
-      );
-      for (const x of attempts) {
-        const o = x.outcome;
-        if (r.get(x.action.id) === 'ok' && 'artifact' in o && o.artifact) {
-          stored.set(
-            x.action.id,
-            await storeArtifact(c, x.action.id, o.artifact.contentType, o.artifact.body),
-          );
-        }
-      }
-      return r;
-    });
+    const stored = new Map<number, Artifact>();
+    const artifacts = attempts.flatMap((x) =>
+      'artifact' in x.outcome && x.outcome.artifact
+        ? [{ id: x.action.id, ...x.outcome.artifact }]
+        : [],
+    );
+    const written =
+      artifacts.length === 0
+        ? await writeOutcomes(this.db, this.worker, epoch, items)
+        : await this.db.tx(async (c) => {
+            const r = await writeOutcomes(c, this.worker, epoch, items);
+            for (const a of artifacts)
+              if (r.get(a.id) === 'ok')
+                stored.set(a.id, await storeArtifact(c, a.id, a.contentType, a.body));
+            return r;
+          });
     const results: AttemptResult[] = [];
     for (const x of attempts)
       results.push(

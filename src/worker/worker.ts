@@ -339,13 +339,12 @@ export class Worker {
       e.stream_version,
     );
     if (wasPaused && !this.flags.paused) this.resumed = true;
-    // The acknowledgement is sent before the woken loop can start new work.
-    if (this.term && !this.term.lost) this.queueAck(e.stream_version);
-    this.waker.wake();
     this.opts.log(
       'info',
       `control: ${e.type} (version ${e.stream_version}) by ${e.metadata.actor} via ${e.metadata.via}`,
     );
+    this.waker.wake();
+    if (this.term && !this.term.lost) this.queueAck(e.stream_version);
   }
 
   /** Acknowledgements go out in order, and a stopping worker waits for them before its last tick and release. */
