@@ -87,6 +87,52 @@ describe('the worker reacts to control changes through NOTIFY and acknowledges t
     await acked((await control()).version as number);
   });
 
+  it('a resume is acknowledged before the work it allows starts', async () => {
+    await t.db.query('UPDATE aol_control_flags SET paused = true WHERE id = 1');
+    const id = await enqueue(t.db, 'NOOP', {}, 'resume-ack-1');
+    w = startWorker(t.url, { AOL_TICK_INTERVAL_SECONDS: '0.2' });
+    await acked((await control()).version as number);
+    await t.db.query('UPDATE aol_control_flags SET paused = false WHERE id = 1');
+    const resumed = (await control()).version as number;
+    const ack = await acked(resumed);
+    await waitFor(async () => (await action(t.db, id)).status === 'SUCCESS', 20000, 'action run');
+    const [started] = await events(t.db, `type = 'ActionStarted' AND stream = $1`, [
+      `action:${id}`,
+    ]);
+    expect(ack.seq).toBeLessThan(started.seq);
+  });
+
+  it('with the throughput settings (batched claims, concurrency) every action still goes through its own events, once', async () => {
+    await t.db.query('UPDATE aol_control_flags SET proof_mode = false WHERE id = 1');
+    const ids: number[] = [];
+    for (let i = 0; i < 12; i++) ids.push(await enqueue(t.db, 'NOOP', {}, `batch-${i}`));
+    w = startWorker(t.url, {
+      AOL_PROOF_MODE: 'false',
+      AOL_TICK_INTERVAL_SECONDS: '0.2',
+      AOL_MAX_ACTIONS_PER_TICK: '100',
+      AOL_CLAIM_BATCH_SIZE: '5',
+      AOL_WORKER_CONCURRENCY: '3',
+    });
+    const streams = ids.map((id) => `action:${id}`);
+    await waitFor(
+      async () =>
+        (await events(t.db, `type = 'ActionSucceeded' AND stream = ANY($1)`, [streams])).length ===
+        12,
+      20000,
+      'all 12 succeeded',
+    );
+    const started = await events(t.db, `type = 'ActionStarted' AND stream = ANY($1)`, [streams]);
+    expect(started.map((e) => e.stream).sort()).toEqual([...streams].sort()); // once each
+    // claimed 5 at a time: a claim's events are one append and share its occurred_at
+    const claims = new Set(started.map((e) => e.occurred_at.toISOString()));
+    expect(claims.size).toBe(3);
+    const counts = await t.db.query(
+      `SELECT (SELECT n FROM aol_queue_counts WHERE status = 'SUCCESS') AS counted,
+              (SELECT count(*) FROM aol_actions WHERE status = 'SUCCESS') AS real`,
+    );
+    expect(Number(counts.rows[0].counted)).toBe(Number(counts.rows[0].real));
+  });
+
   it('a killed LISTEN connection is re-opened and the worker catches up: no control event is missed', async () => {
     w = startWorker(t.url, { AOL_TICK_INTERVAL_SECONDS: '30' });
     await waitFor(async () => (await lease(t.db))?.owner === w!.id(), 20000, 'worker active');
