@@ -1,4 +1,3 @@
-import { Logger } from 'graphile-worker';
 // Shared helpers for the benchmarks: a database per benchmark on one server,
 // spawning the API and workers from dist/, percentiles and tables.
 import { spawn } from 'node:child_process';
@@ -7,6 +6,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { Logger } from 'graphile-worker';
 import { Db } from '../dist/db/db.js';
 import { migrate } from '../dist/db/migrator.js';
 import { freePort } from '../dist/db/embedded.js';
