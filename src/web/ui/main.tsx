@@ -46,7 +46,7 @@ function App() {
   const lastSeq = useRef(0);
   const timer = useRef<number | undefined>(undefined);
 
-  const refresh = useCallback(async () => {
+  const load = useCallback(async () => {
     try {
       const h = await api<Health>('/health/aol');
       setHealth(h);
@@ -80,6 +80,28 @@ function App() {
       else if (err instanceof ApiError && err.status === 503) setDown(true);
     }
   }, []);
+
+  // One load at a time: events (every tick and renewal) and the poll ask for
+  // refreshes faster than a slow API answers them, and overlapping loads
+  // would queue behind each other in the browser's six connections without
+  // end. Requests made meanwhile coalesce into one more load.
+  const loading = useRef(false);
+  const again = useRef(false);
+  const refresh = useCallback(async () => {
+    if (loading.current) {
+      again.current = true;
+      return;
+    }
+    loading.current = true;
+    try {
+      do {
+        again.current = false;
+        await load();
+      } while (again.current);
+    } finally {
+      loading.current = false;
+    }
+  }, [load]);
 
   const soon = useCallback(() => {
     window.clearTimeout(timer.current);
