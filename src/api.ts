@@ -15,16 +15,16 @@ import { setupOpenApi } from './common/openapi.js';
 import { TokenTable } from './auth/tokens.js';
 import { join } from 'node:path';
 import { packageRoot } from './common/paths.js';
+import { logger } from './common/log.js';
 
 export type RunningApi = Readonly<{ url: string; close: () => Promise<void> }>;
 
 function warnIfOpen(config: Config): void {
   if (config.apiTokens) return;
-  const line = '!'.repeat(78);
   const what = config.production
     ? 'PRODUCTION: every write is refused until tokens are configured'
     : 'the API is OPEN: every request is allowed as "anonymous" (admin)';
-  console.warn(`${line}\n! AOL_API_TOKENS is not set: ${what}\n${line}`);
+  logger('api').warn(`!!! AOL_API_TOKENS is not set: ${what}`);
 }
 
 /**
@@ -38,7 +38,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
   new TokenTable(config.apiTokens); // a malformed AOL_API_TOKENS stops start-up here
   warnIfOpen(config);
   const db = new Db(config.databaseUrl, { applicationName: 'aol-api' });
-  await waitForDatabase(db, config.dbStartupRetrySecs, (m) => console.warn(`[aol] ${m}`));
+  await waitForDatabase(db, config.dbStartupRetrySecs, (m) => logger('api').warn(m));
   await assertSchemaCurrent(db);
   const notifier = new EventNotifier(config.databaseUrl);
   await notifier.start();
@@ -78,7 +78,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
   await app.listen(config.port, '0.0.0.0');
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
-  console.log(`[aol] API listening on ${url} (database ${maskUrl(config.databaseUrl)})`);
+  logger('api').info(`API listening on ${url} (database ${maskUrl(config.databaseUrl)})`);
   return {
     url,
     close: async () => {

@@ -10,12 +10,18 @@ import { Db, waitForDatabase } from './db/db.js';
 import { startEmbeddedPostgres, EmbeddedDb } from './db/embedded.js';
 import { migrate } from './db/migrator.js';
 import { onShutdown } from './common/shutdown.js';
+import { logger } from './common/log.js';
 
 /**
  * `npm start`: everything in one command. Without DATABASE_URL it runs an
  * embedded PostgreSQL kept under ./.aol/ (and writes its URL to
  * ./.aol/database-url so the `aol` CLI finds it), applies migrations,
  * starts the API and one worker (a child process, as in production).
+ *
+ * Shutdown order (Ctrl-C, SIGTERM): the worker finishes its action, records
+ * its tick and releases its lease; then the API closes; then PostgreSQL
+ * stops. A terminal's Ctrl-C reaches the worker directly (same process
+ * group) but not PostgreSQL, which runs in a group of its own.
  */
 async function ensureDatabase(embedded: EmbeddedDb, name: string): Promise<void> {
   const client = new pg.Client({ connectionString: embedded.url('postgres') });
@@ -28,7 +34,9 @@ async function ensureDatabase(embedded: EmbeddedDb, name: string): Promise<void>
   }
 }
 
-const log = (m: string) => console.log(`[aol] ${m}`);
+const log = (m: string) => logger('start').info(m);
+
+let stopping = false;
 
 function startWorker(databaseUrl: string): ChildProcess {
   const cli = join(dirname(fileURLToPath(import.meta.url)), 'cli.js');
@@ -36,11 +44,12 @@ function startWorker(databaseUrl: string): ChildProcess {
     env: { ...process.env, DATABASE_URL: databaseUrl },
     stdio: 'inherit',
   });
-  child.on('exit', (code, signal) =>
+  child.on('exit', (code, signal) => {
+    if (stopping) return;
     log(
       `worker exited (${signal ?? `code ${code}`}); the API keeps running — \`node dist/cli.js worker\` starts another`,
-    ),
-  );
+    );
+  });
   return child;
 }
 
@@ -75,6 +84,8 @@ try {
     `AOL is up: API and UI on ${api.url.replace('127.0.0.1', 'localhost')}, one worker — Ctrl-C stops it`,
   );
   onShutdown(async () => {
+    stopping = true;
+    log('stopping: the worker first, then the API, then the database');
     await stopWorker(worker);
     await api.close();
     if (embedded) {
@@ -83,6 +94,6 @@ try {
     }
   });
 } catch (err) {
-  console.error(`[aol] start failed: ${(err as Error).message}`);
+  logger('start', process.stderr).fatal(`start failed: ${(err as Error).message}`);
   process.exit(1);
 }

@@ -1,3 +1,4 @@
+import { diagnostic } from '../common/log.js';
 import { Command } from 'commander';
 import { maskUrl } from '../config/config.js';
 import { dbReason } from '../common/db-reason.js';
@@ -112,7 +113,7 @@ export function registerHealthCommand(program: Command): void {
       } catch (err) {
         const msg = `database unreachable: ${dbReason(err)} (${maskUrl(config.databaseUrl!)})`;
         if (o.json) console.log(JSON.stringify({ status: 'unreachable', reason: msg }));
-        else console.error(`aol health: ${msg}`);
+        else diagnostic(`aol health: ${msg}`);
         process.exitCode = EXIT.unreachable;
       } finally {
         await db.close();

@@ -12,6 +12,7 @@ import { registerLeaseCommands } from './lease.cmd.js';
 import { cliConfig, openDb, UsageError } from './context.js';
 
 import { EXIT } from './exit-codes.js';
+import { diagnostic } from '../common/log.js';
 import { registerHealthCommand } from './health.cmd.js';
 
 export { EXIT };
@@ -100,7 +101,7 @@ export async function runCli(argv: string[]): Promise<number> {
         : err instanceof SchemaMismatchError || err instanceof Error
           ? (mapDbError(err) as Error).message
           : String(err);
-    console.error(`aol: ${message}`);
+    diagnostic(`aol: ${message}`);
     return code;
   }
 }

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { logger } from '../common/log.js';
 import { Db, waitForDatabase } from '../db/db.js';
 import { assertSchemaCurrent } from '../db/migrator.js';
 import { EventStore } from '../events/event-store.js';
@@ -27,10 +28,8 @@ export async function assertProductionProofGuard(db: Db, config: Config): Promis
 }
 
 export function workerLog(id: () => string): WorkerLog {
-  return (level, msg) => {
-    const line = `${new Date().toISOString()} [worker ${id()}] ${level}: ${msg}\n`;
-    (level === 'info' ? process.stdout : process.stderr).write(line);
-  };
+  const log = logger('worker');
+  return (level, msg) => log[level]({ worker: id() }, msg);
 }
 
 export function registerWorkerCommand(program: Command): void {

@@ -1,6 +1,7 @@
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { logDestination } from './log.js';
 
 /** Strip credentials from a URL before it is logged (EventSource passes ?access_token=). */
 export function redactUrl(url: string): string {
@@ -13,19 +14,23 @@ export function redactUrl(url: string): string {
  * logged at all, so no Authorization or cookie can leak.
  */
 export const loggingModule = LoggerModule.forRoot({
-  pinoHttp: {
-    level: process.env.NODE_ENV === 'test' ? 'warn' : 'info',
-    genReqId: (req: IncomingMessage & { id?: string }) => req.id ?? randomUUID(),
-    serializers: {
-      req: (req: { id: string; method: string; url: string }) => ({
-        id: req.id,
-        method: req.method,
-        url: redactUrl(req.url),
-      }),
-      res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+  pinoHttp: [
+    {
+      name: 'api',
+      level: process.env.NODE_ENV === 'test' ? 'warn' : 'info',
+      genReqId: (req: IncomingMessage & { id?: string }) => req.id ?? randomUUID(),
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: redactUrl(req.url),
+        }),
+        res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+      },
+      customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+      autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' },
     },
-    customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
-      err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-    autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' },
-  },
+    logDestination(process.stdout),
+  ],
 });

@@ -1,3 +1,5 @@
+import { logger } from './log.js';
+
 /** Run `close` once on SIGTERM/SIGINT, then exit 0 (1 if closing failed). */
 export function onShutdown(close: () => Promise<void>): void {
   let closing = false;
@@ -7,7 +9,7 @@ export function onShutdown(close: () => Promise<void>): void {
     close().then(
       () => process.exit(0),
       (err) => {
-        console.error(`shutdown failed: ${(err as Error).message}`);
+        logger('shutdown', process.stderr).error(`shutdown failed: ${(err as Error).message}`);
         process.exit(1);
       },
     );
