@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { freePort } from '../src/db/embedded.js';
 import { createTestDb, TestDb, waitFor } from './support/db.js';
-import { launchBrowser, collectErrors } from './support/browser.js';
+import { launchBrowser, collectErrors, describeWithBrowser } from './support/browser.js';
 import { startApiProcess, startWorker, Proc, WorkerProc } from './support/processes.js';
 import { WebhookReceiver } from './support/receivers.js';
 import { enqueue, events } from './support/queries.js';
@@ -14,7 +14,7 @@ async function useToken(page: Page, token: string): Promise<void> {
 }
 
 /** The operator UI in a real headless Chromium, against a real API and worker. */
-describe('operator web UI (headless Chromium)', () => {
+describeWithBrowser('operator web UI (headless Chromium)', () => {
   let t: TestDb;
   let api: Proc & { url: string };
   let port: number;
@@ -25,6 +25,7 @@ describe('operator web UI (headless Chromium)', () => {
   let hook: WebhookReceiver;
 
   beforeAll(async () => {
+    browser = await launchBrowser();
     t = await createTestDb('ui');
     // real mode, so a failing webhook really fails (and lands in the DLQ)
     await t.db.query('UPDATE aol_control_flags SET proof_mode = false WHERE id = 1');
@@ -37,7 +38,6 @@ describe('operator web UI (headless Chromium)', () => {
       AOL_PROOF_MODE: 'false',
       AOL_TICK_INTERVAL_SECONDS: '0.5',
     });
-    browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     errors = collectErrors(page);
     await page.goto(api.url);
@@ -176,7 +176,7 @@ describe('operator web UI (headless Chromium)', () => {
   });
 });
 
-describe('operator web UI with tokens and dangerous ops enabled', () => {
+describeWithBrowser('operator web UI with tokens and dangerous ops enabled', () => {
   it('controls the token role may not use are disabled with a reason; proof off is shown and works for an admin', async () => {
     const t: TestDb = await createTestDb('ui_tokens');
     const api = await startApiProcess(t.url, {
@@ -226,7 +226,7 @@ describe('operator web UI with tokens and dangerous ops enabled', () => {
   }, 60000);
 });
 
-describe('operator web UI: production four-eyes', () => {
+describeWithBrowser('operator web UI: production four-eyes', () => {
   it('another admin sees the pending proof-off request with its Approve button; the requester cannot approve', async () => {
     const t: TestDb = await createTestDb('ui_four_eyes');
     const api = await startApiProcess(t.url, {

@@ -1,9 +1,72 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { describe } from '@jest/globals';
 import { chromium, Browser, Page } from 'playwright-core';
 
-/** Debian's Chromium, headless, driven by playwright-core (no browser download). */
+/**
+ * Where people have Chromium or Chrome, in the order we look. playwright-core
+ * never downloads a browser; `npx playwright install` can't work offline, so
+ * we use what the machine has.
+ */
+export function browserCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+  const list: string[] = [];
+  if (env.CHROMIUM_PATH) list.push(env.CHROMIUM_PATH);
+  list.push(
+    '/usr/bin/chromium',
+    '/usr/bin/chromium-browser',
+    '/usr/bin/google-chrome',
+    '/usr/bin/google-chrome-stable',
+    '/snap/bin/chromium',
+  );
+  const cache = env.PLAYWRIGHT_BROWSERS_PATH || join(homedir(), '.cache', 'ms-playwright');
+  try {
+    for (const d of readdirSync(cache).sort().reverse()) {
+      if (d.startsWith('chromium_headless_shell-'))
+        list.push(join(cache, d, 'chrome-linux', 'headless_shell'));
+      else if (d.startsWith('chromium-')) list.push(join(cache, d, 'chrome-linux', 'chrome'));
+    }
+  } catch {
+    // no Playwright cache
+  }
+  list.push(
+    '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+    '/Applications/Chromium.app/Contents/MacOS/Chromium',
+  );
+  return list;
+}
+
+export type BrowserLookup = Readonly<{ path?: string; searched: string[] }>;
+
+export function findBrowser(env: NodeJS.ProcessEnv = process.env): BrowserLookup {
+  const searched = browserCandidates(env);
+  return { path: searched.find((p) => existsSync(p)), searched };
+}
+
+const found = findBrowser();
+
+/**
+ * `describe` for tests that need a browser. Without one they are skipped with
+ * one line saying what was looked for and how to get one, so `npm test` stays
+ * green on a fresh machine; CI sets AOL_REQUIRE_BROWSER=1, which turns a
+ * missing browser into a failure instead of a silent skip.
+ */
+export function describeWithBrowser(name: string, fn: () => void): void {
+  if (found.path) return describe(name, fn);
+  const why =
+    `no Chromium or Chrome found (looked at CHROMIUM_PATH${process.env.CHROMIUM_PATH ? '' : ' (unset)'}, ` +
+    `the Playwright cache (${process.env.PLAYWRIGHT_BROWSERS_PATH || '~/.cache/ms-playwright'}) and ${found.searched.join(', ')}); ` +
+    'install one (Debian/Ubuntu: apt-get install chromium; macOS: Google Chrome) or set CHROMIUM_PATH';
+  if (process.env.AOL_REQUIRE_BROWSER === '1') throw new Error(`AOL_REQUIRE_BROWSER=1 but ${why}`);
+  process.stderr.write(`\n[test] UI tests skipped: ${why}\n`);
+  describe.skip(name, fn);
+}
+
+/** The browser found above, headless, driven by playwright-core. */
 export async function launchBrowser(): Promise<Browser> {
+  if (!found.path) throw new Error('no browser: use describeWithBrowser');
   return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: found.path,
     args: [
       '--headless',
       '--no-sandbox',

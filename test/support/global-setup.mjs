@@ -2,6 +2,7 @@
 // compiled sources from dist/, which `npm test` builds first (pretest).
 import pg from 'pg';
 import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Db } from '../../dist/db/db.js';
 import { migrate } from '../../dist/db/migrator.js';
@@ -16,6 +17,8 @@ const TEMPLATE = 'aol_template';
  * run are dropped here, not at the end, so a failed run's stay for inspection.
  */
 export default async function globalSetup() {
+  // The marker every process of this run inherits (test/support/leaks.mjs).
+  process.env.AOL_TEST_RUN_ID = randomBytes(8).toString('hex');
   let admin = process.env.TEST_DATABASE_URL;
   if (!admin) {
     const embedded = await startEmbeddedPostgres(join(tmpdir(), 'aol-test-embedded'), { fast: true });

@@ -15,6 +15,34 @@ export type Proc = {
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 };
 
+/**
+ * Every process a test spawns carries the run's marker in its environment
+ * (AOL_TEST_RUN_ID, set by global setup) and is registered here. A jest worker
+ * that exits kills what is still registered; global teardown then looks for
+ * any process carrying the marker and fails the run if one outlived it
+ * (test/support/leaks.mjs).
+ */
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+function track(child: ChildProcess): ChildProcess {
+  live.add(child);
+  child.on('exit', () => live.delete(child));
+  return child;
+}
+
+/** The environment every spawned process gets: PATH, HOME, the run marker, then `env`. */
+export function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    AOL_TEST_RUN_ID: process.env.AOL_TEST_RUN_ID,
+    ...env,
+  };
+}
+
 /** Spawn a node script of ours, capturing stdout+stderr. */
 export function spawnNode(
   script: string,
@@ -22,11 +50,13 @@ export function spawnNode(
   env: Record<string, string | undefined>,
   cwd = ROOT,
 ): Proc {
-  const child = spawn(process.execPath, [script, ...args], {
-    cwd,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = track(
+    spawn(process.execPath, [script, ...args], {
+      cwd,
+      env: childEnv(env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -51,11 +81,13 @@ export function runCli(
   input?: string,
 ): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    });
+    const child = track(
+      spawn(process.execPath, [CLI, ...args], {
+        cwd: ROOT,
+        env: childEnv(env),
+        stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      }),
+    );
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d) => (stdout += d));
