@@ -1,19 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
-import { ROOT } from './support/processes.js';
-
-type Service = {
-  type: string;
-  name: string;
-  buildCommand: string;
-  startCommand: string;
-  preDeployCommand?: string;
-  healthCheckPath?: string;
-  schedule?: string;
-  envVars: { fromGroup?: string; key?: string; value?: string }[];
-};
+import { readBlueprint, RenderService, serviceVars } from './support/render.js';
 
 const SPEC_VARS = [
   'DATABASE_URL',
@@ -39,26 +25,14 @@ const SPEC_VARS = [
 ];
 
 describe('render.yaml (Render Blueprint, SPEC section 2)', () => {
-  const doc = parse(readFileSync(join(ROOT, 'render.yaml'), 'utf8')) as {
-    services: Service[];
-    envVarGroups: { name: string; envVars: { key: string; value?: string; sync?: boolean }[] }[];
-  };
+  const doc = readBlueprint();
   const byType = (t: string) => doc.services.filter((s) => s.type === t);
-  const vars = (s: Service) => {
-    const out = new Map<string, string | undefined>();
-    for (const e of s.envVars) {
-      if (e.fromGroup)
-        for (const g of doc.envVarGroups.find((x) => x.name === e.fromGroup)!.envVars)
-          out.set(g.key, g.value);
-      else out.set(e.key!, e.value);
-    }
-    return out;
-  };
+  const vars = (s: RenderService) => serviceVars(doc, s);
 
   it('declares the web service: build, migrations before deploy, the API, health check /health', () => {
     const [web] = byType('web');
     expect(web).toMatchObject({
-      buildCommand: 'npm ci && npm run build',
+      buildCommand: 'npm ci --include=dev && npm run build && npm prune --omit=dev',
       preDeployCommand: 'node dist/cli.js migrate',
       startCommand: 'node dist/main.js',
       healthCheckPath: '/health',

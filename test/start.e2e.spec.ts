@@ -5,13 +5,16 @@ import { join } from 'node:path';
 import { freePort } from '../src/db/embedded.js';
 import { waitFor } from './support/db.js';
 import { ROOT, spawnNode } from './support/processes.js';
+import { leaseAfterStop } from './support/start-check.js';
 
 describe('npm start with no DATABASE_URL', () => {
-  it('starts an embedded PostgreSQL under ./.aol, migrates, serves /health with 200, and stops cleanly', async () => {
+  it('starts an embedded PostgreSQL under ./.aol, migrates, serves /health with 200; Ctrl-C stops the worker (lease released), then the API, then the database', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'aol-start-'));
     chmodSync(cwd, 0o755);
     const port = await freePort();
-    const proc = spawnNode(join(ROOT, 'dist', 'start.js'), [], { PORT: String(port) }, cwd);
+    const proc = spawnNode(join(ROOT, 'dist', 'start.js'), [], { PORT: String(port) }, cwd, {
+      detached: true,
+    });
     try {
       await waitFor(
         async () => {
@@ -38,8 +41,18 @@ describe('npm start with no DATABASE_URL', () => {
       const url = readFileSync(join(cwd, '.aol', 'database-url'), 'utf8');
       expect(proc.output()).toMatch(/listening on/);
       expect(proc.output()).not.toContain(new URL(url.trim()).password);
+      // Piped output: one JSON object per line, from the API, the worker and start alike.
+      const lines = proc.output().split('\n').filter(Boolean);
+      const parsed = lines.map((l) => JSON.parse(l) as { name: string });
+      expect(new Set(parsed.map((l) => l.name))).toEqual(new Set(['start', 'api', 'worker']));
     } finally {
-      expect(await proc.stop('SIGTERM')).toBe(0);
+      // Ctrl-C in a terminal: SIGINT to the whole foreground process group.
+      if (proc.child.exitCode === null) process.kill(-proc.child.pid!, 'SIGINT');
+      expect(await proc.exited).toBe(0);
     }
-  }, 120000);
+    expect(await leaseAfterStop(join(cwd, '.aol'))).toEqual({
+      leaseRows: 0,
+      lastLeaseEvent: 'LeaseReleased',
+    });
+  }, 150000);
 });

@@ -1,7 +1,8 @@
 /**
  * Configuration, parsed and validated once at start-up (SPEC section 7). A bad
  * value stops the process with a message naming the variable; nothing else in
- * the code reads process.env.
+ * the code reads process.env, except what is needed before a config exists:
+ * AOL_LOG_FORMAT (src/common/log.ts) and AOL_EMBEDDED_HOME (src/db/embedded-access.ts).
  */
 export type Config = Readonly<{
   databaseUrl: string | undefined;

@@ -7,26 +7,43 @@ import { join } from 'node:path';
 import { Db } from '../../dist/db/db.js';
 import { migrate } from '../../dist/db/migrator.js';
 import { startEmbeddedPostgres } from '../../dist/db/embedded.js';
+import { chooseTestDatabase, dockerReachable } from './test-database.mjs';
 
 const TEMPLATE = 'aol_template';
 
 /**
- * One PostgreSQL for the run: TEST_DATABASE_URL when set, else an embedded
- * cluster under the OS temp dir. A migrated template database is built once;
+ * One PostgreSQL for the run (test/support/test-database.mjs chooses which). A migrated template database is built once;
  * each test file clones it (test/support/db.ts). Databases of the previous
  * run are dropped here, not at the end, so a failed run's stay for inspection.
  */
 export default async function globalSetup() {
   // The marker every process of this run inherits (test/support/leaks.mjs).
   process.env.AOL_TEST_RUN_ID = randomBytes(8).toString('hex');
-  let admin = process.env.TEST_DATABASE_URL;
-  if (!admin) {
-    const embedded = await startEmbeddedPostgres(join(tmpdir(), 'aol-test-embedded'), { fast: true });
+  const choice = chooseTestDatabase(
+    process.env,
+    process.env.AOL_TEST_POSTGRES && !process.env.TEST_DATABASE_URL
+      ? await dockerReachable(process.env)
+      : false,
+  );
+  if (choice.note) console.log(`\n[test] ${choice.note}`);
+  let admin;
+  if (choice.kind === 'url') {
+    admin = choice.url;
+    console.log(`\n[test] PostgreSQL from TEST_DATABASE_URL`);
+  } else if (choice.kind === 'testcontainers') {
+    const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
+    const container = await new PostgreSqlContainer('postgres:18').start();
+    globalThis.__AOL_CONTAINER__ = container;
+    admin = container.getConnectionUri();
+    console.log(`\n[test] PostgreSQL in a container (testcontainers)`);
+  } else {
+    const embedded = await startEmbeddedPostgres(join(tmpdir(), 'aol-test-embedded'), {
+      fast: true,
+      log: (m) => console.log(`[test] ${m}`),
+    });
     globalThis.__AOL_EMBEDDED__ = embedded;
     admin = embedded.url('postgres');
     console.log(`\n[test] embedded PostgreSQL at ${admin.replace(/:[^:@/]+@/, ':****@')}`);
-  } else {
-    console.log(`\n[test] PostgreSQL from TEST_DATABASE_URL`);
   }
   process.env.AOL_TEST_ADMIN_URL = admin;
   const client = new pg.Client({ connectionString: admin });

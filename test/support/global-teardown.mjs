@@ -7,6 +7,7 @@ import { killLeaks } from './leaks.mjs';
  */
 export default async function globalTeardown() {
   if (globalThis.__AOL_EMBEDDED__) await globalThis.__AOL_EMBEDDED__.stop();
+  if (globalThis.__AOL_CONTAINER__) await globalThis.__AOL_CONTAINER__.stop();
   const runId = process.env.AOL_TEST_RUN_ID;
   if (!runId) return;
   // A process killed by its jest worker's exit a moment ago may still be dying.

@@ -49,12 +49,16 @@ export function spawnNode(
   args: string[],
   env: Record<string, string | undefined>,
   cwd = ROOT,
+  opts: { detached?: boolean } = {},
 ): Proc {
+  // detached: a process group of its own, so a test can send the group a
+  // Ctrl-C (process.kill(-pid, 'SIGINT')) as a terminal would.
   const child = track(
     spawn(process.execPath, [script, ...args], {
       cwd,
       env: childEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: opts.detached,
     }),
   );
   let out = '';
@@ -66,7 +70,7 @@ export function spawnNode(
     output: () => out,
     exited,
     stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, signal);
       return exited;
     },
   };
@@ -135,4 +139,37 @@ export function startWorker(
     ...env,
   });
   return { ...proc, pid: proc.child.pid!, id: () => `${hostname()}:${proc.child.pid}` };
+}
+
+/** Run a shell command line (as Render runs a Blueprint command), tracked like every spawn. */
+export function spawnShell(
+  command: string,
+  env: Record<string, string | undefined>,
+  cwd: string,
+): Proc {
+  // A simple command is exec'd (the shell becomes it: its exit code is the
+  // command's); a command line runs in a process group of its own, and
+  // stop() signals the whole group.
+  const simple = !/[;&|<>()$`\\]/.test(command);
+  const child = track(
+    spawn('/bin/sh', ['-c', simple ? `exec ${command}` : command], {
+      cwd,
+      env: childEnv(env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    }),
+  );
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => out,
+    exited,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
 }
