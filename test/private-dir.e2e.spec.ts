@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../src/db/embedded.js';
@@ -103,5 +103,37 @@ if (!isRoot)
       leaseRows: 0,
       lastLeaseEvent: 'LeaseReleased',
     });
+  }, 150000);
+
+  it('as a non-root user (nobody) in a 0700 directory of its own: npm start answers /health 200 and stops cleanly', async () => {
+    const uid = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }));
+    const gid = Number(execFileSync('id', ['-g', 'nobody'], { encoding: 'utf8' }));
+    const own = join(home, 'nobody'); // home is 0755: nobody can reach its own 0700 directory in it
+    mkdirSync(own, { mode: 0o700 });
+    cpSync(project, join(own, 'aol'), { recursive: true, verbatimSymlinks: true });
+    rmSync(join(own, 'aol', '.aol'), { recursive: true, force: true });
+    execFileSync('chown', ['-R', `${uid}:${gid}`, own]);
+    const port = await freePort();
+    const proc = spawnNode(
+      join(own, 'aol', 'dist', 'start.js'),
+      [],
+      { PORT: String(port), HOME: own },
+      join(own, 'aol'),
+      { detached: true, uid, gid },
+    );
+    try {
+      await waitFor(
+        async () => {
+          if (proc.child.exitCode !== null) throw new Error(proc.output());
+          return (await fetch(`http://127.0.0.1:${port}/health`)).status === 200;
+        },
+        90000,
+        '/health 200',
+      );
+      expect(proc.output()).not.toMatch(/cannot reach/); // nothing to move for its own user
+    } finally {
+      if (proc.child.exitCode === null) process.kill(-proc.child.pid!, 'SIGINT');
+      expect(await proc.exited).toBe(0);
+    }
   }, 150000);
 });

@@ -49,7 +49,7 @@ export function spawnNode(
   args: string[],
   env: Record<string, string | undefined>,
   cwd = ROOT,
-  opts: { detached?: boolean } = {},
+  opts: { detached?: boolean; uid?: number; gid?: number } = {},
 ): Proc {
   // detached: a process group of its own, so a test can send the group a
   // Ctrl-C (process.kill(-pid, 'SIGINT')) as a terminal would.
@@ -59,6 +59,8 @@ export function spawnNode(
       env: childEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: opts.detached,
+      uid: opts.uid,
+      gid: opts.gid,
     }),
   );
   let out = '';
