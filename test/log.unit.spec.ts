@@ -54,9 +54,9 @@ describe('log format: readable for a person, JSON for a machine', () => {
           cwd: '/',
         },
       );
-      expect(worker.stdout).toMatch(
-        /\x1b\[33mWARN\x1b\[39m \(worker\): .*\[\d+\] database not reachable yet/,
-      );
+      const esc = String.fromCharCode(27); // coloured: ANSI escapes around the level
+      expect(worker.stdout).toContain(`${esc}[33mWARN${esc}[39m (worker)`);
+      expect(worker.stdout).toMatch(/\(worker\): .*\[\d+\] database not reachable yet/);
       expect(worker.stdout).not.toContain('{"level"');
       expect(piped.status).toBe(64);
       expect(JSON.parse(piped.stderr.trim())).toMatchObject({
