@@ -63,6 +63,11 @@ export function spawnNode(
       gid: opts.gid,
     }),
   );
+  return wrap(child, false);
+}
+
+/** Capture a child's output; stop() signals it (or its whole process group). */
+function wrap(child: ChildProcess, group: boolean): Proc {
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -72,7 +77,8 @@ export function spawnNode(
     output: () => out,
     exited,
     stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, signal);
+      if (child.exitCode === null && child.signalCode === null)
+        process.kill(group ? -child.pid! : child.pid!, signal);
       return exited;
     },
   };
@@ -161,17 +167,5 @@ export function spawnShell(
       detached: true,
     }),
   );
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return {
-    child,
-    output: () => out,
-    exited,
-    stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-  };
+  return wrap(child, !simple);
 }
