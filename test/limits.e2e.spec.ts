@@ -41,7 +41,7 @@ describe('bounded resources for every client', () => {
       AOL_SSE_MAX_CONNECTIONS: '3',
       AOL_SSE_MAX_CONNECTIONS_PER_TOKEN: '2',
       AOL_SSE_STALL_TIMEOUT_SECONDS: '1',
-      AOL_REPLAY_RATE_PER_MINUTE: '6',
+      AOL_REPLAY_RATE_PER_MINUTE: '3',
     });
   });
   afterAll(async () => {
@@ -58,7 +58,7 @@ describe('bounded resources for every client', () => {
   });
 
   it('replays are rate limited per token: 429 with Retry-After', async () => {
-    // AOL_REPLAY_RATE_PER_MINUTE=6: a burst of 1, then one every 10 s.
+    // AOL_REPLAY_RATE_PER_MINUTE=3: a burst of 1, then one every 20 s.
     const first = await fetch(`${api.url}/health/aol?at=1`, {
       headers: as('tok-bob-0123456789abcdef'),
     });

@@ -8,7 +8,7 @@ const MAX_CONCURRENT = 2;
  * Point-in-time replays (`/health/aol?at=`, `/state?at=`) fold the whole log
  * up to that point: cheap for one operator, a denial of service when a script
  * fires forty at once (4.9 s each, /health pushed to 503). Each caller (token
- * name) gets a token bucket of AOL_REPLAY_RATE_PER_MINUTE, burst a sixth of
+ * name) gets a token bucket of AOL_REPLAY_RATE_PER_MINUTE, burst a third of
  * it (at least 1), and at most MAX_CONCURRENT replays run at once in the
  * process; beyond either the caller gets 429 with Retry-After.
  */
@@ -23,7 +23,7 @@ export class ReplayLimiter {
     private readonly now: () => number = Date.now,
   ) {
     this.perMs = config.replayRatePerMinute / 60_000;
-    this.burst = Math.max(1, Math.floor(config.replayRatePerMinute / 6));
+    this.burst = Math.max(1, Math.floor(config.replayRatePerMinute / 3));
   }
 
   /** Run `fn` if `caller` may replay now; else throw 429 with the seconds to wait. */
@@ -36,7 +36,7 @@ export class ReplayLimiter {
     if (b.tokens < 1) {
       const wait = Math.max(1, Math.ceil((1 - b.tokens) / this.perMs / 1000));
       throw new RetryLaterError(
-        `too many point-in-time replays: ${this.burst} at once and ${Math.round(this.perMs * 60_000)} per minute per token (AOL_REPLAY_RATE_PER_MINUTE); retry in ${wait} s`,
+        `too many point-in-time replays: a burst of ${this.burst}, then ${Math.round(this.perMs * 60_000)} per minute per token (AOL_REPLAY_RATE_PER_MINUTE); retry in ${wait} s`,
         429,
         wait,
       );
