@@ -3,8 +3,7 @@ import type { Config } from '../config/config.js';
 import { Db } from '../db/db.js';
 import { RetryLaterError } from '../common/unavailable.js';
 import { EventNotifier } from './event-notifier.js';
-import { StoredEvent } from './event.types.js';
-import { readPageByBytes } from './sse.sql.js';
+import { readFrames, SseFrame } from './sse.sql.js';
 
 const PAGE_BYTES = 256 * 1024;
 const PAGE_ROWS = 1000;
@@ -12,6 +11,12 @@ const HEARTBEAT_MS = 15_000;
 /** Re-read without a NOTIFY this often (a safety net), and after a failed read. */
 const SAFETY_MS = 5000;
 const RETRY_MS = 1000;
+/**
+ * Page reads in flight at once across all relays: fifty clients replaying
+ * from seq 0 take turns instead of all reading at once, which keeps the
+ * pool and the event loop free for everything else (/health stays fast).
+ */
+const READS_AT_ONCE = 4;
 
 /** Process-wide SSE figures, read by the metrics module at scrape time. */
 export const sseStats = {
@@ -20,7 +25,25 @@ export const sseStats = {
   refused: { total: 0, per_token: 0 },
 };
 
-const frame = (e: StoredEvent) => `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
+/** A tiny FIFO semaphore. */
+class Gate {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+  constructor(n: number) {
+    this.free = n;
+  }
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((r) => this.waiting.push(r));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
 
 /**
  * The API's SSE relays, bounded per client. Each connection pulls pages of
@@ -38,6 +61,7 @@ const frame = (e: StoredEvent) => `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.
  */
 export class SseRelays {
   private readonly perToken = new Map<string, number>();
+  private readonly reads = new Gate(READS_AT_ONCE);
 
   constructor(
     private readonly db: Db,
@@ -139,9 +163,11 @@ export class SseRelays {
       let last = from;
       while (!closed) {
         dirty = false;
-        let page: StoredEvent[];
+        let page: SseFrame[];
         try {
-          page = await readPageByBytes(this.db, last, stream, PAGE_BYTES, PAGE_ROWS);
+          page = await this.reads.run(() =>
+            closed ? Promise.resolve([]) : readFrames(this.db, last, stream, PAGE_BYTES, PAGE_ROWS),
+          );
         } catch {
           // Database unreachable: keep `last`; the reconnect wake-up or the timer retries.
           dirty = false;
@@ -156,7 +182,7 @@ export class SseRelays {
         for (const e of page) {
           if (closed) return;
           last = e.seq;
-          if (!res.write(frame(e)) && !(await drained())) return;
+          if (!res.write(e.frame) && !(await drained())) return;
         }
       }
     };
