@@ -9,7 +9,9 @@ describe('SSE frames (events/sse.sql.ts)', () => {
   beforeAll(async () => {
     t = await createTestDb('sse_frames');
     const tricky = 'quote " backslash \\ newline \n tab \t unicode é ☃ 𝄞 \u2028';
+    await new EventStore(t.db).append(
       Array.from({ length: 30 }, (_, i) => ({
+        stream: `action:${900 + i}`,
         stream: `action:${900 + i}`,
         expectedVersion: 0,
         event: {
