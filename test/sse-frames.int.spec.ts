@@ -12,7 +12,6 @@ describe('SSE frames (events/sse.sql.ts)', () => {
     await new EventStore(t.db).append(
       Array.from({ length: 30 }, (_, i) => ({
         stream: `action:${900 + i}`,
-        stream: `action:${900 + i}`,
         expectedVersion: 0,
         event: {
           type: 'ActionEnqueued' as const,
