@@ -68,7 +68,9 @@ describe('bounded resources for every client', () => {
     });
     expect(second.status).toBe(429);
     expect(Number(second.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect((await second.json()).message).toMatch(/AOL_REPLAY_RATE_PER_MINUTE/);
+    expect(((await second.json()) as { message: string }).message).toMatch(
+      /AOL_REPLAY_RATE_PER_MINUTE/,
+    );
     // Another token has its own bucket.
     expect(
       (await fetch(`${api.url}/state?at=1`, { headers: as('tok-ops-0123456789abcdef') })).status,
@@ -87,13 +89,17 @@ describe('bounded resources for every client', () => {
     const a3 = await open('tok-ann-0123456789abcdef');
     expect(a3.r.status).toBe(429);
     expect(a3.r.headers.get('retry-after')).toBeTruthy();
-    expect((await a3.r.json()).message).toMatch(/AOL_SSE_MAX_CONNECTIONS_PER_TOKEN/);
+    expect(((await a3.r.json()) as { message: string }).message).toMatch(
+      /AOL_SSE_MAX_CONNECTIONS_PER_TOKEN/,
+    );
     const b1 = await open('tok-bob-0123456789abcdef');
     expect(b1.r.status).toBe(200);
     const b2 = await open('tok-bob-0123456789abcdef');
     expect(b2.r.status).toBe(503);
     expect(b2.r.headers.get('retry-after')).toBeTruthy();
-    expect((await b2.r.json()).message).toMatch(/AOL_SSE_MAX_CONNECTIONS\b/);
+    expect(((await b2.r.json()) as { message: string }).message).toMatch(
+      /AOL_SSE_MAX_CONNECTIONS\b/,
+    );
     a1.close();
     await waitFor(
       async () => (await metric(api, /^aol_sse_connections (\d+)/m)) === '2',
@@ -172,7 +178,7 @@ describe('pool exhaustion', () => {
         const r = await fetch(`${api.url}${path}`);
         expect({ path, status: r.status }).toEqual({ path, status: 503 });
         expect(r.headers.get('retry-after')).toBe('1');
-        expect((await r.json()).message).toMatch(/database busy/);
+        expect(((await r.json()) as { message: string }).message).toMatch(/database busy/);
       }
       const h = await fetch(`${api.url}/health`);
       expect({ status: h.status, body: await h.json() }).toEqual({
