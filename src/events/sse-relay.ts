@@ -161,12 +161,16 @@ export class SseRelays {
 
     const pump = async () => {
       let last = from;
+      // Rows asked for: sized from the last page's average frame, so the
+      // database renders about one page, not PAGE_ROWS frames of 20 KB to
+      // keep only a dozen of them.
+      let rows = 100;
       while (!closed) {
         dirty = false;
         let page: SseFrame[];
         try {
           page = await this.reads.run(() =>
-            closed ? Promise.resolve([]) : readFrames(this.db, last, stream, PAGE_BYTES, PAGE_ROWS),
+            closed ? Promise.resolve([]) : readFrames(this.db, last, stream, PAGE_BYTES, rows),
           );
         } catch {
           // Database unreachable: keep `last`; the reconnect wake-up or the timer retries.
@@ -179,6 +183,8 @@ export class SseRelays {
           continue;
         }
         dirty = true; // a full page may have more behind it
+        const bytes = page.reduce((n, e) => n + e.frame.length, 0);
+        rows = Math.min(PAGE_ROWS, Math.max(1, Math.ceil(PAGE_BYTES / (bytes / page.length)) + 1));
         for (const e of page) {
           if (closed) return;
           last = e.seq;
