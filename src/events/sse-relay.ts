@@ -192,6 +192,9 @@ export class SseRelays {
         }
       }
     };
-    void pump().finally(close);
+    // Nothing in the loop should throw; if it does, end this stream, not the process.
+    void pump()
+      .catch(() => res.destroy())
+      .finally(close);
   }
 }
