@@ -16,7 +16,7 @@ const RETRY_MS = 1000;
  * from seq 0 take turns instead of all reading at once, which keeps the
  * pool and the event loop free for everything else (/health stays fast).
  */
-const READS_AT_ONCE = 4;
+const READS_AT_ONCE = 2;
 
 /** Process-wide SSE figures, read by the metrics module at scrape time. */
 export const sseStats = {
