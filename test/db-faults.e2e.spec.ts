@@ -53,6 +53,7 @@ describe('PostgreSQL restarts under load', () => {
       readers: 4,
       sseClients: 4,
       restarts: 3,
+      settleMs: 2000,
       alive,
       restartDatabase: async () => {
         await pg.stop();
@@ -79,7 +80,8 @@ describe('PostgreSQL restarts under load', () => {
     );
     expect(report.noRetryAfter).toBe(0);
     expect(report.noAnswer).toBe(0);
-    expect(report.acked.length).toBeGreaterThan(50);
+    // The drill itself fails unless writes are acknowledged again after each restart.
+    expect(report.acked.length).toBeGreaterThan(10);
 
     const { rows } = await db.query<{ key: string }>(
       `SELECT data->>'idempotency_key' AS key FROM aol_events WHERE type = 'ActionEnqueued'`,
