@@ -12,8 +12,9 @@ import { kill, reaction } from './reaction.mjs';
 import { throughput } from './throughput.mjs';
 import { append, health, replay } from './storage.mjs';
 import { failover } from './failover.mjs';
+import { overload, restarts, stalled } from './faults.mjs';
 
-const ALL = { reaction, kill, throughput, health, replay, append, failover };
+const ALL = { reaction, kill, throughput, health, replay, append, failover, restarts, stalled, overload };
 const args = process.argv.slice(2).filter((a) => a !== '--');
 // --quick: every benchmark with small samples, so CI can check they run and
 // print (under 2 minutes); its timings mean nothing. BENCH_* variables still win.
@@ -30,6 +31,11 @@ if (quick) {
     BENCH_EVENTS: '20000',
     BENCH_APPENDS: '400',
     BENCH_FAILOVER_RUNS: '2',
+    BENCH_RESTARTS: '2',
+    BENCH_STALLED_MB: '8',
+    BENCH_STALLED_SECONDS: '4',
+    BENCH_OVERLOAD_EVENTS: '1000',
+    BENCH_OVERLOAD_REQUESTS: '200',
   };
   for (const [k, v] of Object.entries(small)) process.env[k] ??= v;
 }

@@ -37,7 +37,18 @@ export async function startApi(config: Config): Promise<RunningApi> {
     throw new ConfigError('DATABASE_URL is required to run the API (npm start provides one)');
   new TokenTable(config.apiTokens); // a malformed AOL_API_TOKENS stops start-up here
   warnIfOpen(config);
-  const db = new Db(config.databaseUrl, { applicationName: 'aol-api' });
+  const db = new Db(config.databaseUrl, {
+    applicationName: 'aol-api',
+    max: config.dbPoolSize,
+    connectTimeoutMs: config.dbPoolTimeoutSeconds * 1000,
+  });
+  // Capacity of the probes' own: a saturated main pool (overload, slow
+  // replays) must not make /health report the database unreachable.
+  const healthDb = new Db(config.databaseUrl, {
+    applicationName: 'aol-api-health',
+    max: 3,
+    connectTimeoutMs: 3000,
+  });
   await waitForDatabase(db, config.dbStartupRetrySecs, (m) => logger('api').warn(m));
   await assertSchemaCurrent(db);
   const notifier = new EventNotifier(config.databaseUrl);
@@ -45,7 +56,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
   notifier.lastSeq = await new EventStore(db).headSeq();
 
   const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.register({ config, db, notifier }),
+    AppModule.register({ config, db, notifier, healthDb }),
     {
       bodyParser: false,
       forceCloseConnections: true,
@@ -85,6 +96,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
       await app.close();
       await notifier.stop();
       await db.close();
+      await healthDb.close();
     },
   };
 }

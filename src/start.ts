@@ -25,6 +25,7 @@ import { logger } from './common/log.js';
  */
 async function ensureDatabase(embedded: EmbeddedDb, name: string): Promise<void> {
   const client = new pg.Client({ connectionString: embedded.url('postgres') });
+  client.on('error', () => undefined); // a dropped connection fails the query below instead
   await client.connect();
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);

@@ -5,8 +5,12 @@ export const PUBLIC = 'aol:public';
 export const ROLE = 'aol:role';
 export const DANGEROUS = 'aol:dangerous';
 
-/** No token needed (health, the UI's static files). Everything else needs one. */
-export const Public = () => SetMetadata(PUBLIC, true);
+/**
+ * No token needed (health, the UI's static files). Everything else needs one.
+ * With `unlessQuery`, the route is public only without that query parameter
+ * (`/health/aol` is public, `/health/aol?at=` a viewer's replay).
+ */
+export const Public = (opts?: { unlessQuery: string }) => SetMetadata(PUBLIC, opts ?? true);
 
 /** The least role a route needs. */
 export const RequireRole = (role: Role) => SetMetadata(ROLE, role);

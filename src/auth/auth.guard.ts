@@ -34,8 +34,12 @@ export class AuthGuard implements CanActivate {
 
   canActivate(ctx: ExecutionContext): boolean {
     const targets = [ctx.getHandler(), ctx.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
     const req = ctx.switchToHttp().getRequest<AolRequest>();
+    const pub = this.reflector.getAllAndOverride<true | { unlessQuery: string } | undefined>(
+      PUBLIC,
+      targets,
+    );
+    if (pub === true || (pub && !(pub.unlessQuery in req.query))) return true;
     const need = this.reflector.getAllAndOverride<Role>(ROLE, targets) ?? 'admin';
     const write = req.method !== 'GET' && req.method !== 'HEAD';
 

@@ -323,8 +323,7 @@ async function rebuildEquals(db: Db): Promise<{ equal: boolean; diff?: string }>
       out[t] = JSON.stringify((await c.query(`SELECT * FROM ${t} ORDER BY 1, 2`)).rows);
     return out;
   };
-  const client = await db.pool.connect();
-  try {
+  return db.withClient(async (client) => {
     await client.query('BEGIN');
     const live = await snap(client);
     await client.query('SELECT aol_rebuild()');
@@ -332,9 +331,7 @@ async function rebuildEquals(db: Db): Promise<{ equal: boolean; diff?: string }>
     await client.query('ROLLBACK');
     const diff = tables.filter((t) => live[t] !== rebuilt[t]);
     return diff.length ? { equal: false, diff: diff.join(', ') } : { equal: true };
-  } finally {
-    client.release();
-  }
+  });
 }
 
 function printSummary(results: CheckResult[], opts: Opts, events: number, ops: number): void {

@@ -3,6 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Response } from 'express';
 import { DomainError } from './errors.js';
 import { mapDbError } from '../events/event-store.js';
+import { RetryLaterError, toRetryLater } from './unavailable.js';
 import type { AolRequest } from './request-actor.js';
 
 type Body = {
@@ -15,7 +16,8 @@ type Body = {
 /**
  * The one place errors become HTTP responses: `{statusCode, error, message,
  * request_id}`. Domain errors keep their status; body-parser errors (bad JSON,
- * too large) keep theirs; anything unexpected is a 500 whose message says
+ * too large) keep theirs; a database fault is a 503 with Retry-After
+ * (common/unavailable.ts), never a 500; anything unexpected is a 500 whose message says
  * nothing internal — the details go to the log under the same request id.
  */
 @Catch()
@@ -26,7 +28,7 @@ export class ErrorFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const req = ctx.getRequest<AolRequest>();
     const res = ctx.getResponse<Response>();
-    const err = mapDbError(raw);
+    const err = toRetryLater(mapDbError(raw));
     let status = 500;
     let message: string | string[] = 'internal error';
     if (err instanceof DomainError) {
@@ -45,7 +47,9 @@ export class ErrorFilter implements ExceptionFilter {
       status = (err as { status: number }).status;
       message = status === 413 ? 'request body too large (limit 1 MB)' : (err as Error).message;
     }
-    if (status >= 500)
+    if (err instanceof RetryLaterError)
+      this.log.warn(`${req.method} ${req.path} [${req.id}] ${status}: ${err.message}`);
+    else if (status >= 500)
       this.log.error(
         `${req.method} ${req.path} [${req.id}] ${(err as Error)?.stack ?? String(err)}`,
       );
@@ -59,6 +63,7 @@ export class ErrorFilter implements ExceptionFilter {
       message,
       request_id: req.id,
     };
+    if (err instanceof RetryLaterError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
     res.status(status).json(body);
   }
 }

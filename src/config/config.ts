@@ -29,6 +29,15 @@ export type Config = Readonly<{
   openaiApiKey: string | undefined;
   openaiBaseUrl: string | undefined;
   smtpUrl: string | undefined;
+  /** Bounded resources (docs/operations.md "Limits"): the API's pool and how long a request waits for one of its clients. */
+  dbPoolSize: number;
+  dbPoolTimeoutSeconds: number;
+  /** SSE connections in all and per token (or per `anonymous`), and how long a client may stay blocked before it is dropped. */
+  sseMaxConnections: number;
+  sseMaxConnectionsPerToken: number;
+  sseStallTimeoutSeconds: number;
+  /** Point-in-time replays (`?at=`) per token per minute. */
+  replayRatePerMinute: number;
 }>;
 
 export class ConfigError extends Error {}
@@ -96,6 +105,15 @@ export function loadConfig(env: Env = process.env): Config {
     openaiApiKey: text(env, 'OPENAI_API_KEY'),
     openaiBaseUrl: text(env, 'OPENAI_BASE_URL'),
     smtpUrl: text(env, 'SMTP_URL'),
+    dbPoolSize: num(env, 'AOL_DB_POOL_SIZE', 10, { min: 1, int: true }),
+    dbPoolTimeoutSeconds: num(env, 'AOL_DB_POOL_TIMEOUT_SECONDS', 5, { min: 0.1 }),
+    sseMaxConnections: num(env, 'AOL_SSE_MAX_CONNECTIONS', 200, { min: 1, int: true }),
+    sseMaxConnectionsPerToken: num(env, 'AOL_SSE_MAX_CONNECTIONS_PER_TOKEN', 20, {
+      min: 1,
+      int: true,
+    }),
+    sseStallTimeoutSeconds: num(env, 'AOL_SSE_STALL_TIMEOUT_SECONDS', 30, { min: 0.1 }),
+    replayRatePerMinute: num(env, 'AOL_REPLAY_RATE_PER_MINUTE', 30, { min: 1, int: true }),
   };
 }
 

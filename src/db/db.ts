@@ -11,6 +11,8 @@ export interface Queryable {
   ): Promise<pg.QueryResult<R>>;
 }
 
+type Checkout = { client: pg.PoolClient; broken: Error | undefined; release: () => void };
+
 /** SQLSTATEs worth retrying a whole transaction for. */
 const RETRYABLE = new Set(['40001', '40P01']);
 
@@ -24,12 +26,15 @@ export class Db {
 
   constructor(
     readonly url: string,
-    opts: { max?: number; applicationName?: string } = {},
+    opts: { max?: number; applicationName?: string; connectTimeoutMs?: number } = {},
   ) {
     this.pool = new pg.Pool({
       connectionString: url,
       max: opts.max ?? 10,
-      connectionTimeoutMillis: 5000,
+      // Also how long a checkout waits for a free client when all are busy;
+      // past it pg-pool fails with "timeout exceeded when trying to connect",
+      // which the API answers with 503 + Retry-After (common/unavailable.ts).
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
       application_name: opts.applicationName ?? 'aol',
     });
     // An idle client losing its connection (database restart) must not crash
@@ -44,21 +49,64 @@ export class Db {
     return this.pool.query<R>(sql, values);
   }
 
+  /**
+   * Check a client out with an 'error' listener of ours attached at once. A
+   * checked-out client has no listener of the pool's: if its connection dies
+   * (a database restart: 57P01, a reset socket) it emits 'error', which
+   * without a listener kills the process. The listener must be attached in
+   * pg-pool's callback itself, not after `await pool.connect()`: a client
+   * handed over from another's release can receive the FATAL message in the
+   * same socket read, before an awaiting caller resumes. A client that
+   * errored is destroyed on release instead of returning to the pool; the
+   * caller's promise carries the error (→ 503 in the API).
+   */
+  private checkout(): Promise<Checkout> {
+    return new Promise((resolve, reject) => {
+      this.pool.connect((err, client) => {
+        if (err || !client) return reject(err ?? new Error('no client'));
+        const c: Checkout = {
+          client,
+          broken: undefined,
+          release: () => {
+            // A broken client keeps our listener: it is destroyed, and may
+            // still report its socket's end while it goes.
+            if (!c.broken) client.removeListener('error', onError);
+            client.release(c.broken);
+          },
+        };
+        const onError = (e: Error) => (c.broken ??= e);
+        client.on('error', onError);
+        resolve(c);
+      });
+    });
+  }
+
   async tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const client = await this.pool.connect();
+      const c = await this.checkout();
       try {
-        await client.query('BEGIN');
-        const result = await fn(client);
-        await client.query('COMMIT');
+        await c.client.query('BEGIN');
+        const result = await fn(c.client);
+        await c.client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        if (attempt < 5 && RETRYABLE.has((err as { code?: string }).code ?? '')) continue;
+        await c.client.query('ROLLBACK').catch((e: Error) => (c.broken ??= e));
+        if (!c.broken && attempt < 5 && RETRYABLE.has((err as { code?: string }).code ?? ''))
+          continue;
         throw err;
       } finally {
-        client.release();
+        c.release();
       }
+    }
+  }
+
+  /** A checked-out client for a session-level job (the migrator's advisory lock), guarded as in tx(). */
+  async withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.checkout();
+    try {
+      return await fn(c.client);
+    } finally {
+      c.release();
     }
   }
 

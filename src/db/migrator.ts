@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import type { PoolClient } from 'pg';
 import { Db } from './db.js';
 import { packageRoot } from '../common/paths.js';
 
@@ -36,7 +37,14 @@ export async function migrate(
   log: (msg: string) => void = () => undefined,
 ): Promise<number[]> {
   const migrations = loadMigrations();
-  const client = await db.pool.connect();
+  return db.withClient((client) => applyAll(client, migrations, log));
+}
+
+async function applyAll(
+  client: PoolClient,
+  migrations: ReturnType<typeof loadMigrations>,
+  log: (msg: string) => void,
+): Promise<number[]> {
   const applied: number[] = [];
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
@@ -72,7 +80,6 @@ export async function migrate(
     return applied;
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
-    client.release();
   }
 }
 

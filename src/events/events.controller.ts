@@ -4,15 +4,13 @@ import type { Response } from 'express';
 import { ValidationError } from '../common/errors.js';
 import type { AolRequest } from '../common/request-actor.js';
 import { EventStore } from './event-store.js';
-import { EventNotifier } from './event-notifier.js';
 import { EventsQueryDto, StateQueryDto, StreamQueryDto } from './events.dto.js';
 import { StoredEvent } from './event.types.js';
 import { replayTo, resolveAt, ReplayedState } from './replay.js';
-import { subscribeEvents } from './subscribe.js';
 import { VerifyResult } from './event-store.js';
 import { RequireRole } from '../auth/auth.decorators.js';
-
-const HEARTBEAT_MS = 15_000;
+import { ReplayLimiter } from '../common/rate-limit.js';
+import { SseRelays } from './sse-relay.js';
 
 @ApiTags('events')
 @ApiBearerAuth()
@@ -20,7 +18,8 @@ const HEARTBEAT_MS = 15_000;
 export class EventsController {
   constructor(
     private readonly store: EventStore,
-    private readonly notifier: EventNotifier,
+    private readonly relays: SseRelays,
+    private readonly replays: ReplayLimiter,
   ) {}
 
   @RequireRole('viewer')
@@ -46,14 +45,17 @@ export class EventsController {
 
   @RequireRole('viewer')
   @Get('state')
-  async state(@Query() q: StateQueryDto): Promise<ReplayedState> {
-    return replayTo(this.store, await resolveAt(this.store, q.at));
+  state(@Query() q: StateQueryDto, @Req() req: AolRequest): Promise<ReplayedState> {
+    return this.replays.run(req.principal?.name ?? 'anonymous', async () =>
+      replayTo(this.store, await resolveAt(this.store, q.at)),
+    );
   }
 
   /**
    * Server-Sent Events. `id:` is the seq, so a reconnecting EventSource sends
    * Last-Event-ID and resumes right after the last event it saw. Without it
-   * (or `?after=`) the stream starts live at the current head.
+   * (or `?after=`) the stream starts live at the current head. Bounded per
+   * client and capped in number (sse-relay.ts).
    */
   @RequireRole('viewer')
   @Get('events/stream')
@@ -65,7 +67,14 @@ export class EventsController {
     const lastId = req.header('last-event-id');
     if (lastId !== undefined && !/^\d+$/.test(lastId))
       throw new ValidationError('Last-Event-ID must be a seq number');
-    const from = lastId !== undefined ? Number(lastId) : (q.after ?? (await this.store.headSeq()));
+    const release = this.relays.admit(req.principal?.name ?? 'anonymous');
+    let from: number;
+    try {
+      from = lastId !== undefined ? Number(lastId) : (q.after ?? (await this.store.headSeq()));
+    } catch (err) {
+      release();
+      throw err;
+    }
     res.status(200);
     res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     res.setHeader('Cache-Control', 'no-cache, no-transform');
@@ -73,15 +82,6 @@ export class EventsController {
     res.setHeader('X-Accel-Buffering', 'no');
     res.flushHeaders();
     res.write(`retry: 2000\n: streaming after seq ${from}\n\n`);
-    const sub = subscribeEvents(this.store, this.notifier, from, { stream: q.stream }).subscribe(
-      (e) => {
-        res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
-      },
-    );
-    const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
-    req.on('close', () => {
-      clearInterval(heartbeat);
-      sub.unsubscribe();
-    });
+    this.relays.relay(res, from, q.stream, release);
   }
 }

@@ -1,11 +1,14 @@
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Controller, Get, Query, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { IsOptional, IsString } from 'class-validator';
 import { Db } from '../db/db.js';
 import { EventNotifier } from '../events/event-notifier.js';
-import { Public } from '../auth/auth.decorators.js';
+import { Public, RequireRole } from '../auth/auth.decorators.js';
 import { dbReason } from '../common/db-reason.js';
+import { HEALTH_DB } from '../common/tokens.js';
+import { ReplayLimiter } from '../common/rate-limit.js';
+import type { AolRequest } from '../common/request-actor.js';
 import { AolHealth, HealthService } from './health.service.js';
 
 export class HealthQueryDto {
@@ -32,9 +35,10 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 @Controller('health')
 export class HealthController {
   constructor(
-    private readonly db: Db,
+    @Inject(HEALTH_DB) private readonly db: Db,
     private readonly health: HealthService,
     private readonly notifier: EventNotifier,
+    private readonly replays: ReplayLimiter,
   ) {}
 
   /** 200 when the process and the database answer; 503 with the reason when the database does not. */
@@ -47,19 +51,26 @@ export class HealthController {
       await withTimeout(this.db.query('SELECT 1'), 3000);
       return { status: 'ok' };
     } catch (err) {
-      res.status(503);
-      return { status: 'unavailable', reason: `database unreachable: ${dbReason(err)}` };
+      return unavailable(res, err);
     }
   }
 
-  /** The operator's view; 503 only when the database is unreachable. */
-  @Public()
+  /**
+   * The operator's view; 503 only when the database is unreachable. Public;
+   * with `?at=` a replay of the log, which needs a viewer token and is rate
+   * limited (common/rate-limit.ts).
+   */
+  @Public({ unlessQuery: 'at' })
+  @RequireRole('viewer')
   @Get('aol')
   async aol(
     @Query() q: HealthQueryDto,
+    @Req() req: AolRequest,
     @Res({ passthrough: true }) res: Response,
   ): Promise<AolHealth | { status: string; reason: string }> {
-    if (q.at !== undefined) return this.health.at(q.at);
+    const at = q.at;
+    if (at !== undefined)
+      return this.replays.run(req.principal?.name ?? 'anonymous', () => this.health.at(at));
     try {
       const report = await withTimeout(this.health.live(this.db), 3000);
       return {
@@ -70,8 +81,20 @@ export class HealthController {
         },
       } as AolHealth;
     } catch (err) {
-      res.status(503);
-      return { status: 'unavailable', reason: `database unreachable: ${dbReason(err)}` };
+      return unavailable(res, err);
     }
   }
+}
+
+/** 503 with the reason: unreachable, or every probe connection busy (then the database is up but saturated). */
+function unavailable(res: Response, err: unknown): { status: string; reason: string } {
+  const busy = /timeout exceeded when trying to connect/.test((err as Error)?.message ?? '');
+  res.status(503);
+  res.setHeader('Retry-After', busy ? '1' : '2');
+  return {
+    status: 'unavailable',
+    reason: busy
+      ? 'database busy: no health connection free within 3s'
+      : `database unreachable: ${dbReason(err)}`,
+  };
 }

@@ -8,6 +8,7 @@ import { StoredEvent } from '../events/event.types.js';
 import { subscribeEvents } from '../events/subscribe.js';
 import { liveHealthInputs } from '../health/health.service.js';
 import { workerState } from '../health/health.model.js';
+import { sseStats } from '../events/sse-relay.js';
 
 const OUTCOMES: Record<string, string> = {
   ActionSucceeded: 'success',
@@ -70,6 +71,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     private readonly notifier: EventNotifier,
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'aol_process_' });
+    this.registerSseMetrics();
     const leaseHeld = new Gauge({
       name: 'aol_lease_held',
       help: '1 when a live lease is held',
@@ -127,6 +129,39 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
       (g as unknown as { collect: () => Promise<void> }).collect = collect;
       this.registry.registerMetric(g);
     }
+  }
+
+  /** SSE relay figures (events/sse-relay.ts), copied from its process-wide counters at scrape time. */
+  private registerSseMetrics(): void {
+    new Gauge({
+      name: 'aol_sse_connections',
+      help: 'Server-Sent Events streams open on this API process',
+      registers: [this.registry],
+      collect() {
+        this.set(sseStats.open);
+      },
+    });
+    new Counter({
+      name: 'aol_sse_clients_dropped_total',
+      help: 'SSE clients dropped because they stayed blocked (not reading) past AOL_SSE_STALL_TIMEOUT_SECONDS',
+      labelNames: ['reason'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc({ reason: 'stalled' }, sseStats.dropped.stalled);
+      },
+    });
+    new Counter({
+      name: 'aol_sse_refused_total',
+      help: 'SSE connections refused at a cap (total: AOL_SSE_MAX_CONNECTIONS, per_token: AOL_SSE_MAX_CONNECTIONS_PER_TOKEN)',
+      labelNames: ['cap'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc({ cap: 'total' }, sseStats.refused.total);
+        this.inc({ cap: 'per_token' }, sseStats.refused.per_token);
+      },
+    });
   }
 
   async onModuleInit(): Promise<void> {
