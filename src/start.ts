@@ -89,10 +89,13 @@ try {
     log('stopping: the worker first, then the API, then the database');
     await stopWorker(worker);
     await api.close();
+    log('API closed');
     if (embedded) {
       rmSync(join(stateDir, 'database-url'), { force: true });
       await embedded.stop();
+      log('PostgreSQL stopped');
     }
+    log('stopped');
   });
 } catch (err) {
   logger('start', process.stderr).fatal(`start failed: ${(err as Error).message}`);

@@ -48,8 +48,9 @@ describe('npm start with no DATABASE_URL', () => {
     } finally {
       // Ctrl-C in a terminal: SIGINT to the whole foreground process group.
       if (proc.child.exitCode === null) process.kill(-proc.child.pid!, 'SIGINT');
-      expect(await proc.exited).toBe(0);
     }
+    expect([await proc.exited, proc.output().slice(-1500)]).toEqual([0, expect.anything()]);
+    expect(proc.output()).toMatch(/API closed.*\n.*PostgreSQL stopped.*\n.*stopped/s);
     expect(await leaseAfterStop(join(cwd, '.aol'))).toEqual({
       leaseRows: 0,
       lastLeaseEvent: 'LeaseReleased',

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { browserCandidates, findBrowser } from './support/browser.js';
+import { browserCandidates, findBrowser, playwrightCache } from './support/browser.js';
 import { childEnv } from './support/processes.js';
 import { waitFor } from './support/db.js';
 // @ts-expect-error plain ESM helper shared with global teardown
@@ -14,10 +14,13 @@ type Found = { pid: number; cmd: string }[];
 /** The test harness itself: leak detection and browser discovery. */
 describe('no process outlives the run', () => {
   it('a process carrying the run marker is found (even detached, re-parented) and killed', async () => {
-    const runId = process.env.AOL_TEST_RUN_ID!;
-    expect(runId).toMatch(/^[0-9a-f]{16}$/);
+    expect(process.env.AOL_TEST_RUN_ID).toMatch(/^[0-9a-f]{16}$/);
+    expect(childEnv({}).AOL_TEST_RUN_ID).toBe(process.env.AOL_TEST_RUN_ID);
+    // A marker of its own: killing by the run's marker would kill the run's
+    // shared PostgreSQL and every process other test files have running.
+    const runId = `${process.env.AOL_TEST_RUN_ID}-harness`;
     const child = spawn('sleep', ['120'], {
-      env: childEnv({}),
+      env: { ...childEnv({}), AOL_TEST_RUN_ID: runId },
       detached: true,
       stdio: 'ignore',
     });
@@ -60,14 +63,26 @@ describe('browser discovery', () => {
 
   it('finds a browser in the Playwright cache, and nothing where nothing is', () => {
     const cache = mkdtempSync(join(tmpdir(), 'aol-pw-'));
-    const exe = join(cache, 'chromium-1200', 'chrome-linux', 'chrome');
+    // the layout playwright-core 1.65 installs
+    const exe = join(cache, 'chromium-1200', 'chrome-linux64', 'chrome');
     mkdirSync(join(exe, '..'), { recursive: true });
-    writeFileSync(exe, '');
-    const env = { PLAYWRIGHT_BROWSERS_PATH: cache, CHROMIUM_PATH: join(cache, 'missing') };
-    const hit = findBrowser(env);
+    writeFileSync(exe, '', { mode: 0o755 });
+    const notExe = join(cache, 'plain-file');
+    writeFileSync(notExe, '', { mode: 0o644 });
+    const hit = findBrowser({ PLAYWRIGHT_BROWSERS_PATH: cache });
     // a system browser, when installed, is found before the cache
     expect(hit.path === exe || hit.path?.startsWith('/usr/bin/')).toBe(true);
     expect(hit.searched).toContain(exe);
-    expect(hit.searched[0]).toBe(join(cache, 'missing'));
+    // CHROMIUM_PATH set but missing or not executable: a problem, never a silent fallback
+    for (const bad of [join(cache, 'missing'), notExe])
+      expect(findBrowser({ PLAYWRIGHT_BROWSERS_PATH: cache, CHROMIUM_PATH: bad })).toEqual({
+        searched: expect.arrayContaining([bad, exe]),
+        problem: `CHROMIUM_PATH=${bad} is not an executable file`,
+      });
+    expect(playwrightCache({ XDG_CACHE_HOME: '/x/cache' })).toBe(
+      process.platform === 'darwin'
+        ? expect.stringContaining('Library/Caches/ms-playwright')
+        : '/x/cache/ms-playwright',
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { freePort } from '../src/db/embedded.js';
 import { createTestDb, TestDb, waitFor } from './support/db.js';
@@ -6,6 +6,9 @@ import { launchBrowser, collectErrors, describeWithBrowser } from './support/bro
 import { startApiProcess, startWorker, Proc, WorkerProc } from './support/processes.js';
 import { WebhookReceiver } from './support/receivers.js';
 import { enqueue, events } from './support/queries.js';
+
+// Waits are generous: under a loaded machine the acknowledgement can take seconds.
+jest.setTimeout(180000);
 
 /** Enter an API token in the page's token field. */
 async function useToken(page: Page, token: string): Promise<void> {
@@ -41,8 +44,8 @@ describeWithBrowser('operator web UI (headless Chromium)', () => {
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     errors = collectErrors(page);
     await page.goto(api.url);
-    await page.getByTestId('worker-state').waitFor({ timeout: 20000 });
-  }, 60000);
+    await page.getByTestId('worker-state').waitFor({ timeout: 40000 });
+  }, 180000);
   afterAll(async () => {
     await browser?.close();
     await worker?.stop('SIGKILL');
@@ -55,7 +58,7 @@ describeWithBrowser('operator web UI (headless Chromium)', () => {
     await page
       .getByTestId('worker-state')
       .filter({ hasText: 'active' })
-      .waitFor({ timeout: 20000 });
+      .waitFor({ timeout: 40000 });
     await expect(page.getByTestId('lease').textContent()).resolves.toContain(worker.id());
     await expect(page.getByTestId('flag-proof').textContent()).resolves.toContain(
       'off (real actions)',
@@ -63,7 +66,7 @@ describeWithBrowser('operator web UI (headless Chromium)', () => {
     await page
       .getByTestId('who')
       .filter({ hasText: 'anonymous (admin)' })
-      .waitFor({ timeout: 10000 });
+      .waitFor({ timeout: 30000 });
   });
 
   it('pause with a reason: the flag and the acknowledgment appear without a reload', async () => {
@@ -74,30 +77,30 @@ describeWithBrowser('operator web UI (headless Chromium)', () => {
     await page
       .getByTestId('flag-paused')
       .filter({ hasText: 'paused: true' })
-      .waitFor({ timeout: 10000 });
+      .waitFor({ timeout: 30000 });
     await page
       .getByTestId('ack')
       .filter({ hasText: /acknowledged by .* in [\d.]+ ms/ })
-      .waitFor({ timeout: 10000 });
+      .waitFor({ timeout: 30000 });
     const [e] = (await events(t.db, `type = 'ControlPaused'`)).slice(-1);
     expect(e.metadata).toMatchObject({ via: 'ui', reason: 'maintenance window' });
     await page
       .getByTestId('worker-state')
       .filter({ hasText: 'paused' })
-      .waitFor({ timeout: 10000 });
+      .waitFor({ timeout: 30000 });
     // the audit log streamed it in
     await page
       .getByTestId('audit-table')
       .getByText('maintenance window')
       .first()
-      .waitFor({ timeout: 10000 });
+      .waitFor({ timeout: 30000 });
     await page.getByRole('button', { name: 'Resume', exact: true }).click();
     await page.locator('dialog[open]').getByRole('textbox').fill('done');
     await page.locator('dialog[open]').getByRole('button', { name: 'Resume' }).click();
     await page
       .getByTestId('flag-paused')
       .filter({ hasText: 'paused: false' })
-      .waitFor({ timeout: 10000 });
+      .waitFor({ timeout: 30000 });
   });
 
   it('a reason is required: the dialog refuses an empty one and writes nothing', async () => {
@@ -116,11 +119,11 @@ describeWithBrowser('operator web UI (headless Chromium)', () => {
   it('an action forced into the DLQ appears, and retry moves it', async () => {
     const id = await enqueue(t.db, 'HTTP_WEBHOOK', { url: `${hook.url}/fail` }, 'ui-dlq-1');
     const row = page.getByTestId(`dlq-row-${id}`);
-    await row.waitFor({ timeout: 20000 });
+    await row.waitFor({ timeout: 40000 });
     await expect(row.textContent()).resolves.toContain('HTTP 500');
     hook.respond = () => ({ status: 200 });
     await row.getByRole('button', { name: `Retry action ${id}` }).click();
-    await row.waitFor({ state: 'detached', timeout: 20000 });
+    await row.waitFor({ state: 'detached', timeout: 40000 });
     await waitFor(
       async () =>
         (await t.db.query('SELECT status FROM aol_actions WHERE id = $1', [id])).rows[0].status ===
@@ -128,7 +131,7 @@ describeWithBrowser('operator web UI (headless Chromium)', () => {
       20000,
       'retried to success',
     );
-    await page.getByTestId('count-success').filter({ hasText: '1' }).waitFor({ timeout: 10000 });
+    await page.getByTestId('count-success').filter({ hasText: '1' }).waitFor({ timeout: 30000 });
   });
 
   it('with dangerous UI ops off, proof off and force release are absent', async () => {
@@ -148,12 +151,12 @@ describeWithBrowser('operator web UI (headless Chromium)', () => {
     await page
       .getByTestId('worker-state')
       .filter({ hasText: 'killed' })
-      .waitFor({ timeout: 10000 });
-    await page.getByTestId('lease').filter({ hasText: 'none' }).waitFor({ timeout: 10000 });
+      .waitFor({ timeout: 30000 });
+    await page.getByTestId('lease').filter({ hasText: 'none' }).waitFor({ timeout: 30000 });
     await page
       .getByTestId('flag-killed')
       .filter({ hasText: 'killed: true' })
-      .waitFor({ timeout: 10000 });
+      .waitFor({ timeout: 30000 });
   });
 
   it('has no console errors in normal use', () => {
@@ -163,13 +166,13 @@ describeWithBrowser('operator web UI (headless Chromium)', () => {
   it('backend down: a read-only error banner with the last good time; restarting the API recovers by itself', async () => {
     await api.stop();
     const banner = page.getByTestId('down-banner');
-    await banner.waitFor({ timeout: 20000 });
+    await banner.waitFor({ timeout: 40000 });
     await expect(banner.textContent()).resolves.toMatch(
       /Backend unreachable: read-only\. Last good data at/,
     );
     expect(await page.getByRole('button', { name: 'Revive', exact: true }).isDisabled()).toBe(true);
     api = await startApiProcess(t.url, { PORT: String(port) });
-    await banner.waitFor({ state: 'detached', timeout: 20000 });
+    await banner.waitFor({ state: 'detached', timeout: 40000 });
     expect(await page.getByRole('button', { name: 'Revive', exact: true }).isDisabled()).toBe(
       false,
     );
@@ -188,14 +191,14 @@ describeWithBrowser('operator web UI with tokens and dangerous ops enabled', () 
       const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
       const errors = collectErrors(page);
       await page.goto(api.url);
-      await page.getByTestId('worker-state').waitFor({ timeout: 20000 });
+      await page.getByTestId('worker-state').waitFor({ timeout: 40000 });
       // without a token only the public health is shown, with a hint; the controls say why they are off
-      await page.getByText('this API needs a token').waitFor({ timeout: 10000 });
+      await page.getByText('this API needs a token').waitFor({ timeout: 30000 });
       expect(
         await page.getByRole('button', { name: 'Pause', exact: true }).getAttribute('title'),
       ).toMatch(/enter an API token/);
       await useToken(page, 'viewer-token-0123456789');
-      await page.getByTestId('who').filter({ hasText: 'vic (viewer)' }).waitFor({ timeout: 10000 });
+      await page.getByTestId('who').filter({ hasText: 'vic (viewer)' }).waitFor({ timeout: 30000 });
       const pause = page.getByRole('button', { name: 'Pause', exact: true });
       expect(await pause.isDisabled()).toBe(true);
       expect(await pause.getAttribute('title')).toMatch(
@@ -206,15 +209,15 @@ describeWithBrowser('operator web UI with tokens and dangerous ops enabled', () 
       );
       // the token survives a reload (session storage)
       await page.reload();
-      await page.getByTestId('who').filter({ hasText: 'vic (viewer)' }).waitFor({ timeout: 10000 });
+      await page.getByTestId('who').filter({ hasText: 'vic (viewer)' }).waitFor({ timeout: 30000 });
       await useToken(page, 'admin-token-0123456789');
-      await page.getByTestId('who').filter({ hasText: 'ada (admin)' }).waitFor({ timeout: 10000 });
+      await page.getByTestId('who').filter({ hasText: 'ada (admin)' }).waitFor({ timeout: 30000 });
       await page.getByRole('button', { name: 'Proof off' }).click();
       const dialog = page.locator('dialog[open]');
       await dialog.getByRole('textbox').fill('staging test');
       await dialog.getByRole('checkbox').check();
       await dialog.getByRole('button', { name: 'Proof off' }).click();
-      await page.getByTestId('flag-proof').filter({ hasText: 'off' }).waitFor({ timeout: 10000 });
+      await page.getByTestId('flag-proof').filter({ hasText: 'off' }).waitFor({ timeout: 30000 });
       const [e] = await events(t.db, `type = 'ProofModeDisabled'`);
       expect(e.metadata).toMatchObject({ actor: 'ada', via: 'ui', reason: 'staging test' });
       expect(errors).toEqual([]);
@@ -223,7 +226,7 @@ describeWithBrowser('operator web UI with tokens and dangerous ops enabled', () 
       await api.stop();
       await t.db.close();
     }
-  }, 60000);
+  }, 180000);
 });
 
 describeWithBrowser('operator web UI: production four-eyes', () => {
@@ -250,18 +253,18 @@ describeWithBrowser('operator web UI: production four-eyes', () => {
       await page.goto(api.url);
       await useToken(page, 'alice-token-0123456789');
       const pending = page.getByTestId('pending-request');
-      await pending.filter({ hasText: 'requested by alice' }).waitFor({ timeout: 10000 });
+      await pending.filter({ hasText: 'requested by alice' }).waitFor({ timeout: 30000 });
       expect(await pending.getByRole('button', { name: 'Approve' }).isDisabled()).toBe(true);
       expect(await pending.getByRole('button', { name: 'Approve' }).getAttribute('title')).toMatch(
         /four-eyes/,
       );
       await useToken(page, 'bob-token-0123456789');
-      await page.getByTestId('who').filter({ hasText: 'bob (admin)' }).waitFor({ timeout: 10000 });
+      await page.getByTestId('who').filter({ hasText: 'bob (admin)' }).waitFor({ timeout: 30000 });
       await pending.getByRole('button', { name: 'Approve' }).click();
       const dialog = page.locator('dialog[open]');
       await dialog.getByRole('textbox').fill('second pair of eyes');
       await dialog.getByRole('button', { name: 'Approve proof off' }).click();
-      await page.getByTestId('flag-proof').filter({ hasText: 'off' }).waitFor({ timeout: 10000 });
+      await page.getByTestId('flag-proof').filter({ hasText: 'off' }).waitFor({ timeout: 30000 });
       const { rows } = await t.db.query(
         `SELECT metadata FROM aol_events WHERE type = 'ProofModeDisableApproved'`,
       );
@@ -272,5 +275,5 @@ describeWithBrowser('operator web UI: production four-eyes', () => {
       await api.stop();
       await t.db.close();
     }
-  }, 60000);
+  }, 180000);
 });

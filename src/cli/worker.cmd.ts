@@ -54,6 +54,7 @@ export function registerWorkerCommand(program: Command): void {
       const onSignal = () => (worker ? worker.requestStop() : (stopEarly = true));
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
+      process.on('SIGHUP', onSignal); // a closed terminal: stop as cleanly as on Ctrl-C
       try {
         await waitForDatabase(db, config.dbStartupRetrySecs, (m) => log('warn', m));
         await assertSchemaCurrent(db);

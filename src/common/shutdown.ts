@@ -1,6 +1,9 @@
 import { logger } from './log.js';
 
-/** Run `close` once on SIGTERM/SIGINT, then exit 0 (1 if closing failed). */
+/**
+ * Run `close` once on SIGTERM, SIGINT or SIGHUP (a closed terminal), then exit
+ * 0 (1 if closing failed).
+ */
 export function onShutdown(close: () => Promise<void>): void {
   let closing = false;
   const handler = () => {
@@ -16,4 +19,5 @@ export function onShutdown(close: () => Promise<void>): void {
   };
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);
+  process.on('SIGHUP', handler);
 }

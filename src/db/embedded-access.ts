@@ -98,8 +98,12 @@ export function reachableBinaries(user: OsUser | undefined, log: (m: string) => 
   if (!user || asUser(user, '"$1/postgres" --version', packaged.bin)) return packaged;
   const target = join(embeddedHome(), `pg-${packaged.version}`);
   const copy = { bin: join(target, 'bin'), version: packaged.version };
-  if (existsSync(join(copy.bin, 'postgres')) && asUser(user, '"$1/postgres" --version', copy.bin))
+  if (existsSync(join(copy.bin, 'postgres')) && asUser(user, '"$1/postgres" --version', copy.bin)) {
+    log(
+      `the OS user postgres cannot reach ${packaged.bin}: using the copy of the PostgreSQL binaries in ${copy.bin}`,
+    );
     return copy;
+  }
   try {
     mkdirSync(embeddedHome(), { recursive: true, mode: 0o755 });
     chmodSync(embeddedHome(), 0o755);

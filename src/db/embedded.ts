@@ -129,6 +129,43 @@ function startServer(bin: Binaries, dataDir: string, flags: string[], o: RunOpts
   });
 }
 
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * A server of an earlier run still on this data directory (its `npm start`
+ * was killed with SIGKILL, say) would make this start fail on the lock
+ * file. If postmaster.pid names a live process whose command line is a
+ * postgres on this very directory, it is ours: stop it (fast shutdown) and
+ * say so.
+ */
+async function stopOrphan(dataDir: string, log: (m: string) => void): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(pid) || pid <= 1 || !alive(pid)) return;
+  let cmd = '';
+  try {
+    cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return; // not Linux, or not ours to read: PostgreSQL's own message will say
+  }
+  if (!cmd.includes('postgres') || !cmd.includes(dataDir)) return;
+  log(`a PostgreSQL of an earlier run is still running on ${dataDir} (pid ${pid}): stopping it`);
+  process.kill(pid, 'SIGINT');
+  for (let i = 0; i < 300 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  if (alive(pid)) process.kill(pid, 'SIGQUIT');
+}
+
 /** Fast shutdown (SIGINT), then SIGQUIT if it has not stopped within 30 s. */
 function stopServer(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
@@ -181,6 +218,7 @@ export async function startEmbeddedPostgres(
   for (const [k, v] of Object.entries(opts.settings ?? {})) flags.push('-c', `${k}=${v}`);
   if (opts.fast)
     flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  await stopOrphan(dataDir, log);
   const server = await startServer(bin, dataDir, flags, o);
   const onExit = () => server.kill('SIGINT');
   process.on('exit', onExit);

@@ -2,7 +2,8 @@
 // compiled sources from dist/, which `npm test` builds first (pretest).
 import pg from 'pg';
 import { tmpdir } from 'node:os';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Db } from '../../dist/db/db.js';
 import { migrate } from '../../dist/db/migrator.js';
@@ -37,7 +38,12 @@ export default async function globalSetup() {
     admin = container.getConnectionUri();
     console.log(`\n[test] PostgreSQL in a container (testcontainers)`);
   } else {
-    const embedded = await startEmbeddedPostgres(join(tmpdir(), 'aol-test-embedded'), {
+    // One data directory per user and checkout: another user's (or checkout's)
+    // run in a shared temp dir neither blocks nor shares this one.
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const key = createHash('sha256').update(root).digest('hex').slice(0, 8);
+    const dir = join(tmpdir(), `aol-test-embedded-${process.getuid?.() ?? 'u'}-${key}`);
+    const embedded = await startEmbeddedPostgres(dir, {
       fast: true,
       log: (m) => console.log(`[test] ${m}`),
     });
