@@ -13,6 +13,7 @@ import { cliConfig, openDb, UsageError } from './context.js';
 
 import { EXIT } from './exit-codes.js';
 import { registerHealthCommand } from './health.cmd.js';
+import { registerKeyCommands } from './checkpoints.cmd.js';
 
 export { EXIT };
 
@@ -77,6 +78,7 @@ export function buildProgram(): Command {
   registerActionCommands(program);
   registerLeaseCommands(program);
   registerHealthCommand(program);
+  registerKeyCommands(program);
   return program;
 }
 
