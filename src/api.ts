@@ -16,6 +16,8 @@ import { TokenTable } from './auth/tokens.js';
 import { join } from 'node:path';
 import { packageRoot } from './common/paths.js';
 import { logger } from './common/log.js';
+import { hostname } from 'node:os';
+import { startCheckpointer } from './events/checkpointer.js';
 
 export type RunningApi = Readonly<{ url: string; close: () => Promise<void> }>;
 
@@ -90,9 +92,19 @@ export async function startApi(config: Config): Promise<RunningApi> {
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
   logger('api').info(`API listening on ${url} (database ${maskUrl(config.databaseUrl)})`);
+  const checkpointer = startCheckpointer(
+    db,
+    config,
+    { actor: `${hostname()}:${process.pid}`, via: 'api' },
+    (level, msg) => logger('api')[level](msg),
+    notifier,
+  );
+  if (!checkpointer)
+    logger('api').warn('AOL_SIGNING_KEY is not set: no signed checkpoints (GET /health/aol warns)');
   return {
     url,
     close: async () => {
+      await checkpointer?.stop();
       await app.close();
       await notifier.stop();
       await db.close();

@@ -3,6 +3,7 @@ import { EventStore } from '../events/event-store.js';
 import { StoredEvent } from '../events/event.types.js';
 import { replayTo, resolveAt } from '../events/replay.js';
 import { cliConfig, openDb, progress, UsageError } from './context.js';
+import { registerCheckpointCommands } from './checkpoints.cmd.js';
 
 function seqOption(v: string): number {
   if (!/^\d+$/.test(v)) throw new UsageError(`--after must be a seq number, not "${v}"`);
@@ -113,24 +114,7 @@ export function registerEventCommands(program: Command): void {
       }),
     );
 
-  events
-    .command('verify')
-    .description('walk the hash chain; exit 1 and name the first bad seq on tampering')
-    .option('--json', 'print {ok, checked, first_bad_seq}')
-    .action((o: { json?: boolean }) =>
-      withStore(async (store) => {
-        const bar = progress('verify');
-        const r = await store.verify(bar.update);
-        bar.done();
-        if (o.json) console.log(JSON.stringify(r));
-        else if (r.ok) console.log(`OK: ${r.checked} events, hash chain intact`);
-        else
-          console.log(
-            `TAMPERED: first bad event is seq ${r.first_bad_seq} (${r.problem}); ${r.checked} verified before it`,
-          );
-        if (!r.ok) process.exitCode = 1;
-      }),
-    );
+  registerCheckpointCommands(events);
 
   events
     .command('export')

@@ -14,6 +14,7 @@ import { cliConfig, openDb, UsageError } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { diagnostic } from '../common/log.js';
 import { registerHealthCommand } from './health.cmd.js';
+import { registerKeyCommands } from './checkpoints.cmd.js';
 
 export { EXIT };
 
@@ -78,6 +79,7 @@ export function buildProgram(): Command {
   registerActionCommands(program);
   registerLeaseCommands(program);
   registerHealthCommand(program);
+  registerKeyCommands(program);
   return program;
 }
 

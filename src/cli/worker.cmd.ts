@@ -64,8 +64,17 @@ export function registerWorkerCommand(program: Command): void {
         const notifier = new EventNotifier(config.databaseUrl!);
         await notifier.start();
         worker = new Worker(config, db, new EventStore(db), notifier, { maxTicks, log });
+        const { startCheckpointer } = await import('../events/checkpointer.js');
+        const checkpointer = startCheckpointer(
+          db,
+          config,
+          { actor: worker.id, via: 'worker' },
+          log,
+          notifier,
+        );
         if (stopEarly) worker.requestStop();
         process.exitCode = await worker.run();
+        await checkpointer?.stop();
         await notifier.stop();
       } finally {
         await db.close().catch(() => undefined);

@@ -1,3 +1,6 @@
+import type { KeyObject } from 'node:crypto';
+import { KeyFormatError, parsePrivateKey } from '../events/signing.js';
+
 /**
  * Configuration, parsed and validated once at start-up (SPEC section 7). A bad
  * value stops the process with a message naming the variable; nothing else in
@@ -38,6 +41,11 @@ export type Config = Readonly<{
   sseStallTimeoutSeconds: number;
   /** Point-in-time replays (`?at=`) per token per minute. */
   replayRatePerMinute: number;
+  /** Ed25519 key that signs checkpoints (AOL_SIGNING_KEY); a KeyObject never prints its bytes. */
+  signingKey: KeyObject | undefined;
+  checkpointEveryEvents: number;
+  checkpointEverySeconds: number;
+  checkpointDir: string | undefined;
 }>;
 
 export class ConfigError extends Error {}
@@ -114,7 +122,23 @@ export function loadConfig(env: Env = process.env): Config {
     }),
     sseStallTimeoutSeconds: num(env, 'AOL_SSE_STALL_TIMEOUT_SECONDS', 30, { min: 0.1 }),
     replayRatePerMinute: num(env, 'AOL_REPLAY_RATE_PER_MINUTE', 30, { min: 1, int: true }),
+    signingKey: signingKey(env),
+    checkpointEveryEvents: num(env, 'AOL_CHECKPOINT_EVERY_EVENTS', 1000, { min: 1, int: true }),
+    checkpointEverySeconds: num(env, 'AOL_CHECKPOINT_EVERY_SECONDS', 3600, { min: 0.1 }),
+    checkpointDir: text(env, 'AOL_CHECKPOINT_DIR'),
   };
+}
+
+/** The message names the variable and never repeats its value. */
+function signingKey(env: Env): KeyObject | undefined {
+  const raw = text(env, 'AOL_SIGNING_KEY');
+  if (raw === undefined) return undefined;
+  try {
+    return parsePrivateKey(raw);
+  } catch (err) {
+    if (err instanceof KeyFormatError) throw new ConfigError(`AOL_SIGNING_KEY ${err.message}`);
+    throw err;
+  }
 }
 
 /** The database URL with its password replaced, for logs and CLI output. */

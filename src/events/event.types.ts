@@ -96,7 +96,13 @@ export type ActionEvent =
   | Ev<'ActionCancelled', { previous_status: string }>
   | Ev<'ActionRequeued', { previous_status: string }>;
 
-export type DomainEvent = ControlEvent | LeaseEvent | TickEvent | ActionEvent;
+/** The `log` stream: facts about the log itself (docs/checkpoints.md). */
+export type LogEvent = Ev<
+  'LogCheckpointSigned',
+  { seq: number; hash: string; occurred_at: string; signature: string; key_id: string }
+>;
+
+export type DomainEvent = ControlEvent | LeaseEvent | TickEvent | ActionEvent | LogEvent;
 export type EventType = DomainEvent['type'];
 
 /** An event as stored in aol_events (and as served by the API). */

@@ -1,13 +1,25 @@
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Controller, Get, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
+import type { KeyObject } from 'node:crypto';
+import { CONFIG } from '../common/tokens.js';
+import type { Config } from '../config/config.js';
+import { Db } from '../db/db.js';
+import { Checkpoint, listCheckpoints } from './checkpoints.js';
+import { CheckpointedVerifyResult, verifyLog } from './checkpoint-verify.js';
+import { KeyFormatError, parsePublicKey } from './signing.js';
 import type { Response } from 'express';
 import { ValidationError } from '../common/errors.js';
 import type { AolRequest } from '../common/request-actor.js';
 import { EventStore } from './event-store.js';
-import { EventsQueryDto, StateQueryDto, StreamQueryDto } from './events.dto.js';
+import {
+  CheckpointsQueryDto,
+  EventsQueryDto,
+  StateQueryDto,
+  StreamQueryDto,
+  VerifyQueryDto,
+} from './events.dto.js';
 import { StoredEvent } from './event.types.js';
 import { replayTo, resolveAt, ReplayedState } from './replay.js';
-import { VerifyResult } from './event-store.js';
 import { RequireRole } from '../auth/auth.decorators.js';
 import { ReplayLimiter } from '../common/rate-limit.js';
 import { SseRelays } from './sse-relay.js';
@@ -20,6 +32,8 @@ export class EventsController {
     private readonly store: EventStore,
     private readonly relays: SseRelays,
     private readonly replays: ReplayLimiter,
+    private readonly db: Db,
+    @Inject(CONFIG) private readonly config: Config,
   ) {}
 
   @RequireRole('viewer')
@@ -37,10 +51,31 @@ export class EventsController {
     return { events, next_after: events.length === limit ? events[events.length - 1].seq : null };
   }
 
+  /**
+   * The hash chain, checked against every signed checkpoint in the log and in
+   * AOL_CHECKPOINT_DIR, with `public_key` (as `aol keys generate` prints it),
+   * else this server's own key. The answer says what could not be checked.
+   */
   @RequireRole('viewer')
   @Get('events/verify')
-  verify(): Promise<VerifyResult> {
-    return this.store.verify();
+  verify(@Query() q: VerifyQueryDto): Promise<CheckpointedVerifyResult> {
+    let key: KeyObject | undefined = this.config.signingKey;
+    if (q.public_key !== undefined) {
+      try {
+        key = parsePublicKey(q.public_key);
+      } catch (err) {
+        if (err instanceof KeyFormatError) throw new ValidationError(`public_key ${err.message}`);
+        throw err;
+      }
+    }
+    return verifyLog(this.store, this.db, { key, dir: this.config.checkpointDir });
+  }
+
+  /** The signed checkpoints in the log, oldest first: the JSON array an auditor saves. */
+  @RequireRole('viewer')
+  @Get('events/checkpoints')
+  checkpoints(@Query() q: CheckpointsQueryDto): Promise<Checkpoint[]> {
+    return listCheckpoints(this.db, q.after ?? 0);
   }
 
   @RequireRole('viewer')

@@ -17,8 +17,8 @@ export class EventsQueryDto {
 
   @IsOptional()
   @IsString()
-  @Matches(/^(control|lease|tick|action:\d+)$/, {
-    message: 'stream must be control, lease, tick or action:<id>',
+  @Matches(/^(control|lease|tick|log|action:\d+)$/, {
+    message: 'stream must be control, lease, tick, log or action:<id>',
   })
   stream?: string;
 
@@ -37,8 +37,8 @@ export class StreamQueryDto {
 
   @IsOptional()
   @IsString()
-  @Matches(/^(control|lease|tick|action:\d+)$/, {
-    message: 'stream must be control, lease, tick or action:<id>',
+  @Matches(/^(control|lease|tick|log|action:\d+)$/, {
+    message: 'stream must be control, lease, tick, log or action:<id>',
   })
   stream?: string;
 
@@ -52,4 +52,22 @@ export class StateQueryDto {
   @IsOptional()
   @IsString()
   at?: string;
+}
+
+export class VerifyQueryDto {
+  /** An Ed25519 public key as `aol keys generate` prints it (base64url of 32 bytes). */
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9+/_ -]{43}=?$/, {
+    message: 'public_key must be the public key exactly as `aol keys generate` prints it',
+  })
+  public_key?: string;
+}
+
+export class CheckpointsQueryDto {
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  after?: number;
 }

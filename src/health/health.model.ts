@@ -29,6 +29,8 @@ export type HealthEnv = Readonly<{
   production: boolean;
   dangerousUiOps: boolean;
   tokensConfigured: boolean;
+  /** Whether this process has AOL_SIGNING_KEY (signs checkpoints); undefined: not asked. */
+  checkpointsSigned?: boolean;
 }>;
 export type Warning = Readonly<{ code: string; message: string }>;
 
@@ -69,6 +71,11 @@ export function evaluateHealth(i: HealthInputs, env: HealthEnv) {
     warn(
       'PROOF_MODE_OFF_IN_PRODUCTION',
       'proof mode is off in production: actions make real outbound calls',
+    );
+  if (env.checkpointsSigned === false)
+    warn(
+      'CHECKPOINTS_UNSIGNED',
+      'AOL_SIGNING_KEY is not set: no signed checkpoints, so a database owner could rewrite or cut the log undetected (docs/checkpoints.md)',
     );
   if (leaseStatus === 'expired')
     warn(

@@ -32,6 +32,7 @@ export function healthEnv(config: Config): HealthEnv {
     production: config.production,
     dangerousUiOps: config.dangerousUiOps,
     tokensConfigured: !!config.apiTokens,
+    checkpointsSigned: !!config.signingKey,
   };
 }
 

@@ -1,0 +1,158 @@
+import type { KeyObject } from 'node:crypto';
+import { Queryable } from '../db/db.js';
+import { Checkpoint, listCheckpoints, OCCURRED_AT_TEXT, readCheckpointDir } from './checkpoints.js';
+import { EventStore, VerifyResult } from './event-store.js';
+import { keyId, verifyHead } from './signing.js';
+
+export const OUTSIDE_COPY_NOTE =
+  "Checkpoints read from the database can be deleted together with the events they cover: only a copy held outside the database (the auditor's saved `aol events checkpoints --json` file, or AOL_CHECKPOINT_DIR) can prove that no tail was cut.";
+
+export type SourcedCheckpoint = Readonly<{ checkpoint: Checkpoint; source: string }>;
+
+export type CheckpointedVerifyResult = VerifyResult &
+  Readonly<{
+    /** For a rewritten chain: the events the signatures no longer vouch for (which of them changed can't be told). */
+    bad_range?: readonly [number, number];
+    checkpoints: Readonly<{
+      checked: number;
+      by_source: Readonly<Record<string, number>>;
+      last_verified_seq: number | null;
+      key_id: string | null;
+    }>;
+    unchecked: readonly string[];
+    note: string;
+  }>;
+
+type Problem = { seq: number; problem: string; range?: [number, number] };
+
+/** The hash and time the log holds at each checkpointed seq. */
+export async function logHeadsAt(
+  db: Queryable,
+  seqs: readonly number[],
+): Promise<Map<number, { hash: string; occurred_at: string }>> {
+  const { rows } = await db.query<{ seq: number; hash: string; occurred_at: string }>(
+    `SELECT seq, hash, ${OCCURRED_AT_TEXT} AS occurred_at FROM aol_events WHERE seq = ANY($1::bigint[])`,
+    [seqs],
+  );
+  return new Map(rows.map((r) => [r.seq, { hash: r.hash, occurred_at: r.occurred_at }]));
+}
+
+/**
+ * Pure: combine the chain walk with the signed checkpoints. A checkpoint with
+ * a bad signature fails at its own event; a valid one beyond the head means
+ * the tail was cut (first missing seq); a valid one whose seq has another hash
+ * in the log means the chain was rewritten after the last checkpoint that
+ * still matches, so the first seq it no longer vouches for is reported. The
+ * earliest problem wins.
+ */
+export function checkAgainstCheckpoints(
+  chain: VerifyResult,
+  headSeq: number,
+  heads: ReadonlyMap<number, { hash: string; occurred_at: string }>,
+  sourced: readonly SourcedCheckpoint[],
+  key: KeyObject | undefined,
+  unchecked: string[] = [],
+): CheckpointedVerifyResult {
+  const problems: Problem[] = [];
+  if (!chain.ok && chain.first_bad_seq !== null)
+    problems.push({ seq: chain.first_bad_seq, problem: chain.problem ?? 'hash chain broken' });
+  const bySource: Record<string, number> = {};
+  for (const s of sourced) bySource[s.source] = (bySource[s.source] ?? 0) + 1;
+  const kid = key ? keyId(key) : null;
+  const valid: SourcedCheckpoint[] = [];
+  if (!key) {
+    unchecked.push(
+      `no public key: the signatures of ${sourced.length} checkpoint(s) were not checked, so a chain rewritten with recomputed hashes or a cut tail can't be detected (pass the public key \`aol keys generate\` printed)`,
+    );
+  } else {
+    for (const s of sourced) {
+      const cp = s.checkpoint;
+      if (verifyHead(key, cp, cp.signature)) valid.push(s);
+      else
+        problems.push({
+          seq: cp.event_seq ?? cp.seq,
+          problem: `the checkpoint of seq ${cp.seq} (${s.source}) has a bad signature${cp.key_id !== kid ? ` (it names key ${cp.key_id}; the given key is ${kid})` : ''}`,
+        });
+    }
+    if (sourced.length === 0)
+      unchecked.push(
+        'no signed checkpoint to check against: a chain rewritten with recomputed hashes or a cut tail would go unnoticed',
+      );
+  }
+  valid.sort((a, b) => a.checkpoint.seq - b.checkpoint.seq);
+  let lastGood = 0;
+  let tailReported = false;
+  for (const { checkpoint: cp, source } of valid) {
+    if (cp.seq > headSeq) {
+      if (!tailReported)
+        problems.push({
+          seq: headSeq + 1,
+          problem: `the log ends at seq ${headSeq}, but a signed checkpoint (${source}) covers seq ${cp.seq}: events from ${headSeq + 1} on were deleted`,
+        });
+      tailReported = true;
+      continue;
+    }
+    const log = heads.get(cp.seq);
+    if (!log) {
+      problems.push({
+        seq: cp.seq,
+        problem: `event ${cp.seq}, signed by a checkpoint (${source}), is missing`,
+      });
+    } else if (log.hash !== cp.hash || log.occurred_at !== cp.occurred_at) {
+      problems.push({
+        seq: lastGood + 1,
+        range: [lastGood + 1, cp.seq],
+        problem: `events ${lastGood + 1}..${cp.seq} were rewritten: the checkpoint (${source}) signed hash ${cp.hash.slice(0, 16)}… at seq ${cp.seq}, the log has ${log.hash.slice(0, 16)}…`,
+      });
+    } else lastGood = Math.max(lastGood, cp.seq);
+  }
+  if (key && valid.length > 0 && lastGood < headSeq)
+    unchecked.push(`events after seq ${lastGood} are not yet covered by a signed checkpoint`);
+  problems.sort((a, b) => a.seq - b.seq);
+  const first = problems[0];
+  return {
+    ok: !first,
+    checked: chain.checked,
+    first_bad_seq: first?.seq ?? null,
+    ...(first ? { problem: first.problem } : {}),
+    ...(first?.range ? { bad_range: first.range } : {}),
+    checkpoints: {
+      checked: key ? sourced.length : 0,
+      by_source: bySource,
+      last_verified_seq: lastGood > 0 ? lastGood : null,
+      key_id: kid,
+    },
+    unchecked,
+    note: OUTSIDE_COPY_NOTE,
+  };
+}
+
+export type VerifyLogOptions = Readonly<{
+  key?: KeyObject;
+  /** The auditor's saved copy, already parsed. */
+  file?: readonly Checkpoint[];
+  dir?: string;
+  onProgress?: (checked: number, total: number) => void;
+}>;
+
+/**
+ * Walk the chain, then check it against every checkpoint: those in the log,
+ * in AOL_CHECKPOINT_DIR and in the auditor's file. Checkpoints are read before
+ * the head, so one appended meanwhile can't look like a cut tail.
+ */
+export async function verifyLog(store: EventStore, db: Queryable, o: VerifyLogOptions) {
+  const chain = await store.verify(o.onProgress);
+  const sourced: SourcedCheckpoint[] = [];
+  const unchecked: string[] = [];
+  for (const c of await listCheckpoints(db)) sourced.push({ checkpoint: c, source: 'log' });
+  if (o.dir) {
+    const d = readCheckpointDir(o.dir);
+    for (const c of d.checkpoints) sourced.push({ checkpoint: c, source: 'AOL_CHECKPOINT_DIR' });
+    for (const n of d.unreadable)
+      unchecked.push(`AOL_CHECKPOINT_DIR/${n} is not a readable checkpoint`);
+  }
+  for (const c of o.file ?? []) sourced.push({ checkpoint: c, source: 'file' });
+  const headSeq = await store.headSeq();
+  const heads = await logHeadsAt(db, [...new Set(sourced.map((s) => s.checkpoint.seq))]);
+  return checkAgainstCheckpoints(chain, headSeq, heads, sourced, o.key, unchecked);
+}
