@@ -28,6 +28,11 @@ export type Config = Readonly<{
   openaiApiKey: string | undefined;
   openaiBaseUrl: string | undefined;
   smtpUrl: string | undefined;
+  mastodonBaseUrl: string | undefined;
+  mastodonAccessToken: string | undefined;
+  blueskyServiceUrl: string | undefined;
+  blueskyHandle: string | undefined;
+  blueskyAppPassword: string | undefined;
 }>;
 
 export class ConfigError extends Error {}
@@ -95,6 +100,34 @@ export function loadConfig(env: Env = process.env): Config {
     openaiApiKey: text(env, 'OPENAI_API_KEY'),
     openaiBaseUrl: text(env, 'OPENAI_BASE_URL'),
     smtpUrl: text(env, 'SMTP_URL'),
+    ...socialConfig(env),
+  };
+}
+
+/** A platform's variables are all set or none: half a configuration stops start-up, naming what is missing. */
+function socialConfig(env: Env) {
+  const groups = [
+    ['MASTODON_BASE_URL', 'MASTODON_ACCESS_TOKEN'],
+    ['BLUESKY_SERVICE_URL', 'BLUESKY_HANDLE', 'BLUESKY_APP_PASSWORD'],
+  ];
+  for (const g of groups) {
+    const missing = g.filter((n) => text(env, n) === undefined);
+    if (missing.length > 0 && missing.length < g.length)
+      throw new ConfigError(
+        `${missing.join(', ')} must be set too when ${g.filter((n) => !missing.includes(n)).join(', ')} is set`,
+      );
+  }
+  for (const n of ['MASTODON_BASE_URL', 'BLUESKY_SERVICE_URL']) {
+    const v = text(env, n);
+    if (v !== undefined && !/^https?:\/\/[^\s/]+/i.test(v))
+      throw new ConfigError(`${n} must be an http(s) URL, got "${v}"`);
+  }
+  return {
+    mastodonBaseUrl: text(env, 'MASTODON_BASE_URL'),
+    mastodonAccessToken: text(env, 'MASTODON_ACCESS_TOKEN'),
+    blueskyServiceUrl: text(env, 'BLUESKY_SERVICE_URL'),
+    blueskyHandle: text(env, 'BLUESKY_HANDLE'),
+    blueskyAppPassword: text(env, 'BLUESKY_APP_PASSWORD'),
   };
 }
 
