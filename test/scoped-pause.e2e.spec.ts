@@ -212,5 +212,13 @@ describe('scoped, expiring pause (aol pause --type … --for …, POST /control/
     expect(ended.data.expired).toBe(false);
     const again = await post('/control/resume', { reason: 'thaw', pause_id: body.pause_id });
     expect(await again.json()).toMatchObject({ changed: false });
+
+    // the read model is exactly what the log rebuilds, and is not writable directly
+    const snapshot = () => t.db.query('SELECT * FROM aol_scoped_pauses ORDER BY pause_id');
+    const live = (await snapshot()).rows;
+    expect(live).toHaveLength(2);
+    await t.db.query('SELECT aol_rebuild()');
+    expect((await snapshot()).rows).toEqual(live);
+    await expect(t.db.query('DELETE FROM aol_scoped_pauses')).rejects.toThrow(/read model/);
   });
 });
