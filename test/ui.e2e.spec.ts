@@ -103,6 +103,27 @@ describeWithBrowser('operator web UI (headless Chromium)', () => {
       .waitFor({ timeout: 30000 });
   });
 
+  it('a scoped pause appears in the control panel without a reload, and End pause ends it', async () => {
+    const res = await fetch(`${api.url}/control/pause`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'smtp outage', action_types: ['SEND_EMAIL'] }),
+    });
+    expect(res.status).toBe(200);
+    const { pause_id } = (await res.json()) as { pause_id: string };
+    const shown = page.getByTestId('scoped-pause').filter({ hasText: 'SEND_EMAIL' });
+    await shown.filter({ hasText: 'until resumed' }).waitFor({ timeout: 10000 });
+    await shown.getByRole('button', { name: 'End pause' }).click();
+    await page.locator('dialog[open]').getByRole('textbox').fill('smtp back');
+    await page.locator('dialog[open]').getByRole('button', { name: 'End scoped pause' }).click();
+    await shown.waitFor({ state: 'detached', timeout: 10000 });
+    const [ended] = await events(t.db, `type = 'ScopedPauseEnded'`);
+    expect(ended).toMatchObject({
+      data: { pause_id, expired: false },
+      metadata: { via: 'ui', reason: 'smtp back' },
+    });
+  });
+
   it('a reason is required: the dialog refuses an empty one and writes nothing', async () => {
     // an acknowledgment of the previous test's resume may still land: count control changes only
     const controlChanges = async () =>

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { ControlChange } from '../control/control.decider.js';
-import { ControlService } from '../control/control.service.js';
+import { ControlResult, ControlService } from '../control/control.service.js';
+import { parseDuration } from '../control/scoped-pause.js';
 import { cliActor, cliConfig, openDb, UsageError } from './context.js';
 
 async function change(
@@ -32,6 +33,53 @@ async function change(
   }
 }
 
+async function withControl(json: boolean, fn: (c: ControlService) => Promise<ControlResult>) {
+  const config = cliConfig();
+  const db = openDb(config);
+  try {
+    const result = await fn(new ControlService(db, config));
+    if (json) console.log(JSON.stringify(result, null, 2));
+    else {
+      console.log(
+        result.changed ? `${result.message} (seq ${result.seq})` : `no change: ${result.message}`,
+      );
+      for (const p of result.scoped_pauses)
+        console.log(
+          `scoped pause ${p.pause_id}: ${p.action_types?.join(', ') ?? 'all types'} until ${p.until ?? 'resumed'}`,
+        );
+    }
+  } finally {
+    await db.close();
+  }
+}
+
+function scoped(o: {
+  reason: string;
+  type?: string[];
+  for?: string;
+  until?: string;
+  actor?: string;
+  json?: boolean;
+}) {
+  if (!o.reason?.trim()) throw new UsageError('--reason is required and must not be empty');
+  const forSeconds = o.for === undefined ? undefined : parseDuration(o.for);
+  if (o.for !== undefined && forSeconds === undefined)
+    throw new UsageError(`--for must be a duration such as 30m, 2h or 1h30m, got "${o.for}"`);
+  const until = o.until === undefined ? undefined : new Date(o.until);
+  if (until && Number.isNaN(until.getTime()))
+    throw new UsageError(`--until must be an ISO 8601 date-time, got "${o.until}"`);
+  const types = o.type?.flatMap((t) => t.split(',')).map((t) => t.trim().toUpperCase());
+  return withControl(!!o.json, (c) =>
+    c.pauseScoped({ actionTypes: types, forSeconds, until }, o.reason, cliActor(o.actor)),
+  );
+}
+
+function endScoped(id: string, o: { reason: string; actor?: string; json?: boolean }) {
+  if (!o.reason?.trim()) throw new UsageError('--reason is required and must not be empty');
+  if (!/^[0-9a-f-]{36}$/i.test(id)) throw new UsageError('--pause must be a pause id (a UUID)');
+  return withControl(!!o.json, (c) => c.resumeScoped(id, o.reason, cliActor(o.actor)));
+}
+
 export function registerControlCommands(program: Command): void {
   const flagCommand = (name: ControlChange, description: string) =>
     program
@@ -43,8 +91,40 @@ export function registerControlCommands(program: Command): void {
       .action((o: { reason: string; actor?: string; json?: boolean }) =>
         change(name, o.reason, o.actor, !!o.json),
       );
-  flagCommand('pause', 'pause the worker: no new action starts; the running one finishes');
-  flagCommand('resume', 'resume a paused worker');
+  program
+    .command('pause')
+    .description(
+      'pause the worker: no new action starts; the running one finishes. With --type and/or --for, a scoped pause of those types that ends by itself',
+    )
+    .requiredOption('--reason <text>', 'why (recorded in the event log)')
+    .option('--type <action-type...>', 'pause only these action types (repeatable)')
+    .option(
+      '--for <duration>',
+      'end the pause after this long (database clock), e.g. 30m, 2h, 1h30m',
+    )
+    .option('--until <iso-time>', 'end the pause at this time (database clock)')
+    .option('--actor <name>', 'who (default: the OS user)')
+    .option('--json', 'print the resulting control state as JSON')
+    .action(
+      (o: {
+        reason: string;
+        type?: string[];
+        for?: string;
+        until?: string;
+        actor?: string;
+        json?: boolean;
+      }) => (o.type || o.for || o.until ? scoped(o) : change('pause', o.reason, o.actor, !!o.json)),
+    );
+  program
+    .command('resume')
+    .description('resume a paused worker; with --pause, end that scoped pause')
+    .requiredOption('--reason <text>', 'why (recorded in the event log)')
+    .option('--pause <pause-id>', 'end this scoped pause (see aol health / GET /control)')
+    .option('--actor <name>', 'who (default: the OS user)')
+    .option('--json', 'print the resulting control state as JSON')
+    .action((o: { reason: string; pause?: string; actor?: string; json?: boolean }) =>
+      o.pause ? endScoped(o.pause, o) : change('resume', o.reason, o.actor, !!o.json),
+    );
   flagCommand(
     'kill',
     'stop the worker: it finishes the running action, releases the lease and exits',

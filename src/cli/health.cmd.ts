@@ -1,4 +1,5 @@
 import { diagnostic } from '../common/log.js';
+import { selectScopedPauses } from '../control/scoped-pause.sql.js';
 import { Command } from 'commander';
 import { maskUrl } from '../config/config.js';
 import { dbReason } from '../common/db-reason.js';
@@ -67,6 +68,12 @@ export function renderHealth(h: HealthReport, dbUrl: string, tty: boolean): stri
     line(h.flags.paused ? 'warn' : 'ok', `paused=${h.flags.paused}`),
     line(h.flags.killed ? 'bad' : 'ok', `killed=${h.flags.killed}`),
     line(h.flags.proof_mode ? 'ok' : 'warn', `proof_mode=${h.flags.proof_mode}`),
+    ...h.scoped_pauses.map((p) =>
+      line(
+        'warn',
+        `scoped pause ${p.pause_id}: ${p.action_types?.join(', ') ?? 'all types'} until ${p.until ?? 'resumed'}`,
+      ),
+    ),
     line(
       h.control_acknowledged ? 'ok' : 'warn',
       `control version ${h.control_version} ${h.control_acknowledged ? `acknowledged (${h.acknowledgment_delay_ms} ms)` : 'not yet acknowledged'}`,
@@ -103,7 +110,11 @@ export function registerHealthCommand(program: Command): void {
       const config = cliConfig();
       const db = openDb(config);
       try {
-        const h = evaluateHealth(await liveHealthInputs(db), healthEnv(config));
+        const inputs = await liveHealthInputs(db);
+        const h = evaluateHealth(
+          { ...inputs, scopedPauses: await selectScopedPauses(db) },
+          healthEnv(config),
+        );
         console.log(
           o.json
             ? JSON.stringify({ ...h, database_url: maskUrl(config.databaseUrl!) }, null, 2)

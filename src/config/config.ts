@@ -46,6 +46,11 @@ export type Config = Readonly<{
   checkpointEveryEvents: number;
   checkpointEverySeconds: number;
   checkpointDir: string | undefined;
+  mastodonBaseUrl: string | undefined;
+  mastodonAccessToken: string | undefined;
+  blueskyServiceUrl: string | undefined;
+  blueskyHandle: string | undefined;
+  blueskyAppPassword: string | undefined;
 }>;
 
 export class ConfigError extends Error {}
@@ -126,6 +131,34 @@ export function loadConfig(env: Env = process.env): Config {
     checkpointEveryEvents: num(env, 'AOL_CHECKPOINT_EVERY_EVENTS', 1000, { min: 1, int: true }),
     checkpointEverySeconds: num(env, 'AOL_CHECKPOINT_EVERY_SECONDS', 3600, { min: 0.1 }),
     checkpointDir: text(env, 'AOL_CHECKPOINT_DIR'),
+    ...socialConfig(env),
+  };
+}
+
+/** A platform's variables are all set or none: half a configuration stops start-up, naming what is missing. */
+function socialConfig(env: Env) {
+  const groups = [
+    ['MASTODON_BASE_URL', 'MASTODON_ACCESS_TOKEN'],
+    ['BLUESKY_SERVICE_URL', 'BLUESKY_HANDLE', 'BLUESKY_APP_PASSWORD'],
+  ];
+  for (const g of groups) {
+    const missing = g.filter((n) => text(env, n) === undefined);
+    if (missing.length > 0 && missing.length < g.length)
+      throw new ConfigError(
+        `${missing.join(', ')} must be set too when ${g.filter((n) => !missing.includes(n)).join(', ')} is set`,
+      );
+  }
+  for (const n of ['MASTODON_BASE_URL', 'BLUESKY_SERVICE_URL']) {
+    const v = text(env, n);
+    if (v !== undefined && !/^https?:\/\/[^\s/]+/i.test(v))
+      throw new ConfigError(`${n} must be an http(s) URL, got "${v}"`);
+  }
+  return {
+    mastodonBaseUrl: text(env, 'MASTODON_BASE_URL'),
+    mastodonAccessToken: text(env, 'MASTODON_ACCESS_TOKEN'),
+    blueskyServiceUrl: text(env, 'BLUESKY_SERVICE_URL'),
+    blueskyHandle: text(env, 'BLUESKY_HANDLE'),
+    blueskyAppPassword: text(env, 'BLUESKY_APP_PASSWORD'),
   };
 }
 

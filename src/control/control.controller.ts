@@ -23,7 +23,7 @@ import { assertDangerousAllowed } from '../auth/auth.guard.js';
 import { hasRole, Role } from '../auth/tokens.js';
 import { ChangeControlCommand } from './control.commands.js';
 import { ControlChange } from './control.decider.js';
-import { OptionalReasonDto, ProofModeDto, ReasonDto } from './control.dto.js';
+import { OptionalReasonDto, PauseDto, ProofModeDto, ReasonDto, ResumeDto } from './control.dto.js';
 import { ControlResult, ControlService, ControlView } from './control.service.js';
 
 /** `If-Match: "3"`, `W/"3"` or `3` → 3; absent → undefined; anything else is a 400. */
@@ -55,25 +55,37 @@ export class ControlController {
   @RequireRole('operator')
   @Post('pause')
   @HttpCode(200)
-  pause(
-    @Body() body: ReasonDto,
+  async pause(
+    @Body() body: PauseDto,
     @Req() req: AolRequest,
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    return this.run('pause', body.reason, req, ifMatch, res);
+    if (body.action_types === undefined && body.until === undefined)
+      return this.run('pause', body.reason, req, ifMatch, res);
+    const result = await this.control.pauseScoped(
+      { actionTypes: body.action_types, until: body.until ? new Date(body.until) : undefined },
+      body.reason,
+      actorFrom(req),
+      parseIfMatch(ifMatch),
+    );
+    res.setHeader('ETag', `"${result.version}"`);
+    return result;
   }
 
   @RequireRole('operator')
   @Post('resume')
   @HttpCode(200)
-  resume(
-    @Body() body: ReasonDto,
+  async resume(
+    @Body() body: ResumeDto,
     @Req() req: AolRequest,
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    return this.run('resume', body.reason, req, ifMatch, res);
+    if (body.pause_id === undefined) return this.run('resume', body.reason, req, ifMatch, res);
+    const result = await this.control.resumeScoped(body.pause_id, body.reason, actorFrom(req));
+    res.setHeader('ETag', `"${result.version}"`);
+    return result;
   }
 
   @RequireRole('operator')

@@ -30,6 +30,9 @@ export const FLAG_EVENT_TYPES: ReadonlySet<string> = new Set<ControlEvent['type'
   'ControlRevived',
   'ProofModeEnabled',
   'ProofModeDisabled',
+  // a scoped pause changes what the claim may take, so it is a versioned, acknowledged change too
+  'ScopedPauseStarted',
+  'ScopedPauseEnded',
 ]);
 
 export const initialControlState = (): ControlState => ({
@@ -91,6 +94,10 @@ export function evolveControl(
       return { ...state, proofMode: true, version: streamVersion };
     case 'ProofModeDisabled':
       return { ...state, proofMode: false, version: streamVersion };
+    case 'ScopedPauseStarted':
+    case 'ScopedPauseEnded':
+      // the pauses themselves live in aol_scoped_pauses; the claim reads them in its statement
+      return { ...state, version: streamVersion };
     case 'ProofModeDisableRequested':
     case 'ProofModeDisableApproved':
     case 'ProofModeDisableExpired':

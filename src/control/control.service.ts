@@ -3,7 +3,7 @@ import { Config } from '../config/config.js';
 import { Db, Queryable } from '../db/db.js';
 import { EventStore } from '../events/event-store.js';
 import { ControlEvent } from '../events/event.types.js';
-import { ConcurrencyError, DomainError } from '../common/errors.js';
+import { ConcurrencyError, DomainError, NotFoundError, ValidationError } from '../common/errors.js';
 import { Actor, metadataFor } from '../common/actor.js';
 import { ControlChange, decideControl } from './control.decider.js';
 import { decideApproval, decideProofOffRequest } from './proof-approval.decider.js';
@@ -15,6 +15,8 @@ import {
   selectProofRequest,
   toControlState,
 } from './control.sql.js';
+import { decideScopedPause, ScopedPauseRequest } from './scoped-pause.js';
+import { ScopedPause, selectScopedPause } from './scoped-pause.sql.js';
 
 export type PendingRequest = Readonly<{
   request_id: string;
@@ -38,6 +40,8 @@ export type ControlView = Readonly<{
     at: string | null;
   } | null;
   pending_request: PendingRequest | null;
+  /** Active scoped pauses (aol_scoped_pauses); the global pause is `paused`. */
+  scoped_pauses: ScopedPause[];
 }>;
 
 export type ControlResult = ControlView &
@@ -48,6 +52,7 @@ export type ControlResult = ControlView &
     request_id?: string;
     expires_at?: string;
     accepted?: boolean;
+    pause_id?: string;
   }>;
 
 export function toControlView(r: ControlRow): ControlView {
@@ -73,6 +78,7 @@ export function toControlView(r: ControlRow): ControlView {
       requested_at: iso(r.pending.requested_at),
       expires_at: iso(r.pending.expires_at),
     },
+    scoped_pauses: r.scoped ?? [],
   };
 }
 
@@ -116,6 +122,68 @@ export class ControlService {
         seq,
         changed: seq !== null,
         message: decision.noChange ?? `${decision.events.map((e) => e.type).join(', ')} recorded`,
+      };
+    });
+  }
+
+  /**
+   * A scoped pause (some action types, or all, optionally until a deadline on
+   * the database clock); the global pause is untouched. The claim ends it at
+   * its deadline with ScopedPauseEnded {expired: true}.
+   */
+  async pauseScoped(
+    req: ScopedPauseRequest,
+    reason: string,
+    actor: Actor,
+    ifMatch?: number,
+  ): Promise<ControlResult> {
+    return this.db.tx(async (client) => {
+      await EventStore.lock(client);
+      const before = await selectControl(client);
+      if (ifMatch !== undefined && ifMatch !== before.version)
+        throw new ConcurrencyError(
+          `control flags are at version ${before.version}, If-Match was ${ifMatch}`,
+        );
+      const d = decideScopedPause(req, await selectNow(client));
+      if ('errors' in d) throw new ValidationError(d.errors.join('; '));
+      const seq = await this.append(client, [d.event], actor, reason);
+      const data = d.event.data as {
+        pause_id: string;
+        action_types: string[] | null;
+        until: string | null;
+      };
+      const what = data.action_types?.join(', ') ?? 'all action types';
+      return {
+        ...toControlView(await selectControl(client)),
+        seq,
+        changed: true,
+        pause_id: data.pause_id,
+        message: `ScopedPauseStarted recorded: ${what} paused ${data.until ? `until ${data.until}` : 'until resumed'} (pause ${data.pause_id})`,
+      };
+    });
+  }
+
+  /** End a scoped pause before its deadline. */
+  async resumeScoped(pauseId: string, reason: string, actor: Actor): Promise<ControlResult> {
+    return this.db.tx(async (client) => {
+      await EventStore.lock(client);
+      const p = await selectScopedPause(client, pauseId);
+      if (!p) throw new NotFoundError(`no scoped pause ${pauseId}`);
+      const seq = p.ended
+        ? null
+        : await this.append(
+            client,
+            [{ type: 'ScopedPauseEnded', data: { pause_id: pauseId, expired: false } }],
+            actor,
+            reason,
+          );
+      return {
+        ...toControlView(await selectControl(client)),
+        seq,
+        changed: seq !== null,
+        pause_id: pauseId,
+        message:
+          seq === null ? `scoped pause ${pauseId} has already ended` : 'ScopedPauseEnded recorded',
       };
     });
   }

@@ -1,6 +1,7 @@
 import { Queryable } from '../db/db.js';
 import { ControlState } from './control.decider.js';
 import { ProofRequest } from './proof-approval.decider.js';
+import type { ScopedPause } from './scoped-pause.sql.js';
 
 export type ControlRow = Readonly<{
   paused: boolean;
@@ -19,6 +20,7 @@ export type ControlRow = Readonly<{
     requested_at: string;
     expires_at: string;
   } | null;
+  scoped: ScopedPause[] | null;
 }>;
 
 export async function selectControl(db: Queryable): Promise<ControlRow> {
@@ -29,7 +31,11 @@ export async function selectControl(db: Queryable): Promise<ControlRow> {
             (SELECT to_jsonb(r) FROM (SELECT request_id, requested_by, reason, requested_at, expires_at
                                         FROM aol_proof_requests
                                        WHERE status = 'PENDING' AND expires_at > aol_now()
-                                       ORDER BY requested_at DESC LIMIT 1) r) AS pending
+                                       ORDER BY requested_at DESC LIMIT 1) r) AS pending,
+            (SELECT jsonb_agg(p ORDER BY p.started_at, p.pause_id)
+               FROM (SELECT pause_id, action_types, aol_iso_ms(until_utc) AS until, reason, started_by,
+                            aol_iso_ms(started_at_utc) AS started_at
+                       FROM aol_scoped_pauses WHERE ended_at_utc IS NULL) p) AS scoped
        FROM aol_control_flags f CROSS JOIN aol_control_ack a WHERE f.id = 1`,
   );
   return rows[0];

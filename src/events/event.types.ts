@@ -32,6 +32,11 @@ export type ControlEvent =
     >
   | Ev<'ProofModeDisableExpired', { request_id: string; requested_by: string }>
   | Ev<
+      'ScopedPauseStarted',
+      { pause_id: string; action_types: string[] | null; until: string | null }
+    >
+  | Ev<'ScopedPauseEnded', { pause_id: string; expired: boolean }>
+  | Ev<
       'ControlAcknowledged',
       { control_version: number; worker: string; epoch: number; delay_ms: number }
     >;

@@ -1,3 +1,5 @@
+import type { ScopedPause } from '../control/scoped-pause.sql.js';
+
 /**
  * What health says, as a pure function of its inputs, so the live endpoint
  * (read models) and the replayed one (`?at=`, folded from the log) judge alike.
@@ -23,6 +25,8 @@ export type HealthInputs = Readonly<{
   counts: Record<string, number>;
   lastEventSeq: number;
   controlChangedAt: string | null;
+  /** Active scoped pauses (live health only; a replay `?at=` leaves it out). */
+  scopedPauses?: readonly ScopedPause[];
 }>;
 
 export type HealthEnv = Readonly<{
@@ -101,6 +105,12 @@ export function evaluateHealth(i: HealthInputs, env: HealthEnv) {
       `control version ${i.flags.version} is not acknowledged by the active worker after 10 s`,
     );
   }
+  for (const p of i.scopedPauses ?? [])
+    if (p.until && new Date(p.until).getTime() < i.now.getTime() - 10_000)
+      warn(
+        'SCOPED_PAUSE_OVERDUE',
+        `scoped pause ${p.pause_id} passed its deadline ${p.until} but has not ended: no active worker has claimed since`,
+      );
   if (env.production && env.dangerousUiOps)
     warn(
       'DANGEROUS_UI_OPS_ENABLED',
@@ -123,6 +133,7 @@ export function evaluateHealth(i: HealthInputs, env: HealthEnv) {
     },
     lease_owner: i.lease?.owner ?? null,
     flags: { paused: i.flags.paused, killed: i.flags.killed, proof_mode: i.flags.proof_mode },
+    scoped_pauses: i.scopedPauses ?? [],
     control_version: i.flags.version,
     control_acknowledged: acknowledged,
     acknowledgment_delay_ms: i.ackDelayMs,

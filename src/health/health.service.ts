@@ -1,3 +1,4 @@
+import { selectScopedPauses } from '../control/scoped-pause.sql.js';
 import type { Config } from '../config/config.js';
 import { Queryable } from '../db/db.js';
 import { EventStore } from '../events/event-store.js';
@@ -84,7 +85,8 @@ export class HealthService {
   ) {}
 
   async live(db: Queryable): Promise<AolHealth> {
-    return evaluateHealth(await liveHealthInputs(db), healthEnv(this.config));
+    const inputs = { ...(await liveHealthInputs(db)), scopedPauses: await selectScopedPauses(db) };
+    return evaluateHealth(inputs, healthEnv(this.config));
   }
 
   async at(at: string): Promise<AolHealth> {

@@ -86,3 +86,11 @@ export async function recordTick(
   ]);
   return rows[0].ok;
 }
+
+/** End the scoped pauses whose deadline has passed (database clock); the claim does this too, in its statement. */
+export async function expireScopedPauses(db: Queryable, owner: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>('SELECT aol_expire_scoped_pauses($1) AS n', [
+    owner,
+  ]);
+  return rows[0].n;
+}

@@ -12,7 +12,13 @@ import { acquireLease, releaseLease, renewLease } from '../lease/lease.sql.js';
 import { HANDLERS } from '../actions/action-registry.js';
 import { ActionRunner, mapLimit } from './action-runner.js';
 import { Waker } from './waker.js';
-import { ackControl, claimActions, recordTick, recoverOrphans } from './worker.sql.js';
+import {
+  ackControl,
+  claimActions,
+  expireScopedPauses,
+  recordTick,
+  recoverOrphans,
+} from './worker.sql.js';
 
 export type WorkerLog = (level: 'info' | 'warn' | 'error', msg: string) => void;
 export type WorkerOptions = Readonly<{ maxTicks?: number; log: WorkerLog; id?: string }>;
@@ -231,6 +237,8 @@ export class Worker {
       notes.push(this.flags.killed ? 'killed: stopping' : 'stop requested: stopping');
     } else if (this.flags.paused) {
       notes.push('paused');
+      // no claim runs while paused, so scoped pauses reach their deadline here
+      await expireScopedPauses(this.db, this.id);
     } else {
       const deadline = started + this.config.maxTickSeconds * 1000;
       // Claim in batches of AOL_CLAIM_BATCH_SIZE (default 1: pause and kill take

@@ -85,6 +85,8 @@ export const EVENT_TYPES = [
   'ProofModeDisableRequested',
   'ProofModeDisableApproved',
   'ProofModeDisableExpired',
+  'ScopedPauseStarted',
+  'ScopedPauseEnded',
   'ControlAcknowledged',
   'LeaseAcquired',
   'LeaseRenewed',

@@ -38,6 +38,13 @@ export type Control = {
     reason: string | null;
     expires_at: string;
   } | null;
+  scoped_pauses?: {
+    pause_id: string;
+    action_types: string[] | null;
+    until: string | null;
+    reason: string | null;
+    started_by: string;
+  }[];
 };
 
 export type Action = {

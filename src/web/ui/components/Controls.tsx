@@ -117,6 +117,17 @@ export function Controls({ health, control, me, down, ask, after }: Props) {
             'btn-danger',
           )}
       </div>
+      {(control?.scoped_pauses ?? []).map((p) => (
+        <div class="pending" role="status" data-testid="scoped-pause" key={p.pause_id}>
+          Scoped pause: <strong>{p.action_types?.join(', ') ?? 'all action types'}</strong> held{' '}
+          {p.until ? `until ${new Date(p.until).toLocaleTimeString()}` : 'until resumed'}
+          {p.reason ? ` (“${p.reason}”, ${p.started_by})` : ` (${p.started_by})`}.
+          {button('End pause', 'operator', null, {
+            title: 'End scoped pause',
+            run: post('/control/resume', { pause_id: p.pause_id }),
+          })}
+        </div>
+      ))}
       {pending && (
         <div class="pending" role="status" data-testid="pending-request">
           Proof-off requested by <strong>{pending.requested_by}</strong>
