@@ -14,6 +14,8 @@ import { requestId } from './common/request-id.js';
 import { setupOpenApi } from './common/openapi.js';
 import { TokenTable } from './auth/tokens.js';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
+import { markProduction, ProofExpirySweeper } from './control/deployment.js';
 import { packageRoot } from './common/paths.js';
 
 export type RunningApi = Readonly<{ url: string; close: () => Promise<void> }>;
@@ -40,6 +42,12 @@ export async function startApi(config: Config): Promise<RunningApi> {
   const db = new Db(config.databaseUrl, { applicationName: 'aol-api' });
   await waitForDatabase(db, config.dbStartupRetrySecs, (m) => console.warn(`[aol] ${m}`));
   await assertSchemaCurrent(db);
+  if (config.production) await markProduction(db, 'api');
+  const sweeper = new ProofExpirySweeper(
+    db,
+    () => `api ${hostname()}:${process.pid}`,
+    'api',
+  ).start();
   const notifier = new EventNotifier(config.databaseUrl);
   await notifier.start();
   notifier.lastSeq = await new EventStore(db).headSeq();
@@ -82,6 +90,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
   return {
     url,
     close: async () => {
+      sweeper.stop();
       await app.close();
       await notifier.stop();
       await db.close();

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { ControlChange } from '../control/control.decider.js';
 import { ControlService } from '../control/control.service.js';
 import { cliActor, cliConfig, openDb, UsageError } from './context.js';
+import { clearProduction } from '../control/deployment.js';
 
 async function change(
   change: ControlChange,
@@ -13,7 +14,11 @@ async function change(
   const config = cliConfig();
   const db = openDb(config);
   try {
-    const result = await new ControlService(db, config).change(change, reason, cliActor(actor));
+    const result = await new ControlService(db, config).change(
+      change,
+      reason,
+      await cliActor(db, actor),
+    );
     if (json) console.log(JSON.stringify(result, null, 2));
     else {
       if (result.accepted) console.log(result.message);
@@ -38,7 +43,10 @@ export function registerControlCommands(program: Command): void {
       .command(name)
       .description(description)
       .requiredOption('--reason <text>', 'why (recorded in the event log)')
-      .option('--actor <name>', 'who (default: the OS user)')
+      .option(
+        '--actor <name>',
+        'a label stored beside the actor (metadata.label); the actor is always your database login role',
+      )
       .option('--json', 'print the resulting control state as JSON')
       .action((o: { reason: string; actor?: string; json?: boolean }) =>
         change(name, o.reason, o.actor, !!o.json),
@@ -63,7 +71,10 @@ export function registerControlCommands(program: Command): void {
           : 'turn proof mode off (in production: a request a second admin must approve)',
       )
       .requiredOption('--reason <text>', 'why (recorded in the event log)')
-      .option('--actor <name>', 'who (default: the OS user)')
+      .option(
+        '--actor <name>',
+        'a label stored beside the actor (metadata.label); the actor is always your database login role',
+      )
       .option('--json', 'print the resulting control state as JSON')
       .action((o: { reason: string; actor?: string; json?: boolean }) =>
         change(mode === 'on' ? 'proof-on' : 'proof-off', o.reason, o.actor, !!o.json),
@@ -73,13 +84,39 @@ export function registerControlCommands(program: Command): void {
     .command('approve <request-id>')
     .description("approve another admin's proof-off request (production four-eyes)")
     .option('--reason <text>', 'why (recorded in the event log)')
-    .option('--actor <name>', 'who (default: the OS user); must differ from the requester')
+    .option(
+      '--actor <name>',
+      "a label stored beside the actor; the approver is your database login role, which must differ from the requester's",
+    )
     .action(async (id: string, o: { reason?: string; actor?: string }) => {
       const config = cliConfig();
       const db = openDb(config);
       try {
-        const r = await new ControlService(db, config).approve(id, cliActor(o.actor), o.reason);
+        const r = await new ControlService(db, config).approve(
+          id,
+          await cliActor(db, o.actor),
+          o.reason,
+        );
         console.log(`${r.message} (seq ${r.seq}); proof_mode=${r.proof_mode}`);
+      } finally {
+        await db.close();
+      }
+    });
+
+  program
+    .command('production')
+    .description('whether this deployment is production (recorded in the database)')
+    .command('clear')
+    .description(
+      'record that this deployment is no longer production (aol_admin only; four-eyes and the test-clock ban end)',
+    )
+    .requiredOption('--reason <text>', 'why (recorded in the event log)')
+    .action(async (o: { reason: string }) => {
+      if (!o.reason.trim()) throw new UsageError('--reason is required and must not be empty');
+      const db = openDb(cliConfig());
+      try {
+        const changed = await clearProduction(db, o.reason, 'cli');
+        console.log(changed ? 'ProductionModeCleared recorded' : 'no change: not production');
       } finally {
         await db.close();
       }
