@@ -20,18 +20,21 @@ describe('aol CLI (spawned `node dist/cli.js`)', () => {
     [['revive'], 'ControlRevived', { killed: false }],
     [['proof', 'off'], 'ProofModeDisabled', { proof_mode: false }],
     [['proof', 'on'], 'ProofModeEnabled', { proof_mode: true }],
-  ])('aol %j --reason records the event via cli, the login role as actor, --actor as label', async (args, type, flags) => {
-    const r = await runCli([...args, '--reason', `cli ${type}`, '--actor', 'bob'], env);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`${type} recorded`));
-    const { rows } = await t.db.query(`SELECT * FROM aol_events ORDER BY seq DESC LIMIT 1`);
-    expect(rows[0]).toMatchObject({
-      type,
-      metadata: { actor: login, via: 'cli', reason: `cli ${type}`, label: 'bob' },
-    });
-    const f = await t.db.query('SELECT * FROM aol_control_flags');
-    expect(f.rows[0]).toMatchObject(flags);
-  });
+  ])(
+    'aol %j --reason records the event via cli, the login role as actor, --actor as label',
+    async (args, type, flags) => {
+      const r = await runCli([...args, '--reason', `cli ${type}`, '--actor', 'bob'], env);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`${type} recorded`));
+      const { rows } = await t.db.query(`SELECT * FROM aol_events ORDER BY seq DESC LIMIT 1`);
+      expect(rows[0]).toMatchObject({
+        type,
+        metadata: { actor: login, via: 'cli', reason: `cli ${type}`, label: 'bob' },
+      });
+      const f = await t.db.query('SELECT * FROM aol_control_flags');
+      expect(f.rows[0]).toMatchObject(flags);
+    },
+  );
 
   it('without --actor no label is stored; a no-op says so and exits 0', async () => {
     const r = await runCli(['resume', '--reason', 'x'], env);
