@@ -464,7 +464,9 @@ BEGIN
       EXECUTE format('ALTER FUNCTION %s SECURITY DEFINER SET search_path = %I, pg_temp', r.fn, v_schema);
     END IF;
   END LOOP;
-  EXECUTE 'GRANT SELECT ON aol_migrations TO aol_auditor';
+  IF to_regclass('aol_migrations') IS NOT NULL THEN
+    EXECUTE 'GRANT SELECT ON aol_migrations TO aol_auditor';
+  END IF;
 END $$;
 SELECT aol_secure_objects();
 REVOKE ALL ON FUNCTION aol_secure_objects() FROM PUBLIC;
