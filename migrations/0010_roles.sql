@@ -37,13 +37,17 @@ END $$;
 -- Who is in whom: an admin is an operator, an operator and the service can
 -- read what an auditor reads. The migrating role (on Neon the database owner:
 -- CREATEROLE, not superuser; it holds ADMIN on the roles it created) joins
--- aol_owner so it can hand its objects over and apply later migrations.
+-- aol_owner so it can hand its objects over and apply later migrations, and
+-- aol_service, so a deployment whose API and worker still use the owner's URL
+-- (Neon's default) keeps working: as a member of aol_owner it could do all
+-- of that anyway.
 DO $$
 DECLARE
   g record;
 BEGIN
   FOR g IN SELECT * FROM (VALUES ('aol_auditor', 'aol_operator'), ('aol_operator', 'aol_admin'),
-                                 ('aol_auditor', 'aol_service'), ('aol_owner', current_user::text)) v(grp, member)
+                                 ('aol_auditor', 'aol_service'), ('aol_owner', current_user::text),
+                                 ('aol_service', current_user::text)) v(grp, member)
   LOOP
     IF g.member <> g.grp AND NOT pg_has_role(g.member, g.grp, 'MEMBER') THEN
       BEGIN

@@ -77,6 +77,12 @@ describe('migrations as a non-superuser CREATEROLE database owner (Neon)', () =>
           WHERE tablename LIKE 'aol\\_%' AND tablename <> 'aol_migrations' GROUP BY 1`,
       );
       expect(owners).toEqual([{ o: 'aol_owner', n: expect.any(Number) }]);
+      // the owner may run the API and worker too (Neon's default URL), as the service
+      const { rows: m } = await db.query<{ s: boolean; o: boolean }>(
+        `SELECT pg_has_role(current_user, 'aol_service', 'MEMBER') AS s,
+                pg_has_role(current_user, 'aol_owner', 'MEMBER') AS o`,
+      );
+      expect(m[0]).toEqual({ s: true, o: true });
       const op = `aol_t_neon_op_${suffix}`;
       await db.query(`CREATE ROLE ${op} LOGIN PASSWORD 'pw-${suffix}' IN ROLE aol_operator`);
       u.username = op;
