@@ -120,6 +120,28 @@ describe('aol CLI (spawned `node dist/cli.js`)', () => {
     expect(r.stdout).toMatch(/up to date/);
   });
 
+  it('aol migrate with NODE_ENV=production records it in the database, once', async () => {
+    const before = await t.db.query(
+      `SELECT count(*)::int AS n FROM aol_events WHERE type = 'ProductionModeEntered'`,
+    );
+    expect(before.rows[0].n).toBe(0);
+    for (let i = 0; i < 2; i++) {
+      const r = await runCli(['migrate'], { ...env, NODE_ENV: 'production' });
+      expect(r.code).toBe(0);
+      if (i === 0) expect(r.stdout).toMatch(/this deployment is production/);
+    }
+    const { rows } = await t.db.query(
+      `SELECT metadata FROM aol_events WHERE type = 'ProductionModeEntered'`,
+    );
+    expect(rows).toEqual([{ metadata: expect.objectContaining({ actor: login, via: 'cli' }) }]);
+    expect((await t.db.query('SELECT production FROM aol_deployment')).rows[0].production).toBe(
+      true,
+    );
+    expect((await runCli(['production', 'clear', '--reason', 'staging'], env)).stdout).toMatch(
+      /ProductionModeCleared recorded/,
+    );
+  });
+
   it('events tail streams the backlog after --after, then live, and stops cleanly on SIGINT', async () => {
     const { spawnNode, CLI } = await import('./support/processes.js');
     const { waitFor } = await import('./support/db.js');
