@@ -30,6 +30,7 @@ CREATE FUNCTION aol_iso_ms(t timestamptz) RETURNS text LANGUAGE sql IMMUTABLE AS
   SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
 $$;
 
+-- 0010's body, and the scoped pauses reset too.
 CREATE OR REPLACE FUNCTION aol_reset_control() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   DELETE FROM aol_control_flags;
@@ -37,9 +38,13 @@ BEGIN
   DELETE FROM aol_control_ack;
   INSERT INTO aol_control_ack VALUES (1, 0, NULL, NULL, NULL, NULL);
   DELETE FROM aol_proof_requests;
+  DELETE FROM aol_deployment;
+  INSERT INTO aol_deployment VALUES (1, false, NULL);
+  UPDATE aol_clock SET offset_seconds = 0;
   DELETE FROM aol_scoped_pauses;
 END $$;
 
+-- 0010's body (migration 0010_roles.sql), plus the two scoped-pause events.
 CREATE OR REPLACE FUNCTION aol_apply_control(e aol_events) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   CASE e.type
@@ -72,6 +77,12 @@ BEGIN
     WHEN 'ProofModeDisableExpired' THEN
       UPDATE aol_proof_requests SET status = 'EXPIRED', decided_at = e.occurred_at
        WHERE request_id = e.data->>'request_id';
+    WHEN 'ProductionModeEntered' THEN
+      UPDATE aol_deployment SET production = true, changed_at_utc = e.occurred_at;
+    WHEN 'ProductionModeCleared' THEN
+      UPDATE aol_deployment SET production = false, changed_at_utc = e.occurred_at;
+    WHEN 'TestClockSet' THEN
+      UPDATE aol_clock SET offset_seconds = (e.data->>'offset_seconds')::double precision;
     WHEN 'ScopedPauseStarted' THEN
       INSERT INTO aol_scoped_pauses VALUES (e.data->>'pause_id',
         CASE WHEN jsonb_typeof(e.data->'action_types') = 'array'

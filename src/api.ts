@@ -14,9 +14,10 @@ import { requestId } from './common/request-id.js';
 import { setupOpenApi } from './common/openapi.js';
 import { TokenTable } from './auth/tokens.js';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
+import { markProduction, ProofExpirySweeper } from './control/deployment.js';
 import { packageRoot } from './common/paths.js';
 import { logger } from './common/log.js';
-import { hostname } from 'node:os';
 import { startCheckpointer } from './events/checkpointer.js';
 
 export type RunningApi = Readonly<{ url: string; close: () => Promise<void> }>;
@@ -53,6 +54,12 @@ export async function startApi(config: Config): Promise<RunningApi> {
   });
   await waitForDatabase(db, config.dbStartupRetrySecs, (m) => logger('api').warn(m));
   await assertSchemaCurrent(db);
+  if (config.production) await markProduction(db, 'api');
+  const sweeper = new ProofExpirySweeper(
+    db,
+    () => `api ${hostname()}:${process.pid}`,
+    'api',
+  ).start();
   const notifier = new EventNotifier(config.databaseUrl);
   await notifier.start();
   notifier.lastSeq = await new EventStore(db).headSeq();
@@ -105,6 +112,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
     url,
     close: async () => {
       await checkpointer?.stop();
+      sweeper.stop();
       await app.close();
       await notifier.stop();
       await db.close();

@@ -5,9 +5,11 @@ import { runCli } from './support/processes.js';
 describe('aol CLI (spawned `node dist/cli.js`)', () => {
   let t: TestDb;
   let env: Record<string, string>;
+  let login: string;
   beforeAll(async () => {
     t = await createTestDb('cli');
     env = { DATABASE_URL: t.url };
+    login = (await t.db.query<{ u: string }>('SELECT session_user::text AS u')).rows[0].u;
   });
   afterAll(() => t.db.close());
 
@@ -18,20 +20,23 @@ describe('aol CLI (spawned `node dist/cli.js`)', () => {
     [['revive'], 'ControlRevived', { killed: false }],
     [['proof', 'off'], 'ProofModeDisabled', { proof_mode: false }],
     [['proof', 'on'], 'ProofModeEnabled', { proof_mode: true }],
-  ])('aol %j --reason records the event via cli with the actor', async (args, type, flags) => {
-    const r = await runCli([...args, '--reason', `cli ${type}`, '--actor', 'bob'], env);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`${type} recorded`));
-    const { rows } = await t.db.query(`SELECT * FROM aol_events ORDER BY seq DESC LIMIT 1`);
-    expect(rows[0]).toMatchObject({
-      type,
-      metadata: { actor: 'bob', via: 'cli', reason: `cli ${type}` },
-    });
-    const f = await t.db.query('SELECT * FROM aol_control_flags');
-    expect(f.rows[0]).toMatchObject(flags);
-  });
+  ])(
+    'aol %j --reason records the event via cli, the login role as actor, --actor as label',
+    async (args, type, flags) => {
+      const r = await runCli([...args, '--reason', `cli ${type}`, '--actor', 'bob'], env);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`${type} recorded`));
+      const { rows } = await t.db.query(`SELECT * FROM aol_events ORDER BY seq DESC LIMIT 1`);
+      expect(rows[0]).toMatchObject({
+        type,
+        metadata: { actor: login, via: 'cli', reason: `cli ${type}`, label: 'bob' },
+      });
+      const f = await t.db.query('SELECT * FROM aol_control_flags');
+      expect(f.rows[0]).toMatchObject(flags);
+    },
+  );
 
-  it('the actor defaults to the OS user; a no-op says so and exits 0', async () => {
+  it('without --actor no label is stored; a no-op says so and exits 0', async () => {
     const r = await runCli(['resume', '--reason', 'x'], env);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/no change: not paused/);
@@ -113,6 +118,28 @@ describe('aol CLI (spawned `node dist/cli.js`)', () => {
     const r = await runCli(['migrate'], env);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/up to date/);
+  });
+
+  it('aol migrate with NODE_ENV=production records it in the database, once', async () => {
+    const before = await t.db.query(
+      `SELECT count(*)::int AS n FROM aol_events WHERE type = 'ProductionModeEntered'`,
+    );
+    expect(before.rows[0].n).toBe(0);
+    for (let i = 0; i < 2; i++) {
+      const r = await runCli(['migrate'], { ...env, NODE_ENV: 'production' });
+      expect(r.code).toBe(0);
+      if (i === 0) expect(r.stdout).toMatch(/this deployment is production/);
+    }
+    const { rows } = await t.db.query(
+      `SELECT metadata FROM aol_events WHERE type = 'ProductionModeEntered'`,
+    );
+    expect(rows).toEqual([{ metadata: expect.objectContaining({ actor: login, via: 'cli' }) }]);
+    expect((await t.db.query('SELECT production FROM aol_deployment')).rows[0].production).toBe(
+      true,
+    );
+    expect((await runCli(['production', 'clear', '--reason', 'staging'], env)).stdout).toMatch(
+      /ProductionModeCleared recorded/,
+    );
   });
 
   it('events tail streams the backlog after --after, then live, and stops cleanly on SIGINT', async () => {

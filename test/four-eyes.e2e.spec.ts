@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createTestDb, TestDb } from './support/db.js';
+import { createTestDb, TestDb, waitFor } from './support/db.js';
+import { createLoginRole, LoginRole } from './support/roles.js';
 import { runCli, startApiProcess, startWorker, Proc } from './support/processes.js';
 import { events } from './support/queries.js';
 
@@ -93,7 +94,6 @@ describe('production four-eyes: turning proof mode off needs two different admin
 
     const w = startWorker(t.url, { NODE_ENV: 'production', AOL_PROOF_MODE: 'false' });
     try {
-      const { waitFor } = await import('./support/db.js');
       await waitFor(
         () => /lease acquired/.test(w.output()),
         20000,
@@ -110,33 +110,72 @@ describe('production four-eyes: turning proof mode off needs two different admin
     expect(await r.json()).toMatchObject({ proof_mode: true, changed: true });
   });
 
-  it('an expired request cannot be approved, and its expiry is recorded', async () => {
+  it('an expired request cannot be approved, and its expiry is recorded when the window closes', async () => {
     const r = (await (await put(false, T.a)).json()) as { request_id: string };
+    // the test clock is refused in a production database (as an admin could
+    // move the approval window with it): clear production, as an event, first
+    await expect(t.db.query('UPDATE aol_clock SET offset_seconds = 16 * 60')).rejects.toThrow(
+      /disabled in production/,
+    );
+    await t.db.query(`SELECT aol_clear_production('expiry drill', 'sql')`);
     await t.db.query('UPDATE aol_clock SET offset_seconds = 16 * 60');
     try {
+      // the API's sweeper records the expiry without anyone asking
+      const [expired] = await waitFor(
+        () => events(t.db, `type = 'ProofModeDisableExpired'`).then((e) => (e.length ? e : null)),
+        15000,
+        'the API records the expiry',
+      );
+      expect(expired.data).toMatchObject({ request_id: r.request_id, requested_by: 'alice' });
+      expect(expired.metadata).toMatchObject({ via: 'api' });
       const late = await approve(r.request_id, T.b);
       expect(late.status).toBe(409);
       expect(((await late.json()) as { message: string }).message).toMatch(/expired/);
-      const [expired] = await events(t.db, `type = 'ProofModeDisableExpired'`);
-      expect(expired.data).toMatchObject({ request_id: r.request_id, requested_by: 'alice' });
       expect((await control()).proof_mode).toBe(true);
       expect((await control()).pending_request).toBeNull();
     } finally {
       await t.db.query('UPDATE aol_clock SET offset_seconds = 0');
+      await t.db.query(`SELECT aol_mark_production('sql')`);
     }
   });
 
-  it('the CLI: aol proof off makes a request, aol proof approve by another actor approves it', async () => {
-    const env = { DATABASE_URL: t.url, NODE_ENV: 'production' };
-    const req = await runCli(['proof', 'off', '--reason', 'cli launch', '--actor', 'carol'], env);
-    expect(req.code).toBe(0);
-    const id = /approve request ([0-9a-f-]{36})/.exec(req.stdout)?.[1];
-    expect(id).toBeDefined();
-    const self = await runCli(['proof', 'approve', id!, '--actor', 'carol'], env);
-    expect(self.code).toBe(4);
-    expect(self.stderr).toMatch(/four-eyes/);
-    const ok = await runCli(['proof', 'approve', id!, '--actor', 'dave'], env);
-    expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/proof_mode=false/);
+  it('the CLI: the actor is the login role; one role alone never completes it, whatever --actor says', async () => {
+    const carol = await createLoginRole(t, 'carol', ['aol_admin']);
+    const dave = await createLoginRole(t, 'dave', ['aol_admin']);
+    const otto = await createLoginRole(t, 'otto', ['aol_operator']);
+    const as = (r: LoginRole) => ({ DATABASE_URL: r.url, NODE_ENV: 'production' });
+    try {
+      const req = await runCli(
+        ['proof', 'off', '--reason', 'cli launch', '--actor', 'dave'],
+        as(carol),
+      );
+      expect(req.code).toBe(0);
+      const id = /approve request ([0-9a-f-]{36})/.exec(req.stdout)?.[1];
+      expect(id).toBeDefined();
+      const [requested] = (await events(t.db, `type = 'ProofModeDisableRequested'`)).slice(-1);
+      expect(requested).toMatchObject({
+        data: { request_id: id, requested_by: carol.name },
+        metadata: { actor: carol.name, via: 'cli', label: 'dave' },
+      });
+      for (const label of ['dave', carol.name, 'alice']) {
+        const self = await runCli(['proof', 'approve', id!, '--actor', label], as(carol));
+        expect(self.code).toBe(4);
+        expect(self.stderr).toMatch(/four-eyes/);
+      }
+      const op = await runCli(['proof', 'approve', id!], as(otto));
+      expect(op.code).toBe(4);
+      expect(op.stderr).toMatch(/aol_admin/);
+      expect((await control()).proof_mode).toBe(true);
+      const ok = await runCli(['proof', 'approve', id!, '--actor', 'carol'], as(dave));
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toMatch(/proof_mode=false/);
+      const [approved] = (await events(t.db, `type = 'ProofModeDisableApproved'`)).slice(-1);
+      expect(approved).toMatchObject({
+        data: { request_id: id, requested_by: carol.name, approved_by: dave.name },
+        metadata: { actor: dave.name, via: 'cli', label: 'carol' },
+      });
+    } finally {
+      for (const r of [carol, dave, otto]) await r.db.close();
+    }
   });
 });

@@ -190,12 +190,13 @@ describe('health: GET /health/aol and aol health driven by a real worker', () =>
   });
 
   it('production warnings: proof mode off, dangerous UI ops on, no API tokens', async () => {
+    // off before the API records production: from then on proof-off needs four-eyes
+    await t.db.query('UPDATE aol_control_flags SET proof_mode = false WHERE id = 1');
     const prod = await startApiProcess(t.url, {
       NODE_ENV: 'production',
       AICMO_ENABLE_DANGEROUS_UI_OPS: '1',
     });
     try {
-      await t.db.query('UPDATE aol_control_flags SET proof_mode = false WHERE id = 1');
       const h = (await fetch(`${prod.url}/health/aol`).then((r) => r.json())) as Health;
       expect(h.warnings.map((x) => x.code)).toEqual(
         expect.arrayContaining([

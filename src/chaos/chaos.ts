@@ -33,6 +33,9 @@ import {
   FinalAction,
 } from './invariants.js';
 import { Fleet } from './fleet.js';
+import { checkRunbookRole, createOperatorRole } from './operator-role.js';
+
+const DOORS = ['rest', 'cli', 'sql', 'role'] as const;
 
 type Opts = { minutes: number; workers: number; seed: number };
 
@@ -84,6 +87,8 @@ async function main(): Promise<number> {
   const receiver = new ChaosReceiver();
   await receiver.start(await freePort());
   const fleet = new Fleet(url, dir, opts.workers, log);
+  const operator = await createOperatorRole(db, url);
+  fleet.operatorDb = operator.db;
   await fleet.startApi();
   await db.query('UPDATE aol_control_flags SET proof_mode = false WHERE id = 1');
   fleet.fillWorkers();
@@ -172,18 +177,18 @@ async function main(): Promise<number> {
               'proof-on': 15,
               'proof-off': 20,
             });
-            const door = rng.pick(['rest', 'cli', 'sql'] as const);
+            const door = rng.pick(DOORS);
             await fleet.control(db, change, door);
             log(`${change} via ${door}`);
             if (change === 'kill') {
               await sleep(rng.between(300, 1200));
-              await fleet.control(db, 'revive', rng.pick(['rest', 'cli', 'sql'] as const));
+              await fleet.control(db, 'revive', rng.pick(DOORS));
               log('revive (after kill)');
             }
             break;
           }
           case 'release': {
-            const door = rng.pick(['rest', 'cli', 'sql'] as const);
+            const door = rng.pick(DOORS);
             const lost = await fleet.forceRelease(db, door);
             if (lost) holderLost.push(Date.now());
             log(`force release via ${door}${lost ? '' : ' (nobody held it)'}`);
@@ -267,6 +272,7 @@ async function main(): Promise<number> {
     checkControl(events, receiver.deliveries, actions),
     checkLog(verify, rebuild),
     acks,
+    checkRunbookRole(events, operator.name),
   ];
   printSummary(results, opts, events.length, ops);
   const failed = results.some((r) => !r.ok);
@@ -291,6 +297,7 @@ async function main(): Promise<number> {
     );
   }
   await receiver.stop();
+  await operator.drop();
   await db.close();
   await pg?.stop();
   if (failed) {
@@ -310,6 +317,8 @@ async function rebuildEquals(db: Db): Promise<{ equal: boolean; diff?: string }>
     'aol_control_flags',
     'aol_control_ack',
     'aol_proof_requests',
+    'aol_deployment',
+    'aol_clock',
     'aol_lease',
     'aol_lease_epoch',
     'aol_tick_ledger',

@@ -21,7 +21,8 @@ const WORKER_ENV = {
 };
 
 export type Worker = { id: string; child: ChildProcess; stopped: boolean };
-export type Door = 'rest' | 'cli' | 'sql';
+/** sql: the superuser's psql; role: psql as a LOGIN role granted only aol_operator. */
+export type Door = 'rest' | 'cli' | 'sql' | 'role';
 type Change = 'pause' | 'resume' | 'kill' | 'revive' | 'proof-on' | 'proof-off';
 
 const SQL: Record<Change, string> = {
@@ -39,6 +40,8 @@ export class Fleet {
   private api: ChildProcess | undefined;
   private apiUrl = '';
   private seq = 0;
+  /** The runbook-role door's connection (chaos.ts creates the role). */
+  operatorDb: Db | undefined;
 
   constructor(
     private readonly url: string,
@@ -166,8 +169,8 @@ export class Fleet {
   }
 
   async control(db: Db, change: Change, door: Door): Promise<void> {
-    if (door === 'sql') {
-      await db.query(SQL[change]);
+    if (door === 'sql' || door === 'role') {
+      await (door === 'role' ? this.operatorDb! : db).query(SQL[change]);
     } else if (door === 'rest') {
       if (change === 'proof-on' || change === 'proof-off')
         await this.rest('PUT', '/control/proof-mode', {
@@ -186,7 +189,8 @@ export class Fleet {
   async forceRelease(db: Db, door: Door): Promise<boolean> {
     const { rows } = await db.query<{ owner: string }>('SELECT owner FROM aol_lease');
     if (!rows[0]) return false;
-    if (door === 'sql') await db.query('DELETE FROM aol_lease');
+    if (door === 'sql' || door === 'role')
+      await (door === 'role' ? this.operatorDb! : db).query('DELETE FROM aol_lease');
     else if (door === 'rest')
       await this.rest('POST', '/lease/release', { force: true, reason: 'chaos' });
     else await this.cli(['lease', 'release', '--force', '--reason', 'chaos']);

@@ -51,7 +51,10 @@ export function registerActionCommands(program: Command): void {
     .requiredOption('--payload <json>', 'the payload, as JSON')
     .option('--key <key>', 'idempotency key (default: generated)')
     .option('--not-before <iso>', 'do not run before this time')
-    .option('--actor <name>', 'who (default: the OS user)')
+    .option(
+      '--actor <name>',
+      'a label stored beside the actor (metadata.label); the actor is always your database login role',
+    )
     .option('--json', 'print the action as JSON')
     .action(
       (o: {
@@ -73,7 +76,7 @@ export function registerActionCommands(program: Command): void {
             throw new UsageError('--not-before must be an ISO-8601 time');
           const r = await new ActionsService(db).enqueue(
             { action_type: o.type, payload, idempotency_key: o.key, not_before: o.notBefore },
-            cliActor(o.actor),
+            await cliActor(db, o.actor),
           );
           print(
             o.json,
@@ -109,15 +112,18 @@ export function registerActionCommands(program: Command): void {
           : 'cancel a PENDING, RETRY, DLQ, FAILED or UNKNOWN action',
       )
       .option('--reason <text>', 'why (recorded in the event log)')
-      .option('--actor <name>', 'who (default: the OS user)')
+      .option(
+        '--actor <name>',
+        'a label stored beside the actor (metadata.label); the actor is always your database login role',
+      )
       .option('--json', 'print the action as JSON')
       .action((id: string, o: { reason?: string; actor?: string; json?: boolean }) =>
         withDb(async (db) => {
           const svc = new ActionsService(db);
           const a =
             op === 'retry'
-              ? await svc.retry(parseId(id), cliActor(o.actor), o.reason)
-              : await svc.cancel(parseId(id), cliActor(o.actor), o.reason);
+              ? await svc.retry(parseId(id), await cliActor(db, o.actor), o.reason)
+              : await svc.cancel(parseId(id), await cliActor(db, o.actor), o.reason);
           print(o.json, a, () => `action ${a.id} is now ${a.status}`);
         }),
       );
@@ -139,10 +145,13 @@ export function registerActionCommands(program: Command): void {
       .command(op)
       .description(op === 'retry' ? 'requeue every DLQ action' : 'cancel every DLQ action')
       .option('--reason <text>', 'why (recorded in the event log)')
-      .option('--actor <name>', 'who (default: the OS user)')
+      .option(
+        '--actor <name>',
+        'a label stored beside the actor (metadata.label); the actor is always your database login role',
+      )
       .action((o: { reason?: string; actor?: string }) =>
         withDb(async (db) => {
-          const r = await new ActionsService(db).dlq(op, cliActor(o.actor), o.reason);
+          const r = await new ActionsService(db).dlq(op, await cliActor(db, o.actor), o.reason);
           console.log(
             `${op === 'retry' ? 'requeued' : 'cancelled'} ${r.count} action(s)${r.count ? `: ${r.ids.join(', ')}` : ''}`,
           );

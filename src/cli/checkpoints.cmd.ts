@@ -120,7 +120,7 @@ export function registerCheckpointCommands(events: Command): void {
         const made = await createCheckpoint(
           db,
           config.signingKey!,
-          metadataFor(cliActor(undefined)),
+          metadataFor(await cliActor(db, undefined)),
         );
         const cp = made ?? (await listCheckpoints(db)).at(-1);
         if (cp && config.checkpointDir) mirrorCheckpoint(config.checkpointDir, cp);

@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { ConfigError, loadConfig, Config } from '../config/config.js';
-import { Db } from '../db/db.js';
+import { Db, Queryable } from '../db/db.js';
 import { Actor } from '../common/actor.js';
 
 export class UsageError extends Error {}
@@ -21,17 +20,16 @@ export function openDb(config: Config): Db {
   return new Db(config.databaseUrl!, { max: 4, applicationName: 'aol-cli' });
 }
 
-/** The CLI's actor: --actor, else the OS user; always via cli. */
-export function cliActor(actor: string | undefined): Actor {
-  let name = actor?.trim();
-  if (!name) {
-    try {
-      name = userInfo().username;
-    } catch {
-      name = process.env.USER ?? 'unknown';
-    }
-  }
-  return { name, via: 'cli' };
+/**
+ * The CLI's actor: the database login role it authenticated as
+ * (session_user; SPEC §5), always via cli. A --actor value is only a label
+ * stored beside it (metadata.label); the database enforces the same for every
+ * role other than the service (migrations/0010).
+ */
+export async function cliActor(db: Queryable, label: string | undefined): Promise<Actor> {
+  const { rows } = await db.query<{ u: string }>('SELECT session_user::text AS u');
+  const l = label?.trim();
+  return { name: rows[0].u, via: 'cli', ...(l && l !== rows[0].u ? { label: l } : {}) };
 }
 
 /** A one-line progress bar on stderr when it is a terminal; silent otherwise. */

@@ -3,6 +3,8 @@ import { ControlChange } from '../control/control.decider.js';
 import { ControlResult, ControlService } from '../control/control.service.js';
 import { parseDuration } from '../control/scoped-pause.js';
 import { cliActor, cliConfig, openDb, UsageError } from './context.js';
+import type { Db } from '../db/db.js';
+import { clearProduction } from '../control/deployment.js';
 
 async function change(
   change: ControlChange,
@@ -14,7 +16,11 @@ async function change(
   const config = cliConfig();
   const db = openDb(config);
   try {
-    const result = await new ControlService(db, config).change(change, reason, cliActor(actor));
+    const result = await new ControlService(db, config).change(
+      change,
+      reason,
+      await cliActor(db, actor),
+    );
     if (json) console.log(JSON.stringify(result, null, 2));
     else {
       if (result.accepted) console.log(result.message);
@@ -33,11 +39,14 @@ async function change(
   }
 }
 
-async function withControl(json: boolean, fn: (c: ControlService) => Promise<ControlResult>) {
+async function withControl(
+  json: boolean,
+  fn: (c: ControlService, db: Db) => Promise<ControlResult>,
+) {
   const config = cliConfig();
   const db = openDb(config);
   try {
-    const result = await fn(new ControlService(db, config));
+    const result = await fn(new ControlService(db, config), db);
     if (json) console.log(JSON.stringify(result, null, 2));
     else {
       console.log(
@@ -69,15 +78,21 @@ function scoped(o: {
   if (until && Number.isNaN(until.getTime()))
     throw new UsageError(`--until must be an ISO 8601 date-time, got "${o.until}"`);
   const types = o.type?.flatMap((t) => t.split(',')).map((t) => t.trim().toUpperCase());
-  return withControl(!!o.json, (c) =>
-    c.pauseScoped({ actionTypes: types, forSeconds, until }, o.reason, cliActor(o.actor)),
+  return withControl(!!o.json, async (c, db) =>
+    c.pauseScoped(
+      { actionTypes: types, forSeconds, until },
+      o.reason,
+      await cliActor(db, o.actor),
+    ),
   );
 }
 
 function endScoped(id: string, o: { reason: string; actor?: string; json?: boolean }) {
   if (!o.reason?.trim()) throw new UsageError('--reason is required and must not be empty');
   if (!/^[0-9a-f-]{36}$/i.test(id)) throw new UsageError('--pause must be a pause id (a UUID)');
-  return withControl(!!o.json, (c) => c.resumeScoped(id, o.reason, cliActor(o.actor)));
+  return withControl(!!o.json, async (c, db) =>
+    c.resumeScoped(id, o.reason, await cliActor(db, o.actor)),
+  );
 }
 
 export function registerControlCommands(program: Command): void {
@@ -86,7 +101,10 @@ export function registerControlCommands(program: Command): void {
       .command(name)
       .description(description)
       .requiredOption('--reason <text>', 'why (recorded in the event log)')
-      .option('--actor <name>', 'who (default: the OS user)')
+      .option(
+        '--actor <name>',
+        'a label stored beside the actor (metadata.label); the actor is always your database login role',
+      )
       .option('--json', 'print the resulting control state as JSON')
       .action((o: { reason: string; actor?: string; json?: boolean }) =>
         change(name, o.reason, o.actor, !!o.json),
@@ -143,7 +161,10 @@ export function registerControlCommands(program: Command): void {
           : 'turn proof mode off (in production: a request a second admin must approve)',
       )
       .requiredOption('--reason <text>', 'why (recorded in the event log)')
-      .option('--actor <name>', 'who (default: the OS user)')
+      .option(
+        '--actor <name>',
+        'a label stored beside the actor (metadata.label); the actor is always your database login role',
+      )
       .option('--json', 'print the resulting control state as JSON')
       .action((o: { reason: string; actor?: string; json?: boolean }) =>
         change(mode === 'on' ? 'proof-on' : 'proof-off', o.reason, o.actor, !!o.json),
@@ -153,13 +174,39 @@ export function registerControlCommands(program: Command): void {
     .command('approve <request-id>')
     .description("approve another admin's proof-off request (production four-eyes)")
     .option('--reason <text>', 'why (recorded in the event log)')
-    .option('--actor <name>', 'who (default: the OS user); must differ from the requester')
+    .option(
+      '--actor <name>',
+      "a label stored beside the actor; the approver is your database login role, which must differ from the requester's",
+    )
     .action(async (id: string, o: { reason?: string; actor?: string }) => {
       const config = cliConfig();
       const db = openDb(config);
       try {
-        const r = await new ControlService(db, config).approve(id, cliActor(o.actor), o.reason);
+        const r = await new ControlService(db, config).approve(
+          id,
+          await cliActor(db, o.actor),
+          o.reason,
+        );
         console.log(`${r.message} (seq ${r.seq}); proof_mode=${r.proof_mode}`);
+      } finally {
+        await db.close();
+      }
+    });
+
+  program
+    .command('production')
+    .description('whether this deployment is production (recorded in the database)')
+    .command('clear')
+    .description(
+      'record that this deployment is no longer production (aol_admin only; four-eyes and the test-clock ban end)',
+    )
+    .requiredOption('--reason <text>', 'why (recorded in the event log)')
+    .action(async (o: { reason: string }) => {
+      if (!o.reason.trim()) throw new UsageError('--reason is required and must not be empty');
+      const db = openDb(cliConfig());
+      try {
+        const changed = await clearProduction(db, o.reason, 'cli');
+        console.log(changed ? 'ProductionModeCleared recorded' : 'no change: not production');
       } finally {
         await db.close();
       }

@@ -27,13 +27,16 @@ export function registerLeaseCommands(program: Command): void {
     .description('force-release the lease (the holder stops at once; a standby takes over)')
     .option('--force', 'required: this takes the lease from whoever holds it')
     .option('--reason <text>', 'why (recorded in the event log)')
-    .option('--actor <name>', 'who (default: the OS user)')
+    .option(
+      '--actor <name>',
+      'a label stored beside the actor (metadata.label); the actor is always your database login role',
+    )
     .action(async (o: { force?: boolean; reason?: string; actor?: string }) => {
       if (!o.force) throw new UsageError('lease release needs --force');
       if (!o.reason?.trim()) throw new UsageError('--reason is required and must not be empty');
       const db = openDb(cliConfig());
       try {
-        const r = await new LeaseService(db).forceRelease(o.reason, cliActor(o.actor));
+        const r = await new LeaseService(db).forceRelease(o.reason, await cliActor(db, o.actor));
         console.log(
           `released lease of ${r.released.owner} (epoch ${r.released.epoch}), seq ${r.seq}`,
         );

@@ -13,6 +13,7 @@ import { cliConfig, openDb, UsageError } from './context.js';
 
 import { EXIT } from './exit-codes.js';
 import { diagnostic } from '../common/log.js';
+import { markProduction } from '../control/deployment.js';
 import { registerHealthCommand } from './health.cmd.js';
 import { registerKeyCommands } from './checkpoints.cmd.js';
 
@@ -63,12 +64,15 @@ export function buildProgram(): Command {
     .command('migrate')
     .description('apply pending database migrations (safe to run concurrently)')
     .action(async () => {
-      const db = openDb(cliConfig());
+      const config = cliConfig();
+      const db = openDb(config);
       try {
         const applied = await migrate(db, (m) => console.log(m));
         console.log(
           applied.length ? `${applied.length} migration(s) applied` : 'schema is up to date',
         );
+        if (config.production && (await markProduction(db, 'cli')))
+          console.log('recorded: this deployment is production (NODE_ENV=production)');
       } finally {
         await db.close();
       }

@@ -7,6 +7,7 @@ import type { Worker, WorkerLog } from '../worker/worker.js';
 import { cliConfig, UsageError } from './context.js';
 import { Config } from '../config/config.js';
 import { selectControl } from '../control/control.sql.js';
+import { markProduction, ProofExpirySweeper } from '../control/deployment.js';
 
 /**
  * In production a worker with AOL_PROOF_MODE=false would make real calls as
@@ -58,6 +59,7 @@ export function registerWorkerCommand(program: Command): void {
       try {
         await waitForDatabase(db, config.dbStartupRetrySecs, (m) => log('warn', m));
         await assertSchemaCurrent(db);
+        if (config.production) await markProduction(db, 'worker');
         await assertProductionProofGuard(db, config);
         const { EventNotifier } = await import('../events/event-notifier.js');
         const { Worker } = await import('../worker/worker.js');
@@ -72,8 +74,10 @@ export function registerWorkerCommand(program: Command): void {
           log,
           notifier,
         );
+        const w = worker;
+        const sweeper = new ProofExpirySweeper(db, () => w.id, 'worker').start();
         if (stopEarly) worker.requestStop();
-        process.exitCode = await worker.run();
+        process.exitCode = await worker.run().finally(() => sweeper.stop());
         await checkpointer?.stop();
         await notifier.stop();
       } finally {

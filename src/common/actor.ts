@@ -1,7 +1,7 @@
 import { EventMetadata, Via } from '../events/event.types.js';
 
 /** Who asks for a change and through which door; becomes the event metadata. */
-export type Actor = Readonly<{ name: string; via: Via; requestId?: string }>;
+export type Actor = Readonly<{ name: string; via: Via; requestId?: string; label?: string }>;
 
 export function metadataFor(actor: Actor, reason?: string): EventMetadata {
   return {
@@ -9,5 +9,6 @@ export function metadataFor(actor: Actor, reason?: string): EventMetadata {
     via: actor.via,
     ...(reason !== undefined ? { reason } : {}),
     ...(actor.requestId !== undefined ? { request_id: actor.requestId } : {}),
+    ...(actor.label !== undefined ? { label: actor.label } : {}),
   };
 }

@@ -102,6 +102,9 @@ export function evolveControl(
     case 'ProofModeDisableApproved':
     case 'ProofModeDisableExpired':
     case 'ControlAcknowledged':
+    case 'ProductionModeEntered':
+    case 'ProductionModeCleared':
+    case 'TestClockSet':
       return state;
     default:
       return assertNever(event);

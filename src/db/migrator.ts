@@ -65,6 +65,9 @@ async function applyAll(
       await client.query('BEGIN');
       try {
         await client.query(m.sql);
+        // From 0010 on, what a migration adds is handed to aol_owner with the
+        // standard grants (docs/security.md), so no later file can forget it.
+        if (m.version >= 10) await client.query('SELECT aol_secure_objects()');
         await client.query(
           'INSERT INTO aol_migrations (version, name, checksum) VALUES ($1, $2, $3)',
           [m.version, m.name, m.checksum],

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Db, Queryable } from '../db/db.js';
-import { ConcurrencyError, DomainError } from '../common/errors.js';
+import { ConcurrencyError, DomainError, ForbiddenError } from '../common/errors.js';
 import { NewEvent, StoredEvent } from './event.types.js';
 
 /** The transaction-scoped lock aol_append() takes; see migrations/0001. */
@@ -31,6 +31,7 @@ export function mapDbError(err: unknown): unknown {
   const e = err as { code?: string; message?: string };
   if (e.code === 'AOL09') return new ConcurrencyError(e.message ?? 'version conflict');
   if (e.code === 'AOL01') return new DomainError(e.message ?? 'refused', 409);
+  if (e.code === 'AOL03' || e.code === '42501') return new ForbiddenError(e.message ?? 'forbidden');
   return err;
 }
 

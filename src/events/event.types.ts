@@ -10,6 +10,8 @@ export type EventMetadata = Readonly<{
   via: Via;
   reason?: string;
   request_id?: string;
+  /** Free text a CLI user gave with --actor; never the identity. */
+  label?: string;
 }>;
 
 type Ev<T extends string, D> = Readonly<{ type: T; data: Readonly<D> }>;
@@ -31,6 +33,9 @@ export type ControlEvent =
       { request_id: string; requested_by: string; approved_by: string }
     >
   | Ev<'ProofModeDisableExpired', { request_id: string; requested_by: string }>
+  | Ev<'ProductionModeEntered', Empty>
+  | Ev<'ProductionModeCleared', Empty>
+  | Ev<'TestClockSet', { offset_seconds: number; previous_offset_seconds: number }>
   | Ev<
       'ScopedPauseStarted',
       { pause_id: string; action_types: string[] | null; until: string | null }
