@@ -3,8 +3,18 @@ import { userInfo } from 'node:os';
 import { ConfigError, loadConfig, Config } from '../config/config.js';
 import { Db } from '../db/db.js';
 import { Actor } from '../common/actor.js';
+import { parseBoundedInt } from '../common/bounded.js';
 
 export class UsageError extends Error {}
+
+/** A numeric option from 1 to `max`: anything else is a usage error (exit 64), never a database error. */
+export function usageInt(v: string, name: string, max: bigint): number {
+  try {
+    return parseBoundedInt(v, name, { min: 1, max });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}, not "${v}"`);
+  }
+}
 
 /** DATABASE_URL, else the URL `npm start` left in ./.aol/database-url. */
 export function cliConfig(): Config {
@@ -24,6 +34,9 @@ export function openDb(config: Config): Db {
 /** The CLI's actor: --actor, else the OS user; always via cli. */
 export function cliActor(actor: string | undefined): Actor {
   let name = actor?.trim();
+  // One line in every log and table: no newline or other control character.
+  if (name && (name.length > 100 || /[\p{Cc}\p{Cf}\u2028\u2029]/u.test(name)))
+    throw new UsageError('--actor must be at most 100 characters, without control characters');
   if (!name) {
     try {
       name = userInfo().username;

@@ -1,7 +1,7 @@
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { ValidationError } from '../common/errors.js';
+import { parseBoundedInt } from '../common/bounded.js';
 import type { AolRequest } from '../common/request-actor.js';
 import { EventStore } from './event-store.js';
 import { EventNotifier } from './event-notifier.js';
@@ -62,10 +62,12 @@ export class EventsController {
     @Req() req: AolRequest,
     @Res() res: Response,
   ): Promise<void> {
+    // Checked before the stream starts: a bad cursor is a 400, never a 200 that never delivers.
     const lastId = req.header('last-event-id');
-    if (lastId !== undefined && !/^\d+$/.test(lastId))
-      throw new ValidationError('Last-Event-ID must be a seq number');
-    const from = lastId !== undefined ? Number(lastId) : (q.after ?? (await this.store.headSeq()));
+    const from =
+      lastId !== undefined
+        ? parseBoundedInt(lastId, 'Last-Event-ID')
+        : (q.after ?? (await this.store.headSeq()));
     res.status(200);
     res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     res.setHeader('Cache-Control', 'no-cache, no-transform');
