@@ -8,6 +8,7 @@ export const MAX_KEYS = 2000;
 
 // A NUL, or a UTF-16 surrogate without its partner: PostgreSQL's jsonb and
 // text refuse both, so they must be a 400 at the edge, never a 500 from the append.
+// eslint-disable-next-line no-control-regex -- finding NUL is the point
 const BAD_CHAR = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 function badString(s: string, path: string): void {
