@@ -11,6 +11,9 @@ import { EventNotifier } from './events/event-notifier.js';
 import { EventStore } from './events/event-store.js';
 import { ErrorFilter } from './common/error.filter.js';
 import { requestId } from './common/request-id.js';
+import { InputLimitsPipe } from './common/input-limits.js';
+import { jsonWritesOnly } from './common/json-writes.js';
+import { securityHeaders } from './common/security-headers.js';
 import { setupOpenApi } from './common/openapi.js';
 import { TokenTable } from './auth/tokens.js';
 import { join } from 'node:path';
@@ -73,9 +76,13 @@ export async function startApi(config: Config): Promise<RunningApi> {
     },
   );
   app.useLogger(app.get(PinoLogger));
+  app.disable('x-powered-by');
   app.use(requestId);
+  app.use(securityHeaders);
+  app.use(jsonWritesOnly);
   app.useBodyParser('json', { limit: '1mb' });
   app.useGlobalPipes(
+    new InputLimitsPipe(),
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
   );
   app.useGlobalFilters(new ErrorFilter());
@@ -95,7 +102,10 @@ export async function startApi(config: Config): Promise<RunningApi> {
   setupOpenApi(app);
   // The operator UI: static files built by Vite (npm run build), public like /health.
   app.useStaticAssets(join(packageRoot(), 'dist', 'ui'), { index: 'index.html', maxAge: '1h' });
-  await app.listen(config.port, '0.0.0.0');
+  // Open (no-token) dev mode answers on loopback only: nobody else on the network can reach it.
+  const host = config.apiTokens || config.production ? '0.0.0.0' : '127.0.0.1';
+  if (host === '127.0.0.1') console.warn('[aol] no tokens: listening on 127.0.0.1 only');
+  await app.listen(config.port, host);
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
   logger('api').info(`API listening on ${url} (database ${maskUrl(config.databaseUrl)})`);

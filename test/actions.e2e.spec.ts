@@ -175,7 +175,7 @@ describe('action queue end to end (API + worker + local receivers)', () => {
           payload: {
             url: `${hook.url}/proof`,
             body: { n: 1 },
-            headers: { Authorization: 'Bearer receiver-secret' },
+            headers: { Authorization: { $secret: 'RECEIVER_TOKEN' } },
           },
           idempotency_key: 'proof-hook',
         })
@@ -195,7 +195,12 @@ describe('action queue end to end (API + worker + local receivers)', () => {
         })
       ).id,
     ];
-    await withWorker({ AOL_PROOF_MODE: 'false', AOL_MAX_ACTIONS_PER_TICK: '5' }, async () => {
+    const env = {
+      AOL_PROOF_MODE: 'false',
+      AOL_MAX_ACTIONS_PER_TICK: '5',
+      AOL_SECRET_RECEIVER_TOKEN: 'receiver-secret',
+    };
+    await withWorker(env, async () => {
       for (const id of ids) await settled(id, ['SUCCESS']);
     });
     expect(hook.requests).toEqual([]);
@@ -221,7 +226,7 @@ describe('action queue end to end (API + worker + local receivers)', () => {
       method: 'POST',
       url: `${hook.url}/proof`,
       body: '{"n":1}',
-      headers: { 'Idempotency-Key': 'proof-hook', Authorization: '***redacted***' },
+      headers: { 'Idempotency-Key': 'proof-hook', Authorization: '{"$secret":"RECEIVER_TOKEN"}' },
     });
     expect(readdirSync(artifactDir).join()).not.toMatch(/receiver-secret/);
     expect(readFileSync(join(artifactDir, readdirSync(artifactDir)[0]), 'utf8')).not.toMatch(

@@ -90,7 +90,7 @@ describe('REST API (spawned `node dist/main.js`)', () => {
           actor: 'anonymous',
           via: 'api',
           reason: `test ${type}`,
-          request_id: `rq-${type}`,
+          request_id: expect.stringMatching(new RegExp(`^rq-${type}~[0-9a-f]{8}$`)),
         },
       });
     },

@@ -166,7 +166,7 @@ describe('bad input, property-based (fast-check)', () => {
     );
     expect(five.status).toBe(413);
     const text = await send('POST', '/control/pause', 'reason=x', 'text/plain');
-    expect(text.status).toBe(400);
+    expect(text.status).toBe(415);
     const unknownType = await send(
       'POST',
       '/actions',

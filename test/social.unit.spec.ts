@@ -14,22 +14,28 @@ describe('social connectors (pure parts)', () => {
   });
 
   it('validation at enqueue: Bluesky posts are at most 300 graphemes (an emoji is one)', () => {
-    const ok = postSocialHandler.validate({
-      social_platform: 'Bluesky',
-      content: '👍🏽'.repeat(300),
-    });
+    const ok = postSocialHandler.validate(
+      { social_platform: 'Bluesky', content: '👍🏽'.repeat(300) },
+      { config: loadConfig({}) },
+    );
     expect(ok).toEqual({
       ok: true,
       value: { social_platform: 'bluesky', content: '👍🏽'.repeat(300) },
     });
     expect(
-      postSocialHandler.validate({ social_platform: 'bluesky', content: 'a'.repeat(301) }),
+      postSocialHandler.validate(
+        { social_platform: 'bluesky', content: 'a'.repeat(301) },
+        { config: loadConfig({}) },
+      ),
     ).toEqual({
       ok: false,
       errors: ['payload.content must be at most 300 characters for bluesky (has 301)'],
     });
     expect(
-      postSocialHandler.validate({ social_platform: 'mastodon', content: 'a'.repeat(301) }).ok,
+      postSocialHandler.validate(
+        { social_platform: 'mastodon', content: 'a'.repeat(301) },
+        { config: loadConfig({}) },
+      ).ok,
     ).toBe(true);
   });
 

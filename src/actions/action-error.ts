@@ -7,6 +7,8 @@ export class ActionError extends Error {
   constructor(
     readonly kind: 'transient' | 'permanent',
     message: string,
+    /** What the receiver said (capped, secrets scrubbed): for the execution log, not last_error. */
+    readonly detail?: string,
   ) {
     super(message);
   }

@@ -1,5 +1,6 @@
 import { Config } from '../config/config.js';
 import { Validation } from './payload.js';
+import type { LookupFn } from './outbound.js';
 
 /** The exact request a handler would send: what a proof artifact stores, what real mode sends. */
 export type RenderedRequest = Readonly<Record<string, unknown>>;
@@ -10,7 +11,16 @@ export type ExecutionResult = Readonly<{
   output?: { contentType: string; body: string };
 }>;
 
-export type HandlerContext = Readonly<{ actionId: number; idempotencyKey: string; config: Config }>;
+export type HandlerContext = Readonly<{
+  actionId: number;
+  idempotencyKey: string;
+  config: Config;
+  /** DNS lookup for outbound connections (tests resolve names without a DNS server). */
+  lookup?: LookupFn;
+}>;
+
+/** What validation may depend on: the configuration (credential header names, production). */
+export type ValidateContext = Readonly<{ config: Config }>;
 
 /**
  * One action type. Adding a type is one new file exporting a handler, plus a
@@ -24,7 +34,9 @@ export type HandlerContext = Readonly<{ actionId: number; idempotencyKey: string
 export interface ActionHandler<P = unknown> {
   readonly type: string;
   readonly idempotent: boolean;
-  validate(payload: unknown): Validation<P>;
+  validate(payload: unknown, ctx: ValidateContext): Validation<P>;
+  /** Checks at enqueue that need I/O (a webhook's DNS in production): a refusal message, or undefined. */
+  preflight?(payload: P, ctx: ValidateContext): Promise<string | undefined>;
   /** The request that would be sent, with no secret in it (it is stored as the proof artifact). */
   render(payload: P, ctx: HandlerContext): RenderedRequest;
   /** Real mode: send it. Resolves with what happened; throws ActionError. Must honour `signal`. */

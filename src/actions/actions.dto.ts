@@ -1,20 +1,8 @@
-import { Type } from 'class-transformer';
+import { BoundedInt, parseBoundedInt } from '../common/bounded.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  IsIn,
-  IsInt,
-  IsISO8601,
-  IsObject,
-  IsOptional,
-  IsString,
-  Length,
-  Matches,
-  Max,
-  Min,
-} from 'class-validator';
+import { IsIn, IsISO8601, IsObject, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { ACTION_STATUSES } from '../events/replay.js';
 import { ACTION_TYPES } from './action-registry.js';
-import { ValidationError } from '../common/errors.js';
 
 export class EnqueueDto {
   @ApiProperty({ enum: ACTION_TYPES, example: 'HTTP_WEBHOOK' })
@@ -53,22 +41,15 @@ export class ListActionsDto {
   status?: string;
 
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
+  @BoundedInt('limit', { min: 1, max: 500n })
   limit?: number;
 
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
+  @BoundedInt('cursor', { min: 1 })
   cursor?: number;
 }
 
 /** `:id` path parameters: a positive integer, else a 400 (never a 500 from the database). */
 export function parseId(raw: string): number {
-  if (!/^\d{1,15}$/.test(raw) || Number(raw) < 1)
-    throw new ValidationError('id must be a positive integer');
-  return Number(raw);
+  return parseBoundedInt(raw, 'id', { min: 1 });
 }

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Db, Queryable } from '../db/db.js';
+import { Config, loadConfig } from '../config/config.js';
+import { checkJsonInput } from '../common/input-limits.js';
 import { EventStore } from '../events/event-store.js';
 import { Actor, metadataFor } from '../common/actor.js';
 import { ConflictError, NotFoundError, ValidationError } from '../common/errors.js';
@@ -28,14 +30,23 @@ const RETRYABLE = ['DLQ', 'FAILED', 'UNKNOWN'];
 const CANCELLABLE = ['PENDING', 'RETRY', 'DLQ', 'FAILED', 'UNKNOWN'];
 
 /** Validate a payload against its action type's handler; every problem in one ValidationError. */
-export function validateAction(type: string, payload: unknown): unknown {
+export async function validateAction(
+  type: string,
+  payload: unknown,
+  config: Config,
+): Promise<unknown> {
   const handler = HANDLERS.get(type);
   if (!handler)
     throw new ValidationError(`action_type must be one of ${[...HANDLERS.keys()].join(', ')}`);
-  const v = handler.validate(payload);
+  checkJsonInput(payload, 'payload');
+  const v = handler.validate(payload, { config });
   if (!v.ok) throw new ValidationError(v.errors.join('; '));
+  const refused = await handler.preflight?.(v.value, { config });
+  if (refused) throw new ValidationError(refused);
   return v.value;
 }
+
+const KEY = /^[\x21-\x7e]{1,200}$/;
 
 /**
  * The operator side of the queue: enqueue (idempotent by key), list, inspect,
@@ -45,16 +56,24 @@ export function validateAction(type: string, payload: unknown): unknown {
  */
 /** Free of NestJS, like every service the CLI uses (common/plain-provider.ts). */
 export class ActionsService {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly config: Config = loadConfig({}),
+  ) {}
 
   async enqueue(
     input: EnqueueInput,
     actor: Actor,
   ): Promise<{ action: ActionView; created: boolean }> {
-    const payload = validateAction(input.action_type, input.payload);
+    if (input.idempotency_key !== undefined && !KEY.test(input.idempotency_key))
+      throw new ValidationError(
+        'idempotency_key must be 1-200 characters of printable ASCII without spaces',
+      );
+    const payload = await validateAction(input.action_type, input.payload, this.config);
     const notBefore = input.not_before ? new Date(input.not_before) : undefined;
-    if (notBefore && Number.isNaN(notBefore.getTime()))
-      throw new ValidationError('not_before must be an ISO-8601 time');
+    const year = notBefore?.getUTCFullYear() ?? 2000;
+    if (notBefore && (Number.isNaN(notBefore.getTime()) || year < 1 || year > 9999))
+      throw new ValidationError('not_before must be an ISO-8601 time (years 1 to 9999)');
     const key = input.idempotency_key ?? `auto-${randomUUID()}`;
     return this.db.tx(async (c) => {
       await EventStore.lock(c);

@@ -9,7 +9,7 @@ import { Reflector } from '@nestjs/core';
 import type { Config } from '../config/config.js';
 import { CONFIG } from '../common/tokens.js';
 import { ForbiddenError } from '../common/errors.js';
-import type { AolRequest } from '../common/request-actor.js';
+import { fromUi, type AolRequest } from '../common/request-actor.js';
 import { DANGEROUS, PUBLIC, ROLE } from './auth.decorators.js';
 import { hasRole, Role, TokenTable } from './tokens.js';
 
@@ -71,7 +71,7 @@ export class AuthGuard implements CanActivate {
 }
 
 export function assertDangerousAllowed(req: AolRequest, config: Config): void {
-  if (req.header('x-aol-client') === 'ui' && !config.dangerousUiOps) {
+  if (fromUi(req) && !config.dangerousUiOps) {
     throw new ForbiddenError(
       'dangerous operations are disabled in the UI (AICMO_ENABLE_DANGEROUS_UI_OPS is not 1)',
     );

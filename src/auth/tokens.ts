@@ -33,6 +33,10 @@ export class TokenTable {
         if (first < 1 || second < 0)
           throw new ConfigError(`AOL_API_TOKENS entry ${i + 1} must be name:role:token`);
         const name = item.slice(0, first);
+        if (!/^[\w.@-]{1,64}$/.test(name))
+          throw new ConfigError(
+            `AOL_API_TOKENS entry ${i + 1}: the name must be 1-64 letters, digits or . _ @ -`,
+          );
         const role = item.slice(first + 1, second) as Role;
         const token = item.slice(second + 1);
         if (!ROLES.includes(role))

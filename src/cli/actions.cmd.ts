@@ -74,7 +74,7 @@ export function registerActionCommands(program: Command): void {
           }
           if (o.notBefore !== undefined && Number.isNaN(Date.parse(o.notBefore)))
             throw new UsageError('--not-before must be an ISO-8601 time');
-          const r = await new ActionsService(db).enqueue(
+          const r = await new ActionsService(db, cliConfig()).enqueue(
             { action_type: o.type, payload, idempotency_key: o.key, not_before: o.notBefore },
             await cliActor(db, o.actor),
           );

@@ -2,8 +2,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError, loadConfig, Config } from '../config/config.js';
 import { Db, Queryable } from '../db/db.js';
 import { Actor } from '../common/actor.js';
+import { parseBoundedInt } from '../common/bounded.js';
 
 export class UsageError extends Error {}
+
+/** A numeric option from 1 to `max`: anything else is a usage error (exit 64), never a database error. */
+export function usageInt(v: string, name: string, max: bigint): number {
+  try {
+    return parseBoundedInt(v, name, { min: 1, max });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}, not "${v}"`);
+  }
+}
 
 /** DATABASE_URL, else the URL `npm start` left in ./.aol/database-url. */
 export function cliConfig(): Config {
@@ -27,8 +37,11 @@ export function openDb(config: Config): Db {
  * role other than the service (migrations/0010).
  */
 export async function cliActor(db: Queryable, label: string | undefined): Promise<Actor> {
-  const { rows } = await db.query<{ u: string }>('SELECT session_user::text AS u');
   const l = label?.trim();
+  // One line in every log and table: no newline or other control character.
+  if (l && (l.length > 100 || /[\p{Cc}\p{Cf}\u2028\u2029]/u.test(l)))
+    throw new UsageError('--actor must be at most 100 characters, without control characters');
+  const { rows } = await db.query<{ u: string }>('SELECT session_user::text AS u');
   return { name: rows[0].u, via: 'cli', ...(l && l !== rows[0].u ? { label: l } : {}) };
 }
 

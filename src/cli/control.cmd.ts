@@ -79,11 +79,7 @@ function scoped(o: {
     throw new UsageError(`--until must be an ISO 8601 date-time, got "${o.until}"`);
   const types = o.type?.flatMap((t) => t.split(',')).map((t) => t.trim().toUpperCase());
   return withControl(!!o.json, async (c, db) =>
-    c.pauseScoped(
-      { actionTypes: types, forSeconds, until },
-      o.reason,
-      await cliActor(db, o.actor),
-    ),
+    c.pauseScoped({ actionTypes: types, forSeconds, until }, o.reason, await cliActor(db, o.actor)),
   );
 }
 

@@ -2,12 +2,17 @@ import { Command } from 'commander';
 import { EventStore } from '../events/event-store.js';
 import { StoredEvent } from '../events/event.types.js';
 import { replayTo, resolveAt } from '../events/replay.js';
-import { cliConfig, openDb, progress, UsageError } from './context.js';
+import { parseBoundedInt } from '../common/bounded.js';
+import { cliConfig, openDb, progress, usageInt, UsageError } from './context.js';
 import { registerCheckpointCommands } from './checkpoints.cmd.js';
 
+/** A seq option: 0 … 2^63−1, else a usage error (exit 64). */
 function seqOption(v: string): number {
-  if (!/^\d+$/.test(v)) throw new UsageError(`--after must be a seq number, not "${v}"`);
-  return Number(v);
+  try {
+    return parseBoundedInt(v, '--after');
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}, not "${v}"`);
+  }
 }
 
 /** One event as a line that fits a terminal. */
@@ -37,7 +42,12 @@ export function registerEventCommands(program: Command): void {
     .option('--after <seq>', 'only events after this seq', seqOption, 0)
     .option('--stream <stream>', 'only this stream (control, lease, tick, action:<id>)')
     .option('--type <type>', 'only this event type')
-    .option('--limit <n>', 'at most this many', (v) => Number(v), 100)
+    .option(
+      '--limit <n>',
+      'at most this many (1..100000)',
+      (v) => usageInt(v, '--limit', 100000n),
+      100,
+    )
     .option('--json', 'one JSON event per line')
     .action((o: { after: number; stream?: string; type?: string; limit: number; json?: boolean }) =>
       withStore(async (store) => {

@@ -4,7 +4,7 @@ import { Db, waitForDatabase } from '../db/db.js';
 import { assertSchemaCurrent } from '../db/migrator.js';
 import { EventStore } from '../events/event-store.js';
 import type { Worker, WorkerLog } from '../worker/worker.js';
-import { cliConfig, UsageError } from './context.js';
+import { cliConfig, usageInt } from './context.js';
 import { Config } from '../config/config.js';
 import { selectControl } from '../control/control.sql.js';
 import { markProduction, ProofExpirySweeper } from '../control/deployment.js';
@@ -44,10 +44,9 @@ export function registerWorkerCommand(program: Command): void {
       'run N ticks then exit 0; exit 0 at once if another worker holds the lease (cron mode)',
     )
     .action(async (o: { maxTicks?: string }) => {
-      if (o.maxTicks !== undefined && !/^[1-9]\d*$/.test(o.maxTicks))
-        throw new UsageError('--max-ticks must be a positive integer');
+      const maxTicks =
+        o.maxTicks === undefined ? undefined : usageInt(o.maxTicks, '--max-ticks', 1_000_000_000n);
       const config = cliConfig();
-      const maxTicks = o.maxTicks === undefined ? undefined : Number(o.maxTicks);
       let worker: Worker | undefined;
       const log = workerLog(() => worker?.id ?? String(process.pid));
       const db = new Db(config.databaseUrl!, { max: 4, applicationName: 'aol-worker' });

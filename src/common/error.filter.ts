@@ -13,6 +13,19 @@ type Body = {
   request_id: string | undefined;
 };
 
+const MAX_MESSAGES = 20;
+const MAX_MESSAGE_CHARS = 500;
+
+/** Error bodies stay small whatever the input: 60,000 unknown keys are 20 messages and a count. */
+function capMessage(message: string | string[]): string | string[] {
+  const cut = (m: string) =>
+    m.length > MAX_MESSAGE_CHARS ? `${m.slice(0, MAX_MESSAGE_CHARS)}… (truncated)` : m;
+  if (!Array.isArray(message)) return cut(String(message));
+  const head = message.slice(0, MAX_MESSAGES).map(cut);
+  if (message.length > MAX_MESSAGES) head.push(`… and ${message.length - MAX_MESSAGES} more`);
+  return head;
+}
+
 /**
  * The one place errors become HTTP responses: `{statusCode, error, message,
  * request_id}`. Domain errors keep their status; body-parser errors (bad JSON,
@@ -60,7 +73,7 @@ export class ErrorFilter implements ExceptionFilter {
     const body: Body = {
       statusCode: status,
       error: STATUS_CODES[status] ?? 'Error',
-      message,
+      message: capMessage(message),
       request_id: req.id,
     };
     if (err instanceof RetryLaterError) res.setHeader('Retry-After', String(err.retryAfterSeconds));

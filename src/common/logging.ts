@@ -1,12 +1,11 @@
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
+import { redactQuery } from './redact.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { logDestination } from './log.js';
 
 /** Strip credentials from a URL before it is logged (EventSource passes ?access_token=). */
-export function redactUrl(url: string): string {
-  return url.replace(/([?&]access_token=)[^&]*/gi, '$1***');
-}
+export const redactUrl = redactQuery;
 
 /**
  * Structured JSON logs (pino): one line per request with its id — the same id

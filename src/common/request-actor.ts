@@ -8,7 +8,18 @@ export type AolRequest = Request & { id?: string; principal?: { name: string; ro
 export function actorFrom(req: AolRequest): Actor {
   return {
     name: req.principal?.name ?? 'anonymous',
-    via: req.header('x-aol-client') === 'ui' ? 'ui' : 'api',
+    via: fromUi(req) ? 'ui' : 'api',
     requestId: req.id,
   };
+}
+
+/**
+ * Whether the request says it comes from the UI. Case-insensitive, and a
+ * header sent twice (Node joins the values with ", ") counts if any value is
+ * `ui`: this decides the refusal of dangerous operations, so doubt means UI.
+ */
+export function fromUi(req: AolRequest): boolean {
+  const raw = req.headers['x-aol-client'];
+  const values = (Array.isArray(raw) ? raw : [raw ?? '']).flatMap((v) => v.split(','));
+  return values.some((v) => v.trim().toLowerCase() === 'ui');
 }

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { KeyFormatError, parsePrivateKey } from '../events/signing.js';
+import { redactQuery } from '../common/redact.js';
 
 /**
  * Configuration, parsed and validated once at start-up (SPEC section 7). A bad
@@ -51,7 +52,29 @@ export type Config = Readonly<{
   blueskyServiceUrl: string | undefined;
   blueskyHandle: string | undefined;
   blueskyAppPassword: string | undefined;
+  /** Header names whose values must be secret references, lower case (defaults + AOL_CREDENTIAL_HEADERS). */
+  credentialHeaders: readonly string[];
+  /** Hosts a production webhook may call even if they resolve to a private address. */
+  webhookAllowHosts: readonly string[];
+  /** AOL_SECRET_<NAME> values by NAME, for `{"$secret": "NAME"}` references (never logged). */
+  secrets: ReadonlyMap<string, string>;
 }>;
+
+/** Credential headers whose literal values are refused at enqueue; AOL_CREDENTIAL_HEADERS adds more. */
+export const DEFAULT_CREDENTIAL_HEADERS = [
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'x-api-key',
+  'api-key',
+  'x-auth-token',
+];
+
+const list = (env: Env, name: string): string[] =>
+  (text(env, name) ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
 
 export class ConfigError extends Error {}
 
@@ -132,6 +155,15 @@ export function loadConfig(env: Env = process.env): Config {
     checkpointEverySeconds: num(env, 'AOL_CHECKPOINT_EVERY_SECONDS', 3600, { min: 0.1 }),
     checkpointDir: text(env, 'AOL_CHECKPOINT_DIR'),
     ...socialConfig(env),
+    credentialHeaders: [
+      ...new Set([...DEFAULT_CREDENTIAL_HEADERS, ...list(env, 'AOL_CREDENTIAL_HEADERS')]),
+    ],
+    webhookAllowHosts: list(env, 'AOL_WEBHOOK_ALLOW_HOSTS'),
+    secrets: new Map(
+      Object.entries(env)
+        .filter(([k, v]) => k.startsWith('AOL_SECRET_') && k.length > 11 && v !== undefined)
+        .map(([k, v]) => [k.slice(11), v!]),
+    ),
   };
 }
 
@@ -179,7 +211,7 @@ export function maskUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '****';
-    return u.toString();
+    return redactQuery(u.toString());
   } catch {
     return '<unparseable database URL>';
   }

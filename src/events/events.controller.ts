@@ -8,6 +8,7 @@ import { Checkpoint, listCheckpoints } from './checkpoints.js';
 import { CheckpointedVerifyResult, verifyLog } from './checkpoint-verify.js';
 import { KeyFormatError, parsePublicKey } from './signing.js';
 import type { Response } from 'express';
+import { parseBoundedInt } from '../common/bounded.js';
 import { ValidationError } from '../common/errors.js';
 import type { AolRequest } from '../common/request-actor.js';
 import { EventStore } from './event-store.js';
@@ -99,13 +100,13 @@ export class EventsController {
     @Req() req: AolRequest,
     @Res() res: Response,
   ): Promise<void> {
+    // Checked before the stream starts: a bad cursor is a 400, never a 200 that never delivers.
     const lastId = req.header('last-event-id');
-    if (lastId !== undefined && !/^\d+$/.test(lastId))
-      throw new ValidationError('Last-Event-ID must be a seq number');
+    const lastFrom = lastId !== undefined ? parseBoundedInt(lastId, 'Last-Event-ID') : undefined;
     const release = this.relays.admit(req.principal?.name ?? 'anonymous');
     let from: number;
     try {
-      from = lastId !== undefined ? Number(lastId) : (q.after ?? (await this.store.headSeq()));
+      from = lastFrom ?? q.after ?? (await this.store.headSeq());
     } catch (err) {
       release();
       throw err;

@@ -1,18 +1,13 @@
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsOptional, IsString, Matches } from 'class-validator';
+import { BoundedInt } from '../common/bounded.js';
 
 export class EventsQueryDto {
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
+  @BoundedInt('after')
   after?: number;
 
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @BoundedInt('limit', { min: 1, max: 1000n })
   limit?: number;
 
   @IsOptional()
@@ -30,9 +25,7 @@ export class EventsQueryDto {
 
 export class StreamQueryDto {
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
+  @BoundedInt('after')
   after?: number;
 
   @IsOptional()
@@ -66,8 +59,6 @@ export class VerifyQueryDto {
 
 export class CheckpointsQueryDto {
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
+  @BoundedInt('after')
   after?: number;
 }

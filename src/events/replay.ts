@@ -1,6 +1,7 @@
 import { ControlState, evolveControl, initialControlState } from '../control/control.decider.js';
 import { ActionEvent, ControlEvent, StoredEvent } from './event.types.js';
 import { EventStore } from './event-store.js';
+import { parseBoundedInt } from '../common/bounded.js';
 import { ValidationError } from '../common/errors.js';
 import type { HealthInputs } from '../health/health.model.js';
 
@@ -156,11 +157,26 @@ export async function replayTo(
 
 /** `at` as given by a user: a seq number or an ISO time. Returns the seq to replay to. */
 export async function resolveAt(store: EventStore, at: string | undefined): Promise<number> {
-  if (at === undefined || at === '') return store.headSeq();
-  if (/^\d+$/.test(at)) return Number(at);
-  const t = new Date(at);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(at) || Number.isNaN(t.getTime())) {
-    throw new ValidationError('at must be a seq number or an ISO-8601 time');
-  }
-  return store.seqAt(t);
+  if (at === undefined) return store.headSeq();
+  return typeof at === 'string' && /^\d+$/.test(at)
+    ? parseBoundedInt(at, 'at')
+    : store.seqAt(parseInstant(at, 'at'));
+}
+
+/**
+ * An ISO-8601 instant PostgreSQL can hold (years 1–9999), else a
+ * ValidationError naming the parameter. An empty value is an error, not "now".
+ */
+export function parseInstant(raw: unknown, name: string): Date {
+  const t = typeof raw === 'string' ? new Date(raw) : new Date(NaN);
+  const year = t.getUTCFullYear();
+  if (
+    typeof raw !== 'string' ||
+    !/^\d{4}-\d{2}-\d{2}/.test(raw) ||
+    Number.isNaN(t.getTime()) ||
+    year < 1 ||
+    year > 9999
+  )
+    throw new ValidationError(`${name} must be a seq number or an ISO-8601 time`);
+  return t;
 }

@@ -2,7 +2,7 @@ import { selectScopedPauses } from '../control/scoped-pause.sql.js';
 import type { Config } from '../config/config.js';
 import { Queryable } from '../db/db.js';
 import { EventStore } from '../events/event-store.js';
-import { replayer, resolveAt } from '../events/replay.js';
+import { parseInstant, replayer, resolveAt } from '../events/replay.js';
 import { evaluateHealth, HealthEnv, HealthInputs, HealthReport } from './health.model.js';
 
 type Raw = {
@@ -92,7 +92,7 @@ export class HealthService {
   async at(at: string): Promise<AolHealth> {
     const seq = await resolveAt(this.store, at);
     const r = await replayer(this.store, seq);
-    const now = /^\d+$/.test(at) ? undefined : new Date(at);
+    const now = /^\d+$/.test(at) ? undefined : parseInstant(at, 'at');
     return {
       ...evaluateHealth(r.healthInputs(now), healthEnv(this.config)),
       at_seq: r.state().at_seq,

@@ -17,9 +17,12 @@ type Outcome =
     }
   | {
       type: 'ActionRetryScheduled';
-      data: { attempt: number; error: string; retry_in_seconds: number };
+      data: { attempt: number; error: string; retry_in_seconds: number; detail?: string };
     }
-  | { type: 'ActionDeadLettered' | 'ActionFailed'; data: { attempt: number; error: string } };
+  | {
+      type: 'ActionDeadLettered' | 'ActionFailed';
+      data: { attempt: number; error: string; detail?: string };
+    };
 
 /** An attempt that has run and whose outcome is not yet recorded. */
 export type Attempt = Readonly<{ action: ClaimedAction; outcome: Outcome; overran: boolean }>;
@@ -52,7 +55,7 @@ export class ActionRunner {
     try {
       if (!handler)
         throw new ActionError('permanent', `invalid data: unknown action type ${a.action_type}`);
-      const valid = handler.validate(a.payload);
+      const valid = handler.validate(a.payload, { config: this.config });
       if (!valid.ok) throw new ActionError('permanent', `invalid data: ${valid.errors.join('; ')}`);
       if (a.proof_mode) {
         const body = JSON.stringify(handler.render(valid.value, ctx), null, 2);
@@ -158,14 +161,17 @@ export class ActionRunner {
   }
 
   private failure(a: ClaimedAction, e: ActionError): Outcome {
+    // the receiver's words go to the execution log line (migration 0013), never to last_error
+    const detail = e.detail ? { detail: e.detail } : {};
     if (e.kind === 'permanent')
-      return { type: 'ActionFailed', data: { attempt: a.attempt, error: e.message } };
+      return { type: 'ActionFailed', data: { attempt: a.attempt, error: e.message, ...detail } };
     if (a.attempt >= this.config.maxRetries) {
       return {
         type: 'ActionDeadLettered',
         data: {
           attempt: a.attempt,
           error: `${e.message} (attempt ${a.attempt} of ${this.config.maxRetries})`,
+          ...detail,
         },
       };
     }
@@ -180,6 +186,7 @@ export class ActionRunner {
         attempt: a.attempt,
         error: e.message,
         retry_in_seconds: Math.round(delay * 1000) / 1000,
+        ...detail,
       },
     };
   }
