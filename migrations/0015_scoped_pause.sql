@@ -161,3 +161,7 @@ BEGIN
       FROM unnest(v_ids) WITH ORDINALITY u(x, i) JOIN aol_actions a ON a.id = u.x
      ORDER BY u.i;
 END $$;
+
+-- Auditors (and so operators and admins) read the scoped pauses through the
+-- same helper the service uses (aol_secure_objects revokes it from PUBLIC).
+GRANT EXECUTE ON FUNCTION aol_iso_ms(timestamptz) TO aol_auditor;

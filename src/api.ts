@@ -104,7 +104,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
   app.useStaticAssets(join(packageRoot(), 'dist', 'ui'), { index: 'index.html', maxAge: '1h' });
   // Open (no-token) dev mode answers on loopback only: nobody else on the network can reach it.
   const host = config.apiTokens || config.production ? '0.0.0.0' : '127.0.0.1';
-  if (host === '127.0.0.1') console.warn('[aol] no tokens: listening on 127.0.0.1 only');
+  if (host === '127.0.0.1') logger('api').warn('no tokens: listening on 127.0.0.1 only');
   await app.listen(config.port, host);
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;

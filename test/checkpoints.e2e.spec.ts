@@ -118,9 +118,13 @@ describe('signed checkpoints through the API, the worker and the CLI', () => {
     expect((await get<Checkpoint[]>('/events/checkpoints')).body.length).toBeGreaterThan(before);
     const unsigned = await runCli(['events', 'checkpoint'], { DATABASE_URL: t.url });
     expect(unsigned.code).toBe(1);
-    expect(unsigned.stderr.trim().split('\n')).toEqual([
-      'aol: AOL_SIGNING_KEY is not set: this environment cannot sign a checkpoint',
-    ]);
+    // piped: the diagnostic is one JSON object, one line
+    expect(
+      unsigned.stderr
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { msg: string }).msg),
+    ).toEqual(['aol: AOL_SIGNING_KEY is not set: this environment cannot sign a checkpoint']);
     const badKey = await runCli(['events', 'list'], {
       DATABASE_URL: t.url,
       AOL_SIGNING_KEY: 'c2VjcmV0',

@@ -158,6 +158,10 @@ describe('hardening: production SSRF refusal at enqueue, worker outcomes', () =>
   });
 
   it('real mode: a missing secret is FAILED with SECRET_UNRESOLVED; a 503 keeps last_error short and logs the body', async () => {
+    // The production test above recorded this database as production (an API
+    // with NODE_ENV=production does): back to development, as an admin may,
+    // so that the runbook's proof-off applies at once.
+    await t.db.query(`SELECT aol_clear_production('back to development for this test', 'sql')`);
     await t.db.query('UPDATE aol_control_flags SET proof_mode = false WHERE id = 1');
     rx.respond = () => ({
       status: 503,

@@ -73,7 +73,8 @@ describe('scoped, expiring pause (aol pause --type … --for …, POST /control/
     expect(started).toMatchObject({
       stream: 'control',
       data: { pause_id: pauseId, action_types: ['SEND_EMAIL'] },
-      metadata: { actor: 'ann', via: 'cli', reason: 'smtp outage' },
+      // the CLI's actor is its login role; --actor is only a label beside it
+      metadata: { actor: new URL(t.url).username, label: 'ann', via: 'cli', reason: 'smtp outage' },
     });
     const until = new Date(started.data.until as string).getTime();
     expect(until - started.occurred_at.getTime()).toBeCloseTo(30 * 60 * 1000, -3);
@@ -105,7 +106,9 @@ describe('scoped, expiring pause (aol pause --type … --for …, POST /control/
     const control = await get('/control');
     expect(control).toMatchObject({
       paused: false,
-      scoped_pauses: [{ pause_id: pauseId, action_types: ['SEND_EMAIL'], started_by: 'ann' }],
+      scoped_pauses: [
+        { pause_id: pauseId, action_types: ['SEND_EMAIL'], started_by: new URL(t.url).username },
+      ],
     });
     const health = await get('/health/aol');
     expect(health.scoped_pauses).toEqual(control.scoped_pauses);
