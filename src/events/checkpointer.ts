@@ -68,7 +68,12 @@ export class Checkpointer {
       return;
     }
     this.running = this.check()
-      .catch((err) => this.o.log('warn', `checkpoint failed: ${(err as Error).message}`))
+      .catch((err) => {
+        // A failed check (a database restart, a lock conflict) is tried again
+        // in a second: the next NOTIFY may never come, and the timer is a minute.
+        this.o.log('warn', `checkpoint failed: ${(err as Error).message}; retrying in 1 s`);
+        setTimeout(() => this.poke(), 1000).unref();
+      })
       .finally(() => {
         this.running = undefined;
         if (this.again) {
