@@ -67,9 +67,13 @@ describe('signed checkpoints through the API, the worker and the CLI', () => {
         const last = r.body.at(-1);
         return last && last.seq >= head - 4 ? r.body : undefined;
       },
-      30000,
+      // generous: under a loaded machine the NOTIFY-driven checks can lag, and the
+      // checkpointer's own timer (once a minute) signs a due head in any case
+      90000,
       'checkpoints up to the head',
-    );
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\n${apis.map((x) => x.output().slice(-2000)).join('\n')}`);
+    });
     expect(list.length).toBeGreaterThanOrEqual(2);
     // Each signs the head it found under the lock: the event just before its own.
     for (const c of list) expect(c.seq).toBe(c.event_seq - 1);
@@ -81,7 +85,7 @@ describe('signed checkpoints through the API, the worker and the CLI', () => {
       existsSync(join(dir, `checkpoint-${String(last.seq).padStart(12, '0')}.json`)),
     );
     for (const a of apis) expect(a.output()).not.toContain(key.signingKey);
-  });
+  }, 150000);
 
   it('GET /events/verify checks the log and the mirror, with the server key or ?public_key=', async () => {
     const own = await get<Verify>('/events/verify');
