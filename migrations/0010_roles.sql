@@ -105,6 +105,8 @@ BEGIN
   DELETE FROM aol_deployment;
   INSERT INTO aol_deployment VALUES (1, false, NULL);
   UPDATE aol_clock SET offset_seconds = 0;
+  -- created by 0015_scoped_pause.sql (PL/pgSQL resolves it when run, after every migration)
+  DELETE FROM aol_scoped_pauses;
 END $$;
 
 CREATE OR REPLACE FUNCTION aol_apply_control(e aol_events) RETURNS void LANGUAGE plpgsql AS $$
@@ -145,6 +147,18 @@ BEGIN
       UPDATE aol_deployment SET production = false, changed_at_utc = e.occurred_at;
     WHEN 'TestClockSet' THEN
       UPDATE aol_clock SET offset_seconds = (e.data->>'offset_seconds')::double precision;
+    -- scoped pauses: table aol_scoped_pauses, created by 0015_scoped_pause.sql
+    WHEN 'ScopedPauseStarted' THEN
+      INSERT INTO aol_scoped_pauses VALUES (e.data->>'pause_id',
+        CASE WHEN jsonb_typeof(e.data->'action_types') = 'array'
+             THEN ARRAY(SELECT jsonb_array_elements_text(e.data->'action_types')) END,
+        (e.data->>'until')::timestamptz, e.metadata->>'reason', e.metadata->>'actor', e.occurred_at, NULL, NULL, NULL);
+      UPDATE aol_control_flags SET version = e.stream_version, updated_at_utc = e.occurred_at;
+    WHEN 'ScopedPauseEnded' THEN
+      UPDATE aol_scoped_pauses SET ended_at_utc = e.occurred_at, expired = (e.data->>'expired')::boolean,
+             ended_by = e.metadata->>'actor'
+       WHERE pause_id = e.data->>'pause_id';
+      UPDATE aol_control_flags SET version = e.stream_version, updated_at_utc = e.occurred_at;
     ELSE
       RAISE EXCEPTION 'unknown control event type %', e.type;
   END CASE;
