@@ -1,0 +1,348 @@
+-- Area: events: the event store (migration 0001's aol_events), its append,
+-- the projection dispatcher and the rebuild, and the helpers every area uses.
+-- Applied by the migrator after the migrations, on every migrate, in the order
+-- of sql/functions/README.md; each object here is its one current definition.
+--
+-- Projections: each area defines aol_apply_<area>() or aol_apply_<areas>()
+-- (how its events change its read models) and aol_reset_<area>() (the empty
+-- read models a rebuild starts from). aol_apply_events() runs inside every
+-- append, so every writer (Node, the runbook triggers, a rebuild) projects
+-- through the same code and a read model is always in step with the log.
+
+-- Append-only, for every role: only a superuser disabling the triggers can
+-- change history, and aol events verify finds that.
+CREATE OR REPLACE FUNCTION aol_events_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'aol_events is append-only: % refused', TG_OP
+    USING ERRCODE = 'AOL01';
+END $$;
+
+DROP TRIGGER IF EXISTS aol_events_no_update ON aol_events;
+CREATE TRIGGER aol_events_no_update BEFORE UPDATE OR DELETE ON aol_events
+  FOR EACH ROW EXECUTE FUNCTION aol_events_refuse_change();
+
+DROP TRIGGER IF EXISTS aol_events_no_truncate ON aol_events;
+CREATE TRIGGER aol_events_no_truncate BEFORE TRUNCATE ON aol_events
+  FOR EACH STATEMENT EXECUTE FUNCTION aol_events_refuse_change();
+
+-- Only the append writes the log, also against a superuser's stray INSERT
+-- (a superuser can still disable triggers: the signed checkpoints catch that).
+DROP TRIGGER IF EXISTS aol_events_insert_by_append ON aol_events;
+CREATE TRIGGER aol_events_insert_by_append BEFORE INSERT ON aol_events
+  FOR EACH STATEMENT WHEN (current_user <> 'aol_owner'::name) EXECUTE FUNCTION aol_events_refuse_change();
+
+-- Read models are written only by the projection (aol_apply_events(), run
+-- inside every append and by aol_rebuild()); a direct write that
+-- no runbook trigger turns into an event is refused, so no table drifts from
+-- the log.
+CREATE OR REPLACE FUNCTION aol_read_model_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION '% is a read model projected from aol_events; direct % is refused',
+    TG_TABLE_NAME, TG_OP USING ERRCODE = 'AOL01';
+END $$;
+
+-- Projecting = running as aol_owner, i.e. inside one of its SECURITY DEFINER
+-- functions. Not a setting: SET aol.projecting now changes nothing.
+CREATE OR REPLACE FUNCTION aol_projecting() RETURNS boolean LANGUAGE sql STABLE AS $$
+  SELECT current_user = 'aol_owner'::name
+$$;
+
+-- Runbook SQL takes row locks before its triggers append, while an appender
+-- takes the append lock before it touches read-model rows. A statement-level
+-- trigger that takes the append lock first keeps the two orders the same, so
+-- an operator's emergency UPDATE/DELETE never dies in a deadlock.
+CREATE OR REPLACE FUNCTION aol_take_append_lock() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock(7310001);
+  RETURN NULL;
+END $$;
+
+-- The canonical content an event's hash covers. jsonb's text form is
+-- deterministic (keys sorted, whitespace normalised), so the verifier can ask
+-- Postgres for the same text and hash it independently in Node. STABLE, as
+-- to_char() is, so the planner can inline it into the batch's set-based query
+-- in aol_append_raw() (an IMMUTABLE function calling STABLE ones is run
+-- through the SQL-function executor, once per row).
+CREATE OR REPLACE FUNCTION aol_event_content(
+  p_seq bigint, p_stream text, p_version integer, p_type text,
+  p_data jsonb, p_metadata jsonb, p_occurred_at timestamptz
+) RETURNS text LANGUAGE sql STABLE AS $$
+  SELECT p_seq::text || '|' || p_stream || '|' || p_version::text || '|' || p_type || '|'
+      || p_data::text || '|' || p_metadata::text || '|'
+      || to_char(p_occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+$$;
+
+-- Timestamps inside event data: UTC, microseconds, ISO-8601.
+CREATE OR REPLACE FUNCTION aol_iso(t timestamptz) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+$$;
+
+-- ISO 8601 with milliseconds, as JavaScript's toISOString() writes it (an
+-- `until` given through the API reads back exactly as it was sent).
+CREATE OR REPLACE FUNCTION aol_iso_ms(t timestamptz) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+$$;
+
+-- Who did it, for rows changed by runbook SQL: the database session user, via sql.
+CREATE OR REPLACE FUNCTION aol_sql_metadata() RETURNS jsonb LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object(
+    'actor', session_user::text,
+    'via', 'sql',
+    'reason', coalesce(nullif(current_setting('aol.reason', true), ''), 'runbook SQL'))
+$$;
+
+CREATE OR REPLACE FUNCTION aol_worker_metadata(p_owner text) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT jsonb_build_object('actor', p_owner, 'via', 'worker')
+$$;
+
+-- What a role other than the service may append, through the runbook
+-- statements or the aol CLI run with its own login role: operator commands,
+-- never a worker's events (lease, ticks, attempts) and never the reserved
+-- deployment events, which only their own functions write.
+CREATE OR REPLACE FUNCTION aol_operator_event_types() RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
+  SELECT ARRAY['ControlPaused', 'ControlResumed', 'ControlKilled', 'ControlRevived', 'ProofModeEnabled',
+               'ProofModeDisabled', 'ProofModeDisableRequested', 'ProofModeDisableExpired', 'LeaseForceReleased',
+               'ActionEnqueued', 'ActionCancelled', 'ActionRequeued', 'ScopedPauseStarted', 'ScopedPauseEnded']
+$$;
+
+-- The append itself. Appends are serialised by a transaction-scoped advisory
+-- lock (7310001), held until the appending transaction commits; a transaction
+-- becomes visible before its locks are released, so the next appender can only
+-- assign seq + 1 after seq is already visible. Readers that page by "seq > last
+-- seen" therefore never miss an event that commits later with a lower seq, and
+-- seq has no gaps. The same serial order makes the hash chain well defined
+-- (docs/architecture.md). A whole batch is appended under the lock with one
+-- head lookup, its hashes chained in one pass, one INSERT, and projected
+-- set-based by aol_apply_events(); every event of a batch gets the same
+-- occurred_at (database time after taking the lock).
+--
+-- Append events in array order (the arrays are parallel; p_expected may be
+-- NULL, or hold NULL for "any version"). A version mismatch raises AOL09.
+-- It trusts the metadata it is given: only aol_owner may call it (through
+-- aol_append_many() and the functions that build their metadata themselves).
+CREATE OR REPLACE FUNCTION aol_append_raw(
+  p_stream text[], p_expected integer[], p_type text[], p_data jsonb[], p_metadata jsonb[]
+) RETURNS SETOF aol_events LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+  v_n integer := coalesce(cardinality(p_stream), 0);
+  v_head aol_events;
+  v_at timestamptz;
+  v_seq bigint[];
+  v_version integer[];
+  v_data jsonb[];
+  v_metadata jsonb[];
+  v_content text[];
+  v_prev text[];
+  v_hash text[];
+  v_ats timestamptz[];
+  v_h text;
+BEGIN
+  IF v_n = 0 THEN
+    RETURN;
+  END IF;
+  PERFORM pg_advisory_xact_lock(7310001);
+  SELECT * INTO v_head FROM aol_events ORDER BY seq DESC LIMIT 1;
+  v_at := clock_timestamp();
+  -- seq follows the head; each event's stream version is its stream's head
+  -- plus its place among the batch's events on that stream
+  SELECT array_agg(x.seq ORDER BY x.i), array_agg(x.version ORDER BY x.i),
+         array_agg(x.data ORDER BY x.i), array_agg(x.metadata ORDER BY x.i),
+         array_agg(aol_event_content(x.seq, x.stream, x.version, x.type, x.data, x.metadata, v_at) ORDER BY x.i)
+    INTO v_seq, v_version, v_data, v_metadata, v_content
+    FROM (
+      SELECT u.i, coalesce(v_head.seq, 0) + u.i AS seq, u.stream, u.type,
+             coalesce(u.data, '{}'::jsonb) AS data, coalesce(u.metadata, '{}'::jsonb) AS metadata,
+             coalesce((SELECT max(s.stream_version) FROM aol_events s WHERE s.stream = u.stream), 0)
+               + (row_number() OVER (PARTITION BY u.stream ORDER BY u.i))::integer AS version
+        FROM unnest(p_stream, p_type, p_data, p_metadata) WITH ORDINALITY AS u(stream, type, data, metadata, i)
+    ) x;
+  v_h := coalesce(v_head.hash, repeat('0', 64));
+  FOR i IN 1..v_n LOOP
+    IF p_expected[i] IS NOT NULL AND p_expected[i] <> v_version[i] - 1 THEN
+      RAISE EXCEPTION 'stream % is at version %, expected %', p_stream[i], v_version[i] - 1, p_expected[i]
+        USING ERRCODE = 'AOL09';
+    END IF;
+    v_prev[i] := v_h;
+    v_h := encode(sha256(convert_to(v_h || v_content[i], 'UTF8')), 'hex');
+    v_hash[i] := v_h;
+  END LOOP;
+  v_ats := array_fill(v_at, ARRAY[v_n]);
+  INSERT INTO aol_events
+  SELECT * FROM unnest(v_seq, p_stream, v_version, p_type, v_data, v_metadata, v_ats, v_prev, v_hash);
+  PERFORM aol_apply_events(v_seq, p_stream, v_version, p_type, v_data, v_metadata, v_ats);
+  -- Delivered at commit, never for a rolled-back append. Only a pointer:
+  -- consumers re-read the table from their last seq (it now carries the
+  -- stream version too).
+  PERFORM pg_notify('aol_events', json_build_object('stream', e.stream, 'seq', e.seq, 'type', e.type,
+    'version', e.version)::text)
+     FROM unnest(v_seq, p_stream, p_type, v_version) e(seq, stream, type, version);
+  RETURN QUERY SELECT * FROM unnest(v_seq, p_stream, v_version, p_type, v_data, v_metadata, v_ats, v_prev, v_hash);
+END $$;
+
+-- Every append goes through here (aol_append and aol_append_batch are
+-- wrappers; the worker's and the runbook's functions call it too), so these
+-- rules hold through every door:
+-- * a caller whose session_user is not in aol_service (the API and worker)
+--   appends only operator commands, and its events carry actor =
+--   session_user; the actor it claimed is kept as metadata.label; via stays
+--   'cli' when the CLI says so, else 'sql';
+-- * a proof-off request names its requester as the event's actor; an
+--   approval needs a pending, unexpired request, an approver who is the
+--   event's actor, different from the requester; an operator-level role
+--   cannot approve (aol_admin can);
+-- * in production, proof mode goes off only as the approved half of a
+--   four-eyes request, and the test clock cannot be set.
+CREATE OR REPLACE FUNCTION aol_append_many(
+  p_stream text[], p_expected integer[], p_type text[], p_data jsonb[], p_metadata jsonb[]
+) RETURNS SETOF aol_events LANGUAGE plpgsql AS $$
+DECLARE
+  v_n integer := coalesce(cardinality(p_stream), 0);
+  v_service boolean := pg_has_role(session_user, 'aol_service', 'MEMBER');
+  v_meta jsonb[] := p_metadata;
+  v_prod boolean;
+  m jsonb;
+  v_actor text;
+  r aol_proof_requests;
+BEGIN
+  IF v_n = 0 THEN
+    RETURN;
+  END IF;
+  PERFORM pg_advisory_xact_lock(7310001);
+  v_prod := aol_is_production();
+  FOR i IN 1..v_n LOOP
+    m := coalesce(p_metadata[i], '{}'::jsonb);
+    IF p_type[i] IN ('ProductionModeEntered', 'ProductionModeCleared', 'TestClockSet') THEN
+      RAISE EXCEPTION '% is written only by its own function (aol_mark_production, aol_clear_production, UPDATE aol_clock)',
+        p_type[i] USING ERRCODE = 'AOL03';
+    END IF;
+    IF NOT v_service THEN
+      IF NOT (p_type[i] = ANY (aol_operator_event_types()) AND pg_has_role(session_user, 'aol_operator', 'MEMBER'))
+         AND NOT (p_type[i] IN ('ProofModeDisableApproved', 'LogCheckpointSigned')
+                  AND pg_has_role(session_user, 'aol_admin', 'MEMBER')) THEN
+        RAISE EXCEPTION 'role % may not append % events: operators (aol_operator) change flags, leases and actions through the runbook SQL and the aol CLI, approvals and signed checkpoints need aol_admin, worker events need aol_service',
+          session_user, p_type[i] USING ERRCODE = 'AOL03';
+      END IF;
+      m := (m - 'actor' - 'via' - 'label')
+        || jsonb_build_object('actor', session_user::text, 'via', CASE WHEN m->>'via' = 'cli' THEN 'cli' ELSE 'sql' END)
+        || CASE WHEN coalesce(m->>'label', nullif(m->>'actor', session_user::text)) IS NOT NULL
+             THEN jsonb_build_object('label', coalesce(m->>'label', m->>'actor')) ELSE '{}'::jsonb END;
+      v_meta[i] := m;
+    END IF;
+    v_actor := m->>'actor';
+    IF p_type[i] = 'ProofModeDisableRequested' AND p_data[i]->>'requested_by' IS DISTINCT FROM v_actor THEN
+      RAISE EXCEPTION 'a proof-off request is made by its actor (%), not on behalf of %', v_actor, p_data[i]->>'requested_by'
+        USING ERRCODE = 'AOL03';
+    ELSIF p_type[i] = 'ProofModeDisableApproved' THEN
+      SELECT * INTO r FROM aol_proof_requests WHERE request_id = p_data[i]->>'request_id';
+      IF NOT FOUND OR r.status <> 'PENDING' OR r.expires_at <= aol_now() THEN
+        RAISE EXCEPTION 'no pending, unexpired proof-off request %', p_data[i]->>'request_id' USING ERRCODE = 'AOL01';
+      END IF;
+      IF r.requested_by = v_actor THEN
+        RAISE EXCEPTION 'four-eyes: % requested % and cannot approve it; another identity must', v_actor, r.request_id
+          USING ERRCODE = 'AOL03';
+      END IF;
+      IF p_data[i]->>'approved_by' IS DISTINCT FROM v_actor OR p_data[i]->>'requested_by' IS DISTINCT FROM r.requested_by THEN
+        RAISE EXCEPTION 'an approval names its actor (%) as approved_by and the request''s requester (%)', v_actor, r.requested_by
+          USING ERRCODE = 'AOL03';
+      END IF;
+    ELSIF p_type[i] = 'ProofModeDisabled' AND v_prod
+          AND NOT (i > 1 AND p_type[i - 1] = 'ProofModeDisableApproved'
+                   AND p_data[i - 1]->>'request_id' = p_data[i]->>'request_id') THEN
+      RAISE EXCEPTION 'production: proof mode goes off only by a four-eyes request approved by a second identity'
+        USING ERRCODE = 'AOL03';
+    END IF;
+  END LOOP;
+  RETURN QUERY SELECT * FROM aol_append_raw(p_stream, p_expected, p_type, p_data, v_meta);
+END $$;
+
+-- Append one event (p_expected: the stream version the caller decided on,
+-- NULL: any; a mismatch raises AOL09, which callers map to a 409).
+CREATE OR REPLACE FUNCTION aol_append(
+  p_stream text, p_expected integer, p_type text, p_data jsonb, p_metadata jsonb
+) RETURNS aol_events LANGUAGE sql AS $$
+  SELECT * FROM aol_append_many(ARRAY[p_stream], ARRAY[p_expected], ARRAY[p_type], ARRAY[p_data], ARRAY[p_metadata])
+$$;
+
+-- Append several events in one round trip, in array order. Each element:
+-- {stream, expected_version?, type, data, metadata}.
+CREATE OR REPLACE FUNCTION aol_append_batch(p_events jsonb) RETURNS SETOF aol_events LANGUAGE sql AS $$
+  SELECT * FROM aol_append_many(
+    ARRAY(SELECT x->>'stream' FROM jsonb_array_elements(p_events) WITH ORDINALITY j(x, i) ORDER BY i),
+    ARRAY(SELECT (x->>'expected_version')::integer FROM jsonb_array_elements(p_events) WITH ORDINALITY j(x, i) ORDER BY i),
+    ARRAY(SELECT x->>'type' FROM jsonb_array_elements(p_events) WITH ORDINALITY j(x, i) ORDER BY i),
+    ARRAY(SELECT x->'data' FROM jsonb_array_elements(p_events) WITH ORDINALITY j(x, i) ORDER BY i),
+    ARRAY(SELECT x->'metadata' FROM jsonb_array_elements(p_events) WITH ORDINALITY j(x, i) ORDER BY i))
+$$;
+
+-- Project a batch of events of any streams, in seq order. The areas write
+-- disjoint tables, so each area can take its events in one go.
+CREATE OR REPLACE FUNCTION aol_apply_events(
+  p_seq bigint[], p_stream text[], p_version integer[], p_type text[], p_data jsonb[], p_metadata jsonb[],
+  p_at timestamptz[]
+) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  e aol_events;
+  v_was text := current_setting('aol.projecting', true);
+  v_folds boolean;
+  v_ticks boolean;
+  v_actions boolean;
+BEGIN
+  PERFORM set_config('aol.projecting', 'on', true);
+  SELECT bool_or(x.stream IN ('control', 'lease')), bool_or(x.stream = 'tick'), bool_or(x.stream LIKE 'action:%')
+    INTO v_folds, v_ticks, v_actions FROM unnest(p_stream) x(stream);
+  IF v_folds THEN
+    FOR e IN SELECT x.*, NULL, NULL
+               FROM unnest(p_seq, p_stream, p_version, p_type, p_data, p_metadata, p_at)
+                    x(seq, stream, stream_version, type, data, metadata, occurred_at)
+              WHERE x.stream IN ('control', 'lease') ORDER BY x.seq LOOP
+      IF e.stream = 'control' THEN
+        PERFORM aol_apply_control(e);
+      ELSE
+        PERFORM aol_apply_lease(e);
+      END IF;
+    END LOOP;
+  END IF;
+  IF v_ticks THEN
+    PERFORM aol_apply_ticks(p_seq, p_stream, p_type, p_data);
+  END IF;
+  IF v_actions THEN
+    PERFORM aol_apply_actions(p_seq, p_stream, p_type, p_data, p_at);
+  END IF;
+  PERFORM set_config('aol.projecting', coalesce(nullif(v_was, ''), 'off'), true);
+END $$;
+
+-- Rebuild every read model from the log, in one transaction, through the
+-- same projection the appends use, p_chunk events at a time. Holding the
+-- append lock keeps writers out, so the result is the state as of the last event.
+CREATE OR REPLACE FUNCTION aol_rebuild(p_chunk integer DEFAULT 10000) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  v_head bigint;
+  v_from bigint := 1;
+  v_seq bigint[];
+  v_stream text[];
+  v_version integer[];
+  v_type text[];
+  v_data jsonb[];
+  v_metadata jsonb[];
+  v_at timestamptz[];
+BEGIN
+  PERFORM pg_advisory_xact_lock(7310001);
+  PERFORM set_config('aol.projecting', 'on', true);
+  PERFORM aol_reset_control();
+  PERFORM aol_reset_lease();
+  PERFORM aol_reset_tick();
+  PERFORM aol_reset_action();
+  v_head := coalesce((SELECT max(seq) FROM aol_events), 0);
+  WHILE v_from <= v_head LOOP -- seq is gapless
+    SELECT array_agg(e.seq ORDER BY e.seq), array_agg(e.stream ORDER BY e.seq), array_agg(e.stream_version ORDER BY e.seq),
+           array_agg(e.type ORDER BY e.seq), array_agg(e.data ORDER BY e.seq), array_agg(e.metadata ORDER BY e.seq),
+           array_agg(e.occurred_at ORDER BY e.seq)
+      INTO v_seq, v_stream, v_version, v_type, v_data, v_metadata, v_at
+      FROM aol_events e WHERE e.seq >= v_from AND e.seq < v_from + p_chunk;
+    PERFORM aol_apply_events(v_seq, v_stream, v_version, v_type, v_data, v_metadata, v_at);
+    v_from := v_from + p_chunk;
+  END LOOP;
+  PERFORM set_config('aol.projecting', 'off', true);
+  RETURN v_head;
+END $$;
