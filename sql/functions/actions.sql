@@ -327,3 +327,8 @@ BEGIN
     END IF;
   END LOOP;
 END $$;
+
+-- Retired: dropped where a database migrated before issue 14 still has it.
+-- aol_action_outcome(): one outcome at a time, replaced by aol_action_outcomes(),
+-- whose fenced path no longer calls it.
+DROP FUNCTION IF EXISTS aol_action_outcome(text, bigint, bigint, text, jsonb);
