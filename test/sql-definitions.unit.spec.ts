@@ -56,19 +56,19 @@ function sqlFiles(): { file: string; text: string }[] {
 
 describe('SQL definitions', () => {
   it('finds a duplicate, and only a duplicate (given two bodies of one function and a trigger)', () => {
-    const a = `CREATE FUNCTION aol_claim(p integer) RETURNS void LANGUAGE sql AS $$ SELECT 1 $$;
--- CREATE OR REPLACE FUNCTION aol_claim() in a comment is not a definition
+    const a = `CREATE FUNCTION aol_demo(p integer) RETURNS void LANGUAGE sql AS $$ SELECT 1 $$;
+-- CREATE OR REPLACE FUNCTION aol_demo() in a comment is not a definition
 CREATE TRIGGER aol_t AFTER INSERT ON aol_x FOR EACH ROW EXECUTE FUNCTION aol_g();`;
-    const b = `CREATE OR REPLACE FUNCTION public.aol_claim(p integer) RETURNS void LANGUAGE sql AS $$ SELECT 2 $$;
+    const b = `CREATE OR REPLACE FUNCTION public.aol_demo(p integer) RETURNS void LANGUAGE sql AS $$ SELECT 2 $$;
 CREATE OR REPLACE VIEW aol_v AS SELECT 1;`;
     const defs = [...definitions(a, 'a.sql'), ...definitions(b, 'b.sql')];
     expect(defs.map((d) => `${d.kind} ${d.name}`)).toEqual([
-      'FUNCTION aol_claim',
+      'FUNCTION aol_demo',
       'TRIGGER aol_t',
-      'FUNCTION aol_claim',
+      'FUNCTION aol_demo',
       'VIEW aol_v',
     ]);
-    expect(duplicates(defs)).toEqual(['FUNCTION aol_claim: a.sql:1, b.sql:1']);
+    expect(duplicates(defs)).toEqual(['FUNCTION aol_demo: a.sql:1, b.sql:1']);
   });
 
   it('defines every function, trigger and view once in migrations/ and sql/functions/', () => {
