@@ -11,6 +11,7 @@ import { AuthGuard } from './auth/auth.guard.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { WebModule } from './web/web.module.js';
 import { WorkersModule } from './workers/workers.module.js';
+import { AlertsModule } from './alerts/alerts.module.js';
 import { loggingModule } from './common/logging.js';
 import { plainProvider } from './common/plain-provider.js';
 import { CONFIG } from './common/tokens.js';
@@ -31,6 +32,7 @@ export class AppModule {
         ActionsModule,
         MetricsModule,
         WorkersModule,
+        AlertsModule,
         WebModule,
       ],
       controllers: [HealthController],
