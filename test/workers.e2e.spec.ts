@@ -47,7 +47,7 @@ describe('worker presence: GET /workers, aol workers, /health/aol', () => {
   it('an active worker and a standby appear; a SIGKILLed standby is judged dead on database time', async () => {
     const a = spawn();
     const active = await waitFor(
-      async () => (await find(a.id()))?.status === 'active' && (await find(a.id())),
+      async () => ((await find(a.id()))?.status === 'active' ? await find(a.id()) : undefined),
       20000,
       'worker A active in /workers',
     );

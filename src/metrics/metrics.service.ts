@@ -10,7 +10,7 @@ import { liveHealthInputs } from '../health/health.service.js';
 import { sseStats } from '../events/sse-relay.js';
 import { evaluateHealth } from '../health/health.model.js';
 import { healthEnv } from '../health/health.service.js';
-import { Config } from '../config/config.js';
+import type { Config } from '../config/config.js';
 import { CONFIG } from '../common/tokens.js';
 import { VerifyMonitor } from '../events/verify-monitor.js';
 import { levelGauges } from './levels.js';
