@@ -16,7 +16,7 @@ describe('built-in notifier: one alert per incident across API replicas', () => 
   const count = (re: RegExp) => texts().filter((x) => re.test(x)).length;
   const mails = (re: RegExp) => smtp.mails.filter((m) => re.test(m.data)).length;
   const worker = () => {
-    const w = startWorker(t.url, { AOL_LEASE_TTL_SECONDS: '2' });
+    const w = startWorker(t.url, { AOL_LEASE_TTL_SECONDS: '3' });
     workers.push(w);
     return w;
   };
@@ -47,7 +47,9 @@ describe('built-in notifier: one alert per incident across API replicas', () => 
       AOL_ALERT_EMAIL: 'oncall@example.com, second@example.com',
       SMTP_URL: smtp.url,
       AOL_ALERT_INTERVAL_SECONDS: '0.1',
-      AOL_LEASE_TTL_SECONDS: '2',
+      // The API waits this long without an active worker before AolWorkerDown: twice the
+      // workers' TTL, so a worker stalled by a loaded CI machine is no second incident.
+      AOL_LEASE_TTL_SECONDS: '6',
     };
     apis.push(await startApiProcess(t.url, env), await startApiProcess(t.url, env));
     const leader = await waitFor(
