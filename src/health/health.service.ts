@@ -42,7 +42,7 @@ export function healthEnv(config: Config): HealthEnv {
 
 /**
  * The live inputs: one statement of index lookups (aol_health_inputs, migration
- * 0006), and beside it the presence rows (aol_worker_presence, migration 0014;
+ * 0006), and beside it the presence rows (aol_worker_presence, migration 0016;
  * at most a day's worth of worker processes).
  */
 export async function liveHealthInputs(db: Queryable): Promise<HealthInputs> {
