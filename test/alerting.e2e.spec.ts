@@ -11,7 +11,14 @@ const RULES = join(ROOT, 'deploy', 'prometheus', 'aol.rules.yml');
 const RULE_TESTS = join(ROOT, 'deploy', 'prometheus', 'aol.rules.test.yml');
 const DASHBOARD = join(ROOT, 'deploy', 'grafana', 'aol.json');
 
-/** promtool comes with Debian's `prometheus` package (.ci/run installs it). */
+/**
+ * promtool comes with Debian's `prometheus` package (.ci/run installs it).
+ * Without it the promtool checks are skipped on a developer's machine and
+ * fail under CI=true, where it must be there.
+ */
+const HAVE_PROMTOOL = !spawnSync('promtool', ['--version']).error;
+const CI = process.env.CI === 'true';
+const withPromtool = HAVE_PROMTOOL || CI ? it : it.skip;
 function promtool(args: string[], input?: string) {
   const r = spawnSync('promtool', args, { input, encoding: 'utf8' });
   if (r.error)
@@ -63,7 +70,7 @@ describe('alerting in the ecosystem’s terms: rules, dashboard, /metrics', () =
     await t?.db.close();
   });
 
-  it('promtool check rules and promtool test rules pass', () => {
+  withPromtool('promtool check rules and promtool test rules pass', () => {
     const check = promtool(['check', 'rules', RULES]);
     expect([check.status, check.stdout + check.stderr]).toEqual([
       0,
@@ -85,7 +92,7 @@ describe('alerting in the ecosystem’s terms: rules, dashboard, /metrics', () =
     expect([...names].sort()).toEqual(ALERTS.map((a) => a.name).sort());
   });
 
-  it('promtool check metrics passes on a live scrape of /metrics', () => {
+  withPromtool('promtool check metrics passes on a live scrape of /metrics', () => {
     expect(scrape.length).toBeGreaterThan(1000);
     const r = promtool(['check', 'metrics'], scrape);
     expect([r.status, r.stdout + r.stderr]).toEqual([0, '']);

@@ -33,8 +33,7 @@ describe('worker presence and alerts under the database roles', () => {
 
   const row = async (id: string) =>
     (await t.db.query('SELECT * FROM aol_workers WHERE id = $1', [id])).rows[0] as
-      | Record<string, unknown>
-      | undefined;
+      Record<string, unknown> | undefined;
 
   it('the worker role announces, refreshes and leaves its row through the functions', async () => {
     await svc.db.query(BEAT, ['svc-host:1']);

@@ -133,12 +133,7 @@ export type AlertEvent =
     >;
 
 export type DomainEvent =
-  | ControlEvent
-  | LeaseEvent
-  | TickEvent
-  | ActionEvent
-  | LogEvent
-  | AlertEvent;
+  ControlEvent | LeaseEvent | TickEvent | ActionEvent | LogEvent | AlertEvent;
 export type EventType = DomainEvent['type'];
 
 /** An event as stored in aol_events (and as served by the API). */
