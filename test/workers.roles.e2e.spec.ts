@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createTestDb, TestDb } from './support/db.js';
-import { runCli } from './support/processes.js';
+import { createTestDb, TestDb, waitFor } from './support/db.js';
+import { runCli, startWorker } from './support/processes.js';
 import { createLoginRole, LoginRole } from './support/roles.js';
 
 const BEAT = `SELECT aol_worker_beat($1, 'h', 1, 'standby', NULL, 30, NULL)`;
@@ -57,6 +57,26 @@ describe('worker presence and alerts under the database roles', () => {
         `INSERT INTO aol_workers VALUES ('x:1', 'x', 1, 'active', 1, 30, now(), now(), NULL)`,
       ),
     ).rejects.toThrow(/permission denied/);
+  });
+
+  it('a worker process logged in as the service role keeps its row: active, refreshed, left', async () => {
+    const w = startWorker(svc.url);
+    try {
+      await waitFor(
+        async () => (await row(w.id()))?.state === 'active',
+        20000,
+        'the service-role worker active in aol_workers',
+      );
+      const seen = (await row(w.id()))!.seen_at_utc as Date;
+      await waitFor(
+        async () => ((await row(w.id()))!.seen_at_utc as Date) > seen,
+        20000,
+        'its row refreshed',
+      );
+    } finally {
+      expect(await w.stop('SIGTERM')).toBe(0);
+    }
+    expect(await row(w.id())).toMatchObject({ state: 'left' });
   });
 
   it('operators, admins and auditors read presence but cannot forge, refresh or remove a row', async () => {
