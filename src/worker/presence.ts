@@ -20,6 +20,7 @@ export class Presence {
   private writing: Promise<void> = Promise.resolve();
   private warned = false;
   private left = false;
+  private started = false;
 
   constructor(
     private readonly db: Db,
@@ -28,7 +29,10 @@ export class Presence {
     private readonly log: WorkerLog,
   ) {}
 
+  /** Announce and start refreshing; a second call (Worker.run after the CLI announced) waits for the first write. */
   async start(): Promise<void> {
+    if (this.started) return this.writing;
+    this.started = true;
     this.timer = setInterval(() => void this.write(), (this.ttlSeconds * 1000) / 3);
     this.timer.unref();
     await this.write();
@@ -43,6 +47,7 @@ export class Presence {
 
   /** A clean exit: the row becomes `left`. */
   async stop(): Promise<void> {
+    if (this.left) return;
     clearInterval(this.timer);
     this.left = true;
     await this.writing;
@@ -78,4 +83,21 @@ function splitId(id: string): [string, number] {
   const i = id.lastIndexOf(':');
   const pid = Number(id.slice(i + 1));
   return i > 0 && Number.isInteger(pid) ? [id.slice(0, i), pid] : [hostname(), process.pid];
+}
+
+/**
+ * The worker command's early announcement: as soon as the schema is known to
+ * be current, before the worker's own modules (action handlers and their
+ * clients) are loaded, so a standby is visible within Node's start-up and a
+ * round trip. The Worker takes this Presence over (WorkerOptions.presence).
+ */
+export async function announce(
+  db: Db,
+  ttlSeconds: number,
+  log: WorkerLog,
+  id = `${hostname()}:${process.pid}`,
+): Promise<Presence> {
+  const p = new Presence(db, id, ttlSeconds, log);
+  await p.start();
+  return p;
 }

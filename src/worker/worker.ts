@@ -22,7 +22,13 @@ import {
 import { Presence } from './presence.js';
 
 export type WorkerLog = (level: 'info' | 'warn' | 'error', msg: string) => void;
-export type WorkerOptions = Readonly<{ maxTicks?: number; log: WorkerLog; id?: string }>;
+export type WorkerOptions = Readonly<{
+  maxTicks?: number;
+  log: WorkerLog;
+  id?: string;
+  /** Already announced by the CLI (presence.ts announce), before the worker's heavier imports. */
+  presence?: Presence;
+}>;
 
 type Term = { epoch: number; abort: AbortController; lost: boolean; renewTimer: NodeJS.Timeout };
 
@@ -62,7 +68,7 @@ export class Worker {
   ) {
     this.id = opts.id ?? `${hostname()}:${process.pid}`;
     this.runner = new ActionRunner(db, config, this.id, opts.log);
-    this.presence = new Presence(db, this.id, config.leaseTtlSeconds, opts.log);
+    this.presence = opts.presence ?? new Presence(db, this.id, config.leaseTtlSeconds, opts.log);
   }
 
   /** SIGTERM/SIGINT: as kill, without setting the flag. */
