@@ -10,6 +10,8 @@ import { HealthService } from './health/health.service.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { WebModule } from './web/web.module.js';
+import { WorkersModule } from './workers/workers.module.js';
+import { AlertsModule } from './alerts/alerts.module.js';
 import { loggingModule } from './common/logging.js';
 import { plainProvider } from './common/plain-provider.js';
 import { CONFIG } from './common/tokens.js';
@@ -29,6 +31,8 @@ export class AppModule {
         LeaseModule,
         ActionsModule,
         MetricsModule,
+        WorkersModule,
+        AlertsModule,
         WebModule,
       ],
       controllers: [HealthController],

@@ -69,6 +69,28 @@ describeWithBrowser('operator web UI (headless Chromium)', () => {
       .waitFor({ timeout: 30000 });
   });
 
+  it('the workers panel shows the active worker, a standby joining and its death', async () => {
+    await page
+      .getByTestId(`worker-${worker.id()}`)
+      .filter({ hasText: 'active' })
+      .waitFor({ timeout: 20000 });
+    const standby = startWorker(t.url, { AOL_LEASE_TTL_SECONDS: '2' });
+    try {
+      await page
+        .getByTestId(`worker-${standby.id()}`)
+        .filter({ hasText: 'standby' })
+        .waitFor({ timeout: 20000 });
+      await page.getByTestId('standbys').filter({ hasText: '1 standby' }).waitFor();
+    } finally {
+      await standby.stop('SIGKILL');
+    }
+    await page
+      .getByTestId(`worker-${standby.id()}`)
+      .filter({ hasText: 'dead' })
+      .waitFor({ timeout: 20000 });
+    await page.getByTestId('standbys').filter({ hasText: '0 standby' }).waitFor();
+  });
+
   it('pause with a reason: the flag and the acknowledgment appear without a reload', async () => {
     await page.getByRole('button', { name: 'Pause', exact: true }).click();
     const dialog = page.locator('dialog[open]');

@@ -8,6 +8,7 @@ import { cliConfig, usageInt } from './context.js';
 import { Config } from '../config/config.js';
 import { selectControl } from '../control/control.sql.js';
 import { markProduction, ProofExpirySweeper } from '../control/deployment.js';
+import { announce, Presence } from '../worker/presence.js';
 
 /**
  * In production a worker with AOL_PROOF_MODE=false would make real calls as
@@ -51,6 +52,7 @@ export function registerWorkerCommand(program: Command): void {
       const log = workerLog(() => worker?.id ?? String(process.pid));
       const db = new Db(config.databaseUrl!, { max: 4, applicationName: 'aol-worker' });
       let stopEarly = false;
+      let presence: Presence | undefined;
       const onSignal = () => (worker ? worker.requestStop() : (stopEarly = true));
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
@@ -58,13 +60,14 @@ export function registerWorkerCommand(program: Command): void {
       try {
         await waitForDatabase(db, config.dbStartupRetrySecs, (m) => log('warn', m));
         await assertSchemaCurrent(db);
+        presence = await announce(db, config.leaseTtlSeconds, log);
         if (config.production) await markProduction(db, 'worker');
         await assertProductionProofGuard(db, config);
         const { EventNotifier } = await import('../events/event-notifier.js');
         const { Worker } = await import('../worker/worker.js');
         const notifier = new EventNotifier(config.databaseUrl!);
         await notifier.start();
-        worker = new Worker(config, db, new EventStore(db), notifier, { maxTicks, log });
+        worker = new Worker(config, db, new EventStore(db), notifier, { maxTicks, log, presence });
         const { startCheckpointer } = await import('../events/checkpointer.js');
         const checkpointer = startCheckpointer(
           db,
@@ -80,6 +83,7 @@ export function registerWorkerCommand(program: Command): void {
         await checkpointer?.stop();
         await notifier.stop();
       } finally {
+        await presence?.stop(); // a start-up failure leaves the row as left, not dead
         await db.close().catch(() => undefined);
       }
       // Don't linger on sockets a timed-out query left behind.

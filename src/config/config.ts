@@ -58,6 +58,14 @@ export type Config = Readonly<{
   webhookAllowHosts: readonly string[];
   /** AOL_SECRET_<NAME> values by NAME, for `{"$secret": "NAME"}` references (never logged). */
   secrets: ReadonlyMap<string, string>;
+  /** Warn (health, alerts) when the active worker has no live standby. */
+  expectStandby: boolean;
+  /** Built-in notifier: Slack-compatible webhook and/or email recipients (SMTP_URL). */
+  alertWebhookUrl: string | undefined;
+  alertEmail: string[];
+  alertIntervalSeconds: number;
+  /** How often each API process verifies the hash chain for the metrics and alerts (0: never). */
+  verifyIntervalSeconds: number;
 }>;
 
 /** Credential headers whose literal values are refused at enqueue; AOL_CREDENTIAL_HEADERS adds more. */
@@ -164,6 +172,29 @@ export function loadConfig(env: Env = process.env): Config {
         .filter(([k, v]) => k.startsWith('AOL_SECRET_') && k.length > 11 && v !== undefined)
         .map(([k, v]) => [k.slice(11), v!]),
     ),
+    expectStandby: bool(env, 'AOL_EXPECT_STANDBY', false),
+    ...alerting(env),
+  };
+}
+
+function alerting(env: Env) {
+  const alertWebhookUrl = text(env, 'AOL_ALERT_WEBHOOK_URL');
+  if (alertWebhookUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(alertWebhookUrl))
+    throw new ConfigError('AOL_ALERT_WEBHOOK_URL must be an http:// or https:// URL');
+  const alertEmail = (text(env, 'AOL_ALERT_EMAIL') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const a of alertEmail)
+    if (!/^[^\s@]+@[^\s@]+$/.test(a))
+      throw new ConfigError(`AOL_ALERT_EMAIL must be comma-separated email addresses, got "${a}"`);
+  if (alertEmail.length > 0 && !text(env, 'SMTP_URL'))
+    throw new ConfigError('AOL_ALERT_EMAIL needs SMTP_URL to send through');
+  return {
+    alertWebhookUrl,
+    alertEmail,
+    alertIntervalSeconds: num(env, 'AOL_ALERT_INTERVAL_SECONDS', 15, { min: 0.05 }),
+    verifyIntervalSeconds: num(env, 'AOL_VERIFY_INTERVAL_SECONDS', 300, { min: 0 }),
   };
 }
 

@@ -112,7 +112,28 @@ export type LogEvent = Ev<
   { seq: number; hash: string; occurred_at: string; signature: string; key_id: string }
 >;
 
-export type DomainEvent = ControlEvent | LeaseEvent | TickEvent | ActionEvent | LogEvent;
+/** Per channel: 'sent', or why it was not. */
+export type AlertDeliveries = Readonly<Record<string, string>>;
+
+/** `alert` stream: what the built-in notifier sent (src/alerts). */
+export type AlertEvent =
+  | Ev<
+      'AlertFired',
+      {
+        alert: string;
+        severity: 'critical' | 'warning';
+        summary: string;
+        incident_id: string;
+        deliveries: AlertDeliveries;
+      }
+    >
+  | Ev<
+      'AlertResolved',
+      { alert: string; incident_id: string; summary: string; deliveries: AlertDeliveries }
+    >;
+
+export type DomainEvent =
+  ControlEvent | LeaseEvent | TickEvent | ActionEvent | LogEvent | AlertEvent;
 export type EventType = DomainEvent['type'];
 
 /** An event as stored in aol_events (and as served by the API). */

@@ -8,6 +8,16 @@ import type { ScopedPause } from '../control/scoped-pause.sql.js';
  */
 export type WorkerState = 'active' | 'paused' | 'slow' | 'dead' | 'never';
 
+/** A worker process's liveness row as health needs it (workers.service.ts WorkerView). */
+export type PresenceInput = Readonly<{
+  id: string;
+  status: 'active' | 'standby' | 'stopping' | 'dead' | 'left';
+  alive: boolean;
+  epoch: number | null;
+  last_seen_at_utc: string;
+  seen_age_seconds: number;
+}>;
+
 export type HealthInputs = Readonly<{
   now: Date;
   lastTick: {
@@ -27,6 +37,8 @@ export type HealthInputs = Readonly<{
   controlChangedAt: string | null;
   /** Active scoped pauses (live health only; a replay `?at=` leaves it out). */
   scopedPauses?: readonly ScopedPause[];
+  /** Presence rows (aol_workers); undefined when not known (a replay: presence is not in the log). */
+  workers?: readonly PresenceInput[];
 }>;
 
 export type HealthEnv = Readonly<{
@@ -35,6 +47,8 @@ export type HealthEnv = Readonly<{
   tokensConfigured: boolean;
   /** Whether this process has AOL_SIGNING_KEY (signs checkpoints); undefined: not asked. */
   checkpointsSigned?: boolean;
+  /** AOL_EXPECT_STANDBY: warn when the active worker has no live standby. */
+  expectStandby?: boolean;
 }>;
 export type Warning = Readonly<{ code: string; message: string }>;
 
@@ -111,6 +125,18 @@ export function evaluateHealth(i: HealthInputs, env: HealthEnv) {
         'SCOPED_PAUSE_OVERDUE',
         `scoped pause ${p.pause_id} passed its deadline ${p.until} but has not ended: no active worker has claimed since`,
       );
+  const live = i.workers?.filter((w) => w.alive);
+  const standbys = live?.filter((w) => w.status === 'standby').length ?? null;
+  if (i.workers && i.workers.length > 0 && live!.length === 0 && !i.flags.killed)
+    warn(
+      'NO_LIVE_WORKER',
+      'no worker process is alive: none has refreshed its presence within its TTL',
+    );
+  if (env.expectStandby && live?.some((w) => w.status === 'active') && standbys === 0)
+    warn(
+      'NO_STANDBY',
+      'the active worker has no standby (AOL_EXPECT_STANDBY=true): a failover has nowhere to go',
+    );
   if (env.production && env.dangerousUiOps)
     warn(
       'DANGEROUS_UI_OPS_ENABLED',
@@ -139,6 +165,8 @@ export function evaluateHealth(i: HealthInputs, env: HealthEnv) {
     acknowledgment_delay_ms: i.ackDelayMs,
     queue_counts: { ...counts, succeeded: counts.success },
     last_event_seq: i.lastEventSeq,
+    workers: i.workers?.filter((w) => w.status !== 'left') ?? null,
+    standbys,
     server_time_utc: i.now.toISOString(),
     warnings,
   };

@@ -3,6 +3,8 @@ import type { Config } from '../config/config.js';
 import { Queryable } from '../db/db.js';
 import { EventStore } from '../events/event-store.js';
 import { parseInstant, replayer, resolveAt } from '../events/replay.js';
+import { selectWorkers } from '../workers/workers.sql.js';
+import { toWorkerView } from '../workers/workers.service.js';
 import { evaluateHealth, HealthEnv, HealthInputs, HealthReport } from './health.model.js';
 
 type Raw = {
@@ -34,12 +36,20 @@ export function healthEnv(config: Config): HealthEnv {
     dangerousUiOps: config.dangerousUiOps,
     tokensConfigured: !!config.apiTokens,
     checkpointsSigned: !!config.signingKey,
+    expectStandby: config.expectStandby,
   };
 }
 
-/** The live inputs: one statement of index lookups (aol_health_inputs, migration 0006). */
+/**
+ * The live inputs: one statement of index lookups (aol_health_inputs, migration
+ * 0006), and beside it the presence rows (aol_worker_presence, migration 0016;
+ * at most a day's worth of worker processes).
+ */
 export async function liveHealthInputs(db: Queryable): Promise<HealthInputs> {
-  const { rows } = await db.query<{ h: Raw }>('SELECT aol_health_inputs() AS h');
+  const [{ rows }, presence] = await Promise.all([
+    db.query<{ h: Raw }>('SELECT aol_health_inputs() AS h'),
+    selectWorkers(db),
+  ]);
   const h = rows[0].h;
   const iso = (t: string) => new Date(t).toISOString();
   return {
@@ -68,6 +78,7 @@ export async function liveHealthInputs(db: Queryable): Promise<HealthInputs> {
     counts: h.counts,
     lastEventSeq: h.last_event_seq,
     controlChangedAt: h.flags.updated_at_utc && iso(h.flags.updated_at_utc),
+    workers: presence.map(toWorkerView),
   };
 }
 

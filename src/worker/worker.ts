@@ -19,9 +19,16 @@ import {
   recordTick,
   recoverOrphans,
 } from './worker.sql.js';
+import { Presence } from './presence.js';
 
 export type WorkerLog = (level: 'info' | 'warn' | 'error', msg: string) => void;
-export type WorkerOptions = Readonly<{ maxTicks?: number; log: WorkerLog; id?: string }>;
+export type WorkerOptions = Readonly<{
+  maxTicks?: number;
+  log: WorkerLog;
+  id?: string;
+  /** Already announced by the CLI (presence.ts announce), before the worker's heavier imports. */
+  presence?: Presence;
+}>;
 
 type Term = { epoch: number; abort: AbortController; lost: boolean; renewTimer: NodeJS.Timeout };
 
@@ -50,6 +57,7 @@ export class Worker {
   private readonly waker = new Waker();
   private readonly subs: Subscription[] = [];
   private readonly runner: ActionRunner;
+  private readonly presence: Presence;
 
   constructor(
     private readonly config: Config,
@@ -60,17 +68,21 @@ export class Worker {
   ) {
     this.id = opts.id ?? `${hostname()}:${process.pid}`;
     this.runner = new ActionRunner(db, config, this.id, opts.log);
+    this.presence = opts.presence ?? new Presence(db, this.id, config.leaseTtlSeconds, opts.log);
   }
 
   /** SIGTERM/SIGINT: as kill, without setting the flag. */
   requestStop(): void {
     this.stopping = true;
+    this.presence.set('stopping');
     this.waker.wake();
   }
 
   /** Run until killed, stopped or --max-ticks is done. Resolves with the exit code. */
   async run(): Promise<number> {
     const log = this.opts.log;
+    // Announce first: a standby is visible before it does anything else.
+    await this.presence.start();
     const head = await this.store.headSeq();
     // Subscribe before reading the flags: an event committed in between is
     // seen by the subscription, and evolve skips what the read already has.
@@ -118,6 +130,7 @@ export class Worker {
       return 0;
     } finally {
       for (const s of this.subs) s.unsubscribe();
+      await this.presence.stop();
     }
   }
 
@@ -155,6 +168,7 @@ export class Worker {
       ),
     };
     this.term = term;
+    this.presence.set('active', epoch);
     let failed = false;
     log('info', `lease acquired: epoch ${epoch}, expires ${expiresAt.toISOString()}`);
     try {
@@ -201,6 +215,7 @@ export class Worker {
     } finally {
       clearInterval(term.renewTimer);
       this.term = undefined;
+      this.presence.set(this.stopping || this.flags.killed ? 'stopping' : 'standby');
     }
     if (!term.lost) {
       await this.acks;
@@ -347,6 +362,7 @@ export class Worker {
       e.stream_version,
     );
     if (wasPaused && !this.flags.paused) this.resumed = true;
+    if (this.flags.killed) this.presence.set('stopping');
     this.opts.log(
       'info',
       `control: ${e.type} (version ${e.stream_version}) by ${e.metadata.actor} via ${e.metadata.via}`,

@@ -17,6 +17,7 @@ import { DlqTable, QueueCounts, RecentActions } from './components/Queue';
 import { Ask, ReasonDialog } from './components/ReasonDialog';
 import { Status } from './components/Status';
 import { TickChart } from './components/TickChart';
+import { Workers } from './components/Workers';
 import './styles.css';
 
 const POLL_MS = 3000;
@@ -217,6 +218,7 @@ function App() {
             ask={setAsk}
             after={soon}
           />
+          <Workers health={health} />
           <QueueCounts health={health} />
           <DlqTable dlq={dlq} me={me} down={down} ask={setAsk} after={soon} />
           <TickChart ticks={ticks} />

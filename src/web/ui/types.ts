@@ -18,6 +18,17 @@ export type Health = {
   last_event_seq: number;
   server_time_utc: string;
   warnings: { code: string; message: string }[];
+  /** Worker presence (null in a replayed view). */
+  workers: WorkerPresence[] | null;
+  standbys: number | null;
+};
+
+export type WorkerPresence = {
+  id: string;
+  status: 'active' | 'standby' | 'stopping' | 'dead';
+  alive: boolean;
+  epoch: number | null;
+  seen_age_seconds: number;
 };
 
 export type Control = {
