@@ -143,7 +143,6 @@ CREATE TABLE public.aol_events (
     occurred_at timestamp with time zone NOT NULL,
     prev_hash text NOT NULL,
     hash text NOT NULL,
-    CONSTRAINT aol_events_stream_check CHECK ((stream ~ '^(control|lease|tick|log|action:[0-9]+)$'::text)),
     CONSTRAINT aol_events_stream_version_check CHECK ((stream_version > 0))
 );
 
@@ -1198,6 +1197,34 @@ END $$;
 
 ALTER FUNCTION public.aol_take_append_lock() OWNER TO aol_owner;
 
+CREATE FUNCTION public.aol_worker_beat(p_id text, p_host text, p_pid integer, p_state text, p_epoch bigint, p_ttl_seconds double precision, p_started_at timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+  t timestamptz := aol_now();
+BEGIN
+  INSERT INTO aol_workers AS w (id, host, pid, state, epoch, ttl_seconds, started_at_utc, seen_at_utc)
+  VALUES (p_id, p_host, p_pid, p_state, p_epoch, p_ttl_seconds, coalesce(p_started_at, t), t)
+  ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, epoch = EXCLUDED.epoch,
+    ttl_seconds = EXCLUDED.ttl_seconds, started_at_utc = EXCLUDED.started_at_utc,
+    seen_at_utc = EXCLUDED.seen_at_utc, left_at_utc = NULL;
+  DELETE FROM aol_workers WHERE seen_at_utc < t - interval '1 day';
+  RETURN t;
+END $$;
+
+ALTER FUNCTION public.aol_worker_beat(p_id text, p_host text, p_pid integer, p_state text, p_epoch bigint, p_ttl_seconds double precision, p_started_at timestamp with time zone) OWNER TO aol_owner;
+
+CREATE FUNCTION public.aol_worker_leave(p_id text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+  UPDATE aol_workers SET state = 'left', epoch = NULL, seen_at_utc = aol_now(), left_at_utc = aol_now()
+   WHERE id = p_id
+$$;
+
+ALTER FUNCTION public.aol_worker_leave(p_id text) OWNER TO aol_owner;
+
 CREATE FUNCTION public.aol_worker_metadata(p_owner text) RETURNS jsonb
     LANGUAGE sql IMMUTABLE
     AS $$
@@ -1205,6 +1232,22 @@ CREATE FUNCTION public.aol_worker_metadata(p_owner text) RETURNS jsonb
 $$;
 
 ALTER FUNCTION public.aol_worker_metadata(p_owner text) OWNER TO aol_owner;
+
+CREATE FUNCTION public.aol_worker_presence() RETURNS TABLE(id text, host text, pid integer, status text, epoch bigint, ttl_seconds double precision, started_at_utc timestamp with time zone, seen_at_utc timestamp with time zone, left_at_utc timestamp with time zone, seen_age_seconds double precision, now timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+  SELECT w.id, w.host, w.pid,
+         CASE WHEN w.state = 'left' THEN 'left'
+              WHEN w.seen_at_utc + make_interval(secs => w.ttl_seconds) < n.t THEN 'dead'
+              ELSE w.state END,
+         w.epoch, w.ttl_seconds, w.started_at_utc, w.seen_at_utc, w.left_at_utc,
+         greatest(0, extract(epoch FROM n.t - w.seen_at_utc)::double precision), n.t
+    FROM aol_workers w, (SELECT aol_now() AS t) n
+   ORDER BY w.started_at_utc DESC, w.id
+$$;
+
+ALTER FUNCTION public.aol_worker_presence() OWNER TO aol_owner;
 
 CREATE SEQUENCE public.aol_action_id_seq
     START WITH 1
@@ -1374,6 +1417,22 @@ CREATE TABLE public.aol_tick_ledger (
 
 ALTER TABLE public.aol_tick_ledger OWNER TO aol_owner;
 
+CREATE TABLE public.aol_workers (
+    id text NOT NULL,
+    host text NOT NULL,
+    pid integer NOT NULL,
+    state text NOT NULL,
+    epoch bigint,
+    ttl_seconds double precision NOT NULL,
+    started_at_utc timestamp with time zone NOT NULL,
+    seen_at_utc timestamp with time zone NOT NULL,
+    left_at_utc timestamp with time zone,
+    CONSTRAINT aol_workers_state_check CHECK ((state = ANY (ARRAY['standby'::text, 'active'::text, 'stopping'::text, 'left'::text]))),
+    CONSTRAINT aol_workers_ttl_seconds_check CHECK ((ttl_seconds > (0)::double precision))
+);
+
+ALTER TABLE public.aol_workers OWNER TO aol_owner;
+
 ALTER TABLE ONLY public.aol_actions
     ADD CONSTRAINT aol_actions_idempotency_key_key UNIQUE (idempotency_key);
 
@@ -1397,6 +1456,9 @@ ALTER TABLE ONLY public.aol_deployment
 
 ALTER TABLE ONLY public.aol_events
     ADD CONSTRAINT aol_events_pkey PRIMARY KEY (seq);
+
+ALTER TABLE public.aol_events
+    ADD CONSTRAINT aol_events_stream_check CHECK ((stream ~ '^(control|lease|tick|log|alert|action:[0-9]+)$'::text)) NOT VALID;
 
 ALTER TABLE ONLY public.aol_events
     ADD CONSTRAINT aol_events_stream_stream_version_key UNIQUE (stream, stream_version);
@@ -1422,11 +1484,16 @@ ALTER TABLE ONLY public.aol_scoped_pauses
 ALTER TABLE ONLY public.aol_tick_ledger
     ADD CONSTRAINT aol_tick_ledger_pkey PRIMARY KEY (seq);
 
+ALTER TABLE ONLY public.aol_workers
+    ADD CONSTRAINT aol_workers_pkey PRIMARY KEY (id);
+
 CREATE INDEX aol_actions_due ON public.aol_actions USING btree (not_before_utc, id) WHERE (status = ANY (ARRAY['PENDING'::text, 'RETRY'::text]));
 
 CREATE INDEX aol_actions_status ON public.aol_actions USING btree (status, id);
 
 CREATE INDEX aol_artifacts_action ON public.aol_artifacts USING btree (action_id);
+
+CREATE INDEX aol_events_alert_name ON public.aol_events USING btree (((data ->> 'alert'::text)), seq) WHERE (stream = 'alert'::text);
 
 CREATE INDEX aol_events_occurred_at ON public.aol_events USING btree (occurred_at);
 
@@ -1443,6 +1510,8 @@ CREATE INDEX aol_proof_requests_pending ON public.aol_proof_requests USING btree
 CREATE INDEX aol_scoped_pauses_active ON public.aol_scoped_pauses USING btree (until_utc) WHERE (ended_at_utc IS NULL);
 
 CREATE INDEX aol_tick_ledger_finished ON public.aol_tick_ledger USING btree (finished_at_utc DESC);
+
+CREATE INDEX aol_workers_seen_at ON public.aol_workers USING btree (seen_at_utc);
 
 CREATE TRIGGER aol_actions_lock_first BEFORE INSERT OR DELETE OR UPDATE ON public.aol_actions FOR EACH STATEMENT WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_take_append_lock();
 
@@ -1671,8 +1740,18 @@ REVOKE ALL ON FUNCTION public.aol_sql_metadata() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.aol_take_append_lock() TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_take_append_lock() FROM PUBLIC;
 
+GRANT ALL ON FUNCTION public.aol_worker_beat(p_id text, p_host text, p_pid integer, p_state text, p_epoch bigint, p_ttl_seconds double precision, p_started_at timestamp with time zone) TO aol_service;
+REVOKE ALL ON FUNCTION public.aol_worker_beat(p_id text, p_host text, p_pid integer, p_state text, p_epoch bigint, p_ttl_seconds double precision, p_started_at timestamp with time zone) FROM PUBLIC;
+
+GRANT ALL ON FUNCTION public.aol_worker_leave(p_id text) TO aol_service;
+REVOKE ALL ON FUNCTION public.aol_worker_leave(p_id text) FROM PUBLIC;
+
 GRANT ALL ON FUNCTION public.aol_worker_metadata(p_owner text) TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_worker_metadata(p_owner text) FROM PUBLIC;
+
+GRANT ALL ON FUNCTION public.aol_worker_presence() TO aol_auditor;
+GRANT ALL ON FUNCTION public.aol_worker_presence() TO aol_service;
+REVOKE ALL ON FUNCTION public.aol_worker_presence() FROM PUBLIC;
 
 GRANT SELECT ON SEQUENCE public.aol_action_id_seq TO aol_auditor;
 GRANT USAGE ON SEQUENCE public.aol_action_id_seq TO aol_operator;
@@ -1717,3 +1796,5 @@ GRANT SELECT ON TABLE public.aol_queue_counts TO aol_auditor;
 GRANT SELECT ON TABLE public.aol_scoped_pauses TO aol_auditor;
 
 GRANT SELECT ON TABLE public.aol_tick_ledger TO aol_auditor;
+
+GRANT SELECT ON TABLE public.aol_workers TO aol_auditor;

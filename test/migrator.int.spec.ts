@@ -152,7 +152,13 @@ describe('upgrade from the pre-issue-14 migrations', () => {
 
   it('ends with the schema of a fresh database, accepts the old checksums, and the read models still equal a rebuild', async () => {
     const old = oldFiles();
-    expect(old.map((f) => f.version)).toEqual(loadMigrations().map((m) => m.version));
+    // migrations added after issue 14 (0016 on) are simply pending for such a database
+    const later = loadMigrations().filter((m) => m.version > old.at(-1)!.version);
+    expect(old.map((f) => f.version)).toEqual(
+      loadMigrations()
+        .filter((m) => m.version <= old.at(-1)!.version)
+        .map((m) => m.version),
+    );
     const t = await createTestDb('migrate_upgrade', { empty: true });
     dbs.push(t.db);
     // the migrator of that time: each file in its own transaction, then aol_secure_objects() from 0010 on
@@ -180,20 +186,18 @@ describe('upgrade from the pre-issue-14 migrations', () => {
       '{"actor": "t", "via": "api"}')`);
     const oldCatalog = await catalog(t.db);
 
-    expect(await migrate(t.db)).toEqual([]);
+    expect(await migrate(t.db)).toEqual(later.map((m) => m.version));
     const fresh = await createTestDb('migrate_upgrade_fresh', { empty: true });
     dbs.push(fresh.db);
     await migrate(fresh.db);
     const upgraded = await catalog(t.db);
     expect(upgraded).toEqual(await catalog(fresh.db));
-    // what issue 14 changed on purpose, and nothing else
-    const removed = oldCatalog.functions.filter((f) => !upgraded.functions.includes(f));
-    expect(removed.map((f) => /FUNCTION public\.(\w+)/.exec(f)![1]).sort()).toEqual([
+    // the one function issue 14 removed on purpose; every other one is still there
+    const names = (fs: string[]) => new Set(fs.map((f) => /FUNCTION public\.(\w+)/.exec(f)![1]));
+    const now = names(upgraded.functions);
+    expect([...names(oldCatalog.functions)].filter((n) => !now.has(n))).toEqual([
       'aol_action_outcome',
-      'aol_action_outcomes',
-      'aol_health_inputs',
     ]);
-    expect({ ...oldCatalog, functions: [] }).toEqual({ ...upgraded, functions: [] });
     const { live, folded } = await liveAndFolded(t.db);
     expect(folded).toEqual(live);
     expect(live.aol_control_flags).toMatchObject([{ paused: true }]);

@@ -50,6 +50,8 @@ GRANT EXECUTE ON FUNCTION aol_projecting(), aol_now(), aol_is_production(), aol_
 -- Auditors (and so operators and admins) read the scoped pauses through the
 -- same helper the service uses (aol_secure_objects revokes it from PUBLIC).
 GRANT EXECUTE ON FUNCTION aol_iso_ms(timestamptz) TO aol_auditor;
+-- Auditors see worker presence (`aol workers`, `aol health`; migration 0016).
+GRANT EXECUTE ON FUNCTION aol_worker_presence() TO aol_auditor;
 -- Operators: the aol CLI's commands, whose events carry their login role.
 GRANT EXECUTE ON FUNCTION aol_append(text, integer, text, jsonb, jsonb), aol_append_batch(jsonb),
   aol_append_many(text[], integer[], text[], jsonb[], jsonb[]) TO aol_operator;

@@ -28,6 +28,7 @@ export const FUNCTION_AREAS = [
   'ticks',
   'actions',
   'health',
+  'workers',
   'roles',
 ] as const;
 
