@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../src/config/config.js';
+import { EventStore } from '../src/events/event-store.js';
+import { replayTo } from '../src/events/replay.js';
 import { liveHealthInputs } from '../src/health/health.service.js';
 import { acquireLease, fence, renewLease } from '../src/lease/lease.sql.js';
 import { claimActions, recordTick } from '../src/worker/worker.sql.js';
@@ -154,6 +156,13 @@ describe('liveness outside the log: renewals and idle ticks', () => {
     expect(await recordTick(t.db, 'w:2', epoch, idle())).toBe(true);
     expect(await ticks()).toBe(5);
     expect((await liveness())!.ticks).toBe(9);
+    // a replay (the log alone) holds the lease from each tick event of its epoch for a minute + the TTL
+    const [beat] = (await events(t.db, `type = 'TickRecorded'`)).slice(-1);
+    const replayed = await replayTo(new EventStore(t.db), beat.seq);
+    expect(replayed.lease).toMatchObject({ owner: 'w:2', epoch });
+    expect(new Date(replayed.lease!.expires_at).getTime()).toBe(
+      new Date(beat.data.finished_at as string).getTime() + 90_000,
+    );
     // a fenced tick writes neither an event nor liveness
     expect(await recordTick(t.db, 'w:1', epoch - 1, idle())).toBe(false);
     expect(await ticks()).toBe(5);
