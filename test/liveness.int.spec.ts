@@ -22,6 +22,7 @@ describe('liveness outside the log: renewals and idle ticks', () => {
   let op: LoginRole;
   let auditor: LoginRole;
   let svc: LoginRole;
+  let admin: LoginRole;
   const count = async (where = 'true') =>
     (await t.db.query(`SELECT count(*)::int AS n FROM aol_events WHERE ${where}`)).rows[0]
       .n as number;
@@ -46,9 +47,10 @@ describe('liveness outside the log: renewals and idle ticks', () => {
     op = await createLoginRole(t, 'op', ['aol_operator']);
     auditor = await createLoginRole(t, 'aud', ['aol_auditor']);
     svc = await createLoginRole(t, 'svc', ['aol_service']);
+    admin = await createLoginRole(t, 'adm', ['aol_admin']);
   });
   afterAll(async () => {
-    for (const r of [op, auditor, svc]) await r.db.close();
+    for (const r of [op, auditor, svc, admin]) await r.db.close();
     await t.db.close();
   });
 
@@ -92,9 +94,9 @@ describe('liveness outside the log: renewals and idle ticks', () => {
     );
   });
 
-  it('only the worker role extends a lease, and only through the renewal function', async () => {
+  it('only the worker role extends a lease, and only through the renewal function (operator, auditor, admin cannot)', async () => {
     const l = (await leaseRow())!;
-    for (const r of [op, auditor]) {
+    for (const r of [op, auditor, admin]) {
       await expect(
         r.db.query('SELECT aol_lease_renew($1, $2, 3600)', [l.owner, l.epoch]),
       ).rejects.toThrow(/permission denied/);
