@@ -14,6 +14,7 @@ import { append, health, replay } from './storage.mjs';
 import { failover } from './failover.mjs';
 import { overload, restarts, stalled } from './faults.mjs';
 import { presence } from './presence.mjs';
+import { idle } from './idle-events.mjs';
 
 const ALL = {
   reaction,
@@ -27,6 +28,7 @@ const ALL = {
   stalled,
   overload,
   presence,
+  idle,
 };
 const args = process.argv.slice(2).filter((a) => a !== '--');
 // --quick: every benchmark with small samples, so CI can check they run and
@@ -50,6 +52,7 @@ if (quick) {
     BENCH_OVERLOAD_EVENTS: '1000',
     BENCH_OVERLOAD_REQUESTS: '200',
     BENCH_PRESENCE_RUNS: '2',
+    BENCH_IDLE_SECONDS: '35',
   };
   for (const [k, v] of Object.entries(small)) process.env[k] ??= v;
 }

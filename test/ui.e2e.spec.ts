@@ -146,6 +146,53 @@ describeWithBrowser('operator web UI (headless Chromium)', () => {
     });
   });
 
+  it('the audit log shows people and decisions by default, heartbeats (idle ticks) on request; the API filter is validated', async () => {
+    // an idle TickRecorded (the first tick, a heartbeat) is in the log
+    const [beat] = (
+      await events(
+        t.db,
+        `type = 'TickRecorded' AND (data->>'actions_attempted')::int = 0 AND data->>'status' = 'SUCCESS'`,
+      )
+    ).slice(-1);
+    expect(beat).toBeDefined();
+    const get = (q: string) => fetch(`${api.url}/events?${q}`);
+    const only = (await (await get('heartbeats=only&limit=1000')).json()) as {
+      events: { seq: number; type: string; data: { actions_attempted?: number } }[];
+    };
+    expect(only.events.map((e) => e.seq)).toContain(beat.seq);
+    expect(
+      only.events.every(
+        (e) =>
+          e.type === 'LeaseRenewed' ||
+          (e.type === 'TickRecorded' && (e.data.actions_attempted ?? 0) === 0),
+      ),
+    ).toBe(true);
+    const excluded = (await (await get('heartbeats=exclude&limit=1000')).json()) as {
+      events: { seq: number; type: string }[];
+    };
+    expect(excluded.events.map((e) => e.seq)).not.toContain(beat.seq);
+    expect(excluded.events.map((e) => e.type)).toContain('ControlPaused');
+    const bad = await get('heartbeats=some');
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toContain(
+      'heartbeats must be include, exclude or only',
+    );
+
+    // a fresh page: the first page of the audit log, then live
+    await page.reload();
+    const table = page.getByTestId('audit-table');
+    await table.getByText('maintenance window').first().waitFor({ timeout: 30000 });
+    const beatRow = table.locator('tr').filter({
+      has: page.locator('td:first-child', { hasText: new RegExp(`^${beat.seq}$`) }),
+    });
+    expect(await beatRow.count()).toBe(0);
+    await page.getByTestId('audit-heartbeats').check();
+    await beatRow.first().waitFor({ timeout: 10000 });
+    await expect(beatRow.first().textContent()).resolves.toContain('TickRecorded');
+    await page.getByTestId('audit-heartbeats').uncheck();
+    await beatRow.first().waitFor({ state: 'detached', timeout: 10000 });
+  });
+
   it('a reason is required: the dialog refuses an empty one and writes nothing', async () => {
     // an acknowledgment of the previous test's resume may still land: count control changes only
     const controlChanges = async () =>

@@ -315,6 +315,9 @@ END $$;
 -- Rebuild every read model from the log, in one transaction, through the
 -- same projection the appends use, p_chunk events at a time. Holding the
 -- append lock keeps writers out, so the result is the state as of the last event.
+-- The lease's liveness columns are not in the log (renewals are not events):
+-- the live lease keeps them when the log gives back the same owner and epoch,
+-- so a rebuild never expires a lease that is being renewed.
 CREATE OR REPLACE FUNCTION aol_rebuild(p_chunk integer DEFAULT 10000) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
   v_head bigint;
@@ -326,9 +329,11 @@ DECLARE
   v_data jsonb[];
   v_metadata jsonb[];
   v_at timestamptz[];
+  v_lease aol_lease;
 BEGIN
   PERFORM pg_advisory_xact_lock(7310001);
   PERFORM set_config('aol.projecting', 'on', true);
+  SELECT * INTO v_lease FROM aol_lease;
   PERFORM aol_reset_control();
   PERFORM aol_reset_lease();
   PERFORM aol_reset_tick();
@@ -343,6 +348,11 @@ BEGIN
     PERFORM aol_apply_events(v_seq, v_stream, v_version, v_type, v_data, v_metadata, v_at);
     v_from := v_from + p_chunk;
   END LOOP;
+  IF v_lease.epoch IS NOT NULL THEN
+    UPDATE aol_lease SET renewed_at_utc = greatest(renewed_at_utc, v_lease.renewed_at_utc),
+                         expires_at_utc = greatest(expires_at_utc, v_lease.expires_at_utc)
+     WHERE owner = v_lease.owner AND epoch = v_lease.epoch;
+  END IF;
   PERFORM set_config('aol.projecting', 'off', true);
   RETURN v_head;
 END $$;

@@ -63,7 +63,10 @@ BEGIN
 END $$;
 
 -- Renew only a live lease of ours; NULL means it is lost (expired, released by
--- force, or taken over) and the caller must stop working at once.
+-- force, or taken over) and the caller must stop working at once. The
+-- compare-and-set on the lease row is the fence; a renewal moves the row's
+-- liveness columns (renewed_at_utc, expires_at_utc) and appends no event
+-- (issue 15, docs/events.md "Liveness outside the log").
 CREATE OR REPLACE FUNCTION aol_lease_renew(p_owner text, p_epoch bigint, p_ttl_seconds double precision)
 RETURNS timestamptz LANGUAGE plpgsql AS $$
 DECLARE
@@ -72,12 +75,12 @@ DECLARE
 BEGIN
   PERFORM pg_advisory_xact_lock(7310001);
   t := clock_timestamp();
-  IF NOT EXISTS (SELECT 1 FROM aol_lease WHERE owner = p_owner AND epoch = p_epoch AND expires_at_utc > t) THEN
+  v_exp := t + make_interval(secs => p_ttl_seconds);
+  UPDATE aol_lease SET renewed_at_utc = t, expires_at_utc = v_exp
+   WHERE owner = p_owner AND epoch = p_epoch AND expires_at_utc > t;
+  IF NOT FOUND THEN
     RETURN NULL;
   END IF;
-  v_exp := t + make_interval(secs => p_ttl_seconds);
-  PERFORM aol_append('lease', NULL, 'LeaseRenewed',
-    jsonb_build_object('owner', p_owner, 'epoch', p_epoch, 'expires_at', aol_iso(v_exp)), aol_worker_metadata(p_owner));
   RETURN v_exp;
 END $$;
 

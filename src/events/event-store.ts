@@ -18,7 +18,19 @@ export type EventFilter = Readonly<{
   limit?: number;
   stream?: string;
   type?: string;
+  /** Heartbeats (HEARTBEAT_SQL): 'include' (the default), 'exclude' or 'only'. */
+  heartbeats?: HeartbeatFilter;
 }>;
+
+export const HEARTBEAT_FILTERS = ['include', 'exclude', 'only'] as const;
+export type HeartbeatFilter = (typeof HEARTBEAT_FILTERS)[number];
+
+/**
+ * A heartbeat says only "the worker is still there": a LeaseRenewed (older
+ * logs; no longer written, migration 0018) or a TickRecorded that attempted no
+ * action. Everything else is a change made by someone or a worker's decision.
+ */
+export const HEARTBEAT_SQL = `(type = 'LeaseRenewed' OR (type = 'TickRecorded' AND coalesce((data->>'actions_attempted')::int, 0) = 0))`;
 export type VerifyResult = Readonly<{
   ok: boolean;
   checked: number;
@@ -100,8 +112,15 @@ export class EventStore {
     const { rows } = await client.query<EventRow>(
       `SELECT * FROM aol_events
         WHERE seq > $1 AND ($2::text IS NULL OR stream = $2) AND ($3::text IS NULL OR type = $3)
+          AND ($5::text = 'include' OR ($5::text = 'only') = ${HEARTBEAT_SQL})
         ORDER BY seq LIMIT $4`,
-      [filter.after ?? 0, filter.stream ?? null, filter.type ?? null, filter.limit ?? 100],
+      [
+        filter.after ?? 0,
+        filter.stream ?? null,
+        filter.type ?? null,
+        filter.limit ?? 100,
+        filter.heartbeats ?? 'include',
+      ],
     );
     return rows.map(toStoredEvent);
   }

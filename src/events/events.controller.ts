@@ -48,6 +48,7 @@ export class EventsController {
       limit,
       stream: q.stream,
       type: q.type,
+      heartbeats: q.heartbeats,
     });
     return { events, next_after: events.length === limit ? events[events.length - 1].seq : null };
   }

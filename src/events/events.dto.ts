@@ -1,5 +1,7 @@
-import { IsOptional, IsString, Matches } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import { BoundedInt } from '../common/bounded.js';
+import { HEARTBEAT_FILTERS } from './event-store.js';
+import type { HeartbeatFilter } from './event-store.js';
 
 export class EventsQueryDto {
   @IsOptional()
@@ -21,6 +23,11 @@ export class EventsQueryDto {
   @IsString()
   @Matches(/^[A-Za-z]{1,64}$/, { message: 'type must be an event type name' })
   type?: string;
+
+  /** Heartbeats (idle ticks, renewals): include (default), exclude or only. */
+  @IsOptional()
+  @IsIn(HEARTBEAT_FILTERS, { message: 'heartbeats must be include, exclude or only' })
+  heartbeats?: HeartbeatFilter;
 }
 
 export class StreamQueryDto {

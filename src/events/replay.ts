@@ -57,6 +57,7 @@ export type ReplayedState = Readonly<{
 export class Replayer {
   private control: ControlState = initialControlState();
   private lease: ReplayedLease = null;
+  private leaseTtlSeconds = 0;
   private readonly actions = new Map<string, ActionStatus>();
   private seq = 0;
   private at: string | null = null;
@@ -85,11 +86,26 @@ export class Replayer {
       }
     } else if (e.stream === 'tick') {
       this.lastTick = e.data as unknown as HealthInputs['lastTick'];
+      // Renewals are not events (migration 0018): a tick of the lease's epoch
+      // shows it live then, and the next one is due within a minute (an idle
+      // tick is recorded at least once a minute), each renewal adding a TTL.
+      const t = this.lastTick;
+      if (this.lease && t && t.epoch === this.lease.epoch) {
+        const until = new Date(t.finished_at).getTime() + (60 + this.leaseTtlSeconds) * 1000;
+        if (until > new Date(this.lease.expires_at).getTime())
+          this.lease = { ...this.lease, expires_at: new Date(until).toISOString() };
+      }
     } else if (e.stream === 'lease') {
-      const d = e.data as { owner: string; epoch: number; expires_at?: string };
-      if (e.type === 'LeaseAcquired')
+      const d = e.data as {
+        owner: string;
+        epoch: number;
+        expires_at?: string;
+        ttl_seconds?: number;
+      };
+      if (e.type === 'LeaseAcquired') {
         this.lease = { owner: d.owner, epoch: d.epoch, expires_at: d.expires_at! };
-      else if (e.type === 'LeaseRenewed' && this.lease)
+        this.leaseTtlSeconds = d.ttl_seconds ?? 0;
+      } else if (e.type === 'LeaseRenewed' && this.lease)
         this.lease = { ...this.lease, expires_at: d.expires_at! };
       else if (['LeaseReleased', 'LeaseExpired', 'LeaseForceReleased'].includes(e.type))
         this.lease = null;

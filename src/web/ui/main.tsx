@@ -132,9 +132,23 @@ function App() {
         const h = await api<Health>('/health/aol');
         const after = lastSeq.current || Math.max(0, h.last_event_seq - 100);
         if (!lastSeq.current) {
-          const page = await api<{ events: AolEvent[] }>(`/events?after=${after}&limit=100`);
-          setEvents(page.events);
-          lastSeq.current = page.events.at(-1)?.seq ?? after;
+          // the last 100 events, and the people's changes and worker's decisions among the last
+          // 1000, so heartbeats (shown on request) never crowd them out of the first page
+          const [recent, decisions] = await Promise.all([
+            api<{ events: AolEvent[] }>(`/events?after=${after}&limit=100`),
+            api<{ events: AolEvent[] }>(
+              `/events?after=${Math.max(0, h.last_event_seq - 1000)}&limit=1000&heartbeats=exclude`,
+            ),
+          ]);
+          const upTo = recent.events.at(-1)?.seq ?? after;
+          const bySeq = new Map(
+            [...decisions.events.filter((e) => e.seq <= upTo), ...recent.events].map((e) => [
+              e.seq,
+              e,
+            ]),
+          );
+          setEvents([...bySeq.values()].sort((a, b) => a.seq - b.seq));
+          lastSeq.current = upTo;
         }
         if (closed) return;
         es = new EventSource(eventStreamUrl(lastSeq.current));
@@ -142,7 +156,7 @@ function App() {
           const e = JSON.parse(m.data) as AolEvent;
           if (e.seq <= lastSeq.current) return;
           lastSeq.current = e.seq;
-          setEvents((prev) => [...prev.slice(-400), e]);
+          setEvents((prev) => [...prev.slice(-1200), e]);
           if (e.type !== 'LeaseRenewed') soon();
         };
         for (const t of EVENT_TYPES) es.addEventListener(t, on as EventListener);
