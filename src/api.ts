@@ -9,7 +9,7 @@ import { Db, waitForDatabase } from './db/db.js';
 import { assertSchemaCurrent } from './db/migrator.js';
 import { EventNotifier } from './events/event-notifier.js';
 import { EventStore } from './events/event-store.js';
-import { ErrorFilter } from './common/error.filter.js';
+import { ErrorFilter } from './http/error.filter.js';
 import { requestId } from './common/request-id.js';
 import { InputLimitsPipe } from './common/input-limits.js';
 import { jsonWritesOnly } from './common/json-writes.js';

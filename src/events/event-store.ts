@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Db, Queryable } from '../db/db.js';
-import { ConcurrencyError, DomainError, ForbiddenError } from '../common/errors.js';
+import { mapDbError } from '../db/db-errors.js';
 import { NewEvent, StoredEvent } from './event.types.js';
 
 /** The transaction-scoped lock aol_append() takes; see migrations/0001. */
@@ -25,15 +25,6 @@ export type VerifyResult = Readonly<{
   first_bad_seq: number | null;
   problem?: string;
 }>;
-
-/** Map the SQLSTATEs the event store's functions raise to domain errors. */
-export function mapDbError(err: unknown): unknown {
-  const e = err as { code?: string; message?: string };
-  if (e.code === 'AOL09') return new ConcurrencyError(e.message ?? 'version conflict');
-  if (e.code === 'AOL01') return new DomainError(e.message ?? 'refused', 409);
-  if (e.code === 'AOL03' || e.code === '42501') return new ForbiddenError(e.message ?? 'forbidden');
-  return err;
-}
 
 /**
  * Appends to and reads from aol_events. Appends run in the caller's

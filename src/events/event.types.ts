@@ -2,17 +2,9 @@
  * The event catalogue (docs/events.md is its prose twin; keep them in step).
  * One discriminated union per stream; persisted events are plain data.
  */
-export type Via = 'api' | 'cli' | 'sql' | 'worker' | 'ui';
-export const VIAS: readonly Via[] = ['api', 'cli', 'sql', 'worker', 'ui'];
-
-export type EventMetadata = Readonly<{
-  actor: string;
-  via: Via;
-  reason?: string;
-  request_id?: string;
-  /** Free text a CLI user gave with --actor; never the identity. */
-  label?: string;
-}>;
+/** Who did it and through which door; defined beside Actor (common/actor.ts). */
+export type { EventMetadata, Via } from '../common/actor.js';
+import type { EventMetadata } from '../common/actor.js';
 
 type Ev<T extends string, D> = Readonly<{ type: T; data: Readonly<D> }>;
 type Empty = Record<string, never>;
