@@ -7,10 +7,27 @@ import { NewEvent, StoredEvent } from './event.types.js';
 export const APPEND_LOCK = 7310001;
 const GENESIS = '0'.repeat(64);
 
-export type EventRow = Omit<StoredEvent, 'occurred_at'> & { occurred_at: Date };
+/** A row of aol_events as pg returns it. */
+export type EventRow = Readonly<{
+  seq: number;
+  stream: string;
+  stream_version: number;
+  type: string;
+  data: unknown;
+  metadata: StoredEvent['metadata'];
+  occurred_at: Date;
+  prev_hash: string;
+  hash: string;
+}>;
 
+/**
+ * The one place a row becomes a typed event. Only this codebase's appenders
+ * write aol_events (aol_append, checked by the stream check of migration
+ * 0011), each from a DomainEvent, so a row's data has its type's shape;
+ * readers narrow by `type` from here on and never cast.
+ */
 export function toStoredEvent(r: EventRow): StoredEvent {
-  return { ...r, occurred_at: r.occurred_at.toISOString() };
+  return { ...r, occurred_at: r.occurred_at.toISOString() } as StoredEvent;
 }
 
 export type EventFilter = Readonly<{

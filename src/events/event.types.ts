@@ -107,18 +107,63 @@ export type LogEvent = Ev<
 export type DomainEvent = ControlEvent | LeaseEvent | TickEvent | ActionEvent | LogEvent;
 export type EventType = DomainEvent['type'];
 
-/** An event as stored in aol_events (and as served by the API). */
-export type StoredEvent = Readonly<{
-  seq: number;
-  stream: string;
-  stream_version: number;
-  type: string;
-  data: Record<string, unknown>;
-  metadata: EventMetadata;
-  occurred_at: string;
-  prev_hash: string;
-  hash: string;
-}>;
+type StoredOf<E extends DomainEvent> = E extends DomainEvent
+  ? Readonly<{
+      seq: number;
+      stream: string;
+      stream_version: number;
+      type: E['type'];
+      data: E['data'];
+      metadata: EventMetadata;
+      occurred_at: string;
+      prev_hash: string;
+      hash: string;
+    }>
+  : never;
+
+/**
+ * An event as stored in aol_events (and as served by the API): one member per
+ * event type, so a reader narrows by `type` (an exhaustive switch, or
+ * `isEvent`) and gets that type's data without a cast.
+ */
+export type StoredEvent = StoredOf<DomainEvent>;
+/** The stored form of one event type, e.g. `Stored<'LeaseAcquired'>`. */
+export type Stored<T extends EventType> = Extract<StoredEvent, { type: T }>;
+
+/** The domain event a stored event carries (type and data), e.g. for a decider's evolve. */
+export function domainEvent<E extends StoredEvent>(
+  e: E,
+): Extract<DomainEvent, { type: E['type'] }> {
+  return { type: e.type, data: e.data } as Extract<DomainEvent, { type: E['type'] }>;
+}
+
+const CONTROL_TYPES: ReadonlySet<string> = new Set<ControlEvent['type']>([
+  'ControlPaused',
+  'ControlResumed',
+  'ControlKilled',
+  'ControlRevived',
+  'ProofModeEnabled',
+  'ProofModeDisabled',
+  'ProofModeDisableRequested',
+  'ProofModeDisableApproved',
+  'ProofModeDisableExpired',
+  'ProductionModeEntered',
+  'ProductionModeCleared',
+  'TestClockSet',
+  'ScopedPauseStarted',
+  'ScopedPauseEnded',
+  'ControlAcknowledged',
+]);
+
+/** Narrow a stored event to one of the given types. */
+export function isEvent<T extends EventType>(e: StoredEvent, ...types: T[]): e is Stored<T> {
+  return (types as string[]).includes(e.type);
+}
+
+/** Narrow a stored event to the control stream's events. */
+export function isControlEvent(e: StoredEvent): e is Stored<ControlEvent['type']> {
+  return CONTROL_TYPES.has(e.type);
+}
 
 /** An event to append: which stream, what it says, who did it, and the stream version decided on. */
 export type NewEvent = Readonly<{

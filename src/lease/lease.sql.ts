@@ -1,5 +1,5 @@
 import { Queryable } from '../db/db.js';
-import { EventMetadata, StoredEvent } from '../events/event.types.js';
+import { EventMetadata, Stored } from '../events/event.types.js';
 import { EventRow, toStoredEvent } from '../events/event-store.js';
 
 /** The lease as health and operators see it; `status` and TTL computed with database time. */
@@ -99,11 +99,15 @@ export async function releaseLease(db: Queryable, owner: string, epoch: number):
 export async function forceReleaseLease(
   db: Queryable,
   metadata: EventMetadata,
-): Promise<StoredEvent | null> {
+): Promise<Stored<'LeaseForceReleased'> | null> {
   const { rows } = await db.query<EventRow>('SELECT * FROM aol_lease_force_release($1)', [
     JSON.stringify(metadata),
   ]);
-  return rows[0]?.seq == null ? null : toStoredEvent(rows[0]);
+  if (rows[0]?.seq == null) return null;
+  const e = toStoredEvent(rows[0]);
+  if (e.type !== 'LeaseForceReleased')
+    throw new Error(`aol_lease_force_release returned ${e.type}`);
+  return e;
 }
 
 /**

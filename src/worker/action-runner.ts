@@ -1,4 +1,5 @@
 import { Config } from '../config/config.js';
+import type { ActionEvent } from '../events/event.types.js';
 import { Db } from '../db/db.js';
 import { HANDLERS } from '../actions/action-registry.js';
 import { ActionError, retryDelaySeconds, toActionError } from '../actions/action-error.js';
@@ -9,19 +10,30 @@ export type AttemptResult = 'success' | 'failed' | 'overran' | 'fenced';
 
 type Logger = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
+type Data<T extends ActionEvent['type']> = Extract<ActionEvent, { type: T }>['data'];
+
+/**
+ * An attempt's outcome as aol_action_outcomes takes it: the catalogue's event
+ * (event.types.ts), except that a retry carries its delay (the database turns
+ * it into retry_at on its own clock) and a failure may carry the receiver's
+ * words for the execution log line (`detail`, never in the event).
+ */
 type Outcome =
   | {
       type: 'ActionSucceeded';
-      data: { attempt: number; message: string; artifact_ref?: string; artifact_sha256?: string };
+      data: Data<'ActionSucceeded'>;
       artifact?: { contentType: string; body: string };
     }
   | {
       type: 'ActionRetryScheduled';
-      data: { attempt: number; error: string; retry_in_seconds: number; detail?: string };
+      data: Omit<Data<'ActionRetryScheduled'>, 'retry_at' | 'recovered'> & {
+        retry_in_seconds: number;
+        detail?: string;
+      };
     }
   | {
       type: 'ActionDeadLettered' | 'ActionFailed';
-      data: { attempt: number; error: string; detail?: string };
+      data: Data<'ActionDeadLettered' | 'ActionFailed'> & { detail?: string };
     };
 
 /** An attempt that has run and whose outcome is not yet recorded. */

@@ -4,7 +4,7 @@ import { Config } from '../config/config.js';
 import { Db } from '../db/db.js';
 import { EventStore } from '../events/event-store.js';
 import { EventNotifier } from '../events/event-notifier.js';
-import { ControlEvent, StoredEvent } from '../events/event.types.js';
+import { domainEvent, isControlEvent, StoredEvent } from '../events/event.types.js';
 import { subscribeEvents } from '../events/subscribe.js';
 import { ControlState, evolveControl, FLAG_EVENT_TYPES } from '../control/control.decider.js';
 import { selectControl, toControlState } from '../control/control.sql.js';
@@ -339,13 +339,10 @@ export class Worker {
   }
 
   private onControl(e: StoredEvent): void {
-    if (!FLAG_EVENT_TYPES.has(e.type) || e.stream_version <= this.flags.version) return;
+    if (!isControlEvent(e) || !FLAG_EVENT_TYPES.has(e.type)) return;
+    if (e.stream_version <= this.flags.version) return;
     const wasPaused = this.flags.paused;
-    this.flags = evolveControl(
-      this.flags,
-      { type: e.type, data: e.data } as ControlEvent,
-      e.stream_version,
-    );
+    this.flags = evolveControl(this.flags, domainEvent(e), e.stream_version);
     if (wasPaused && !this.flags.paused) this.resumed = true;
     this.opts.log(
       'info',
@@ -375,21 +372,14 @@ export class Worker {
   }
 
   private onLease(e: StoredEvent): void {
-    const d = e.data as { epoch?: number };
     const term = this.term;
-    if (
-      term &&
-      !term.lost &&
-      d.epoch !== undefined &&
-      d.epoch !== term.epoch &&
-      e.type === 'LeaseAcquired'
-    ) {
-      this.lose(term, `epoch ${d.epoch} acquired by ${(e.data as { owner: string }).owner}`);
+    if (term && !term.lost && e.type === 'LeaseAcquired' && e.data.epoch !== term.epoch) {
+      this.lose(term, `epoch ${e.data.epoch} acquired by ${e.data.owner}`);
     } else if (
       term &&
       !term.lost &&
-      d.epoch === term.epoch &&
-      (e.type === 'LeaseForceReleased' || e.type === 'LeaseExpired')
+      (e.type === 'LeaseForceReleased' || e.type === 'LeaseExpired') &&
+      e.data.epoch === term.epoch
     ) {
       this.lose(
         term,
