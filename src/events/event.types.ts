@@ -155,9 +155,23 @@ const CONTROL_TYPES: ReadonlySet<string> = new Set<ControlEvent['type']>([
   'ControlAcknowledged',
 ]);
 
+const LEASE_TYPES: ReadonlySet<string> = new Set<LeaseEvent['type']>([
+  'LeaseAcquired',
+  'LeaseRenewed',
+  'LeaseReleased',
+  'LeaseExpired',
+  'LeaseForceReleased',
+  'FencedWriteRejected',
+]);
+
 /** Narrow a stored event to one of the given types. */
 export function isEvent<T extends EventType>(e: StoredEvent, ...types: T[]): e is Stored<T> {
   return (types as string[]).includes(e.type);
+}
+
+/** Narrow a stored event to the lease stream's events. */
+export function isLeaseEvent(e: StoredEvent): e is Stored<LeaseEvent['type']> {
+  return LEASE_TYPES.has(e.type);
 }
 
 /** Narrow a stored event to the control stream's events. */

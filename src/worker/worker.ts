@@ -4,13 +4,21 @@ import { Config } from '../config/config.js';
 import { Db } from '../db/db.js';
 import { EventStore } from '../events/event-store.js';
 import { EventNotifier } from '../events/event-notifier.js';
-import { domainEvent, isControlEvent, StoredEvent } from '../events/event.types.js';
+import { domainEvent, isControlEvent, isLeaseEvent, StoredEvent } from '../events/event.types.js';
 import { subscribeEvents } from '../events/subscribe.js';
 import { ControlState, evolveControl, FLAG_EVENT_TYPES } from '../control/control.decider.js';
 import { selectControl, toControlState } from '../control/control.sql.js';
 import { acquireLease, releaseLease, renewLease } from '../lease/lease.sql.js';
+import { reactToLease } from '../lease/lease.decider.js';
 import { HANDLERS } from '../actions/action-registry.js';
 import { ActionRunner, mapLimit } from './action-runner.js';
+import {
+  decideTick,
+  evolveTick,
+  initialTickState,
+  interruption,
+  TickReason,
+} from './tick.decider.js';
 import { Waker } from './waker.js';
 import {
   ackControl,
@@ -24,8 +32,6 @@ export type WorkerLog = (level: 'info' | 'warn' | 'error', msg: string) => void;
 export type WorkerOptions = Readonly<{ maxTicks?: number; log: WorkerLog; id?: string }>;
 
 type Term = { epoch: number; abort: AbortController; lost: boolean; renewTimer: NodeJS.Timeout };
-
-const LEASE_FREED = new Set(['LeaseReleased', 'LeaseForceReleased', 'LeaseExpired']);
 
 /**
  * The worker process. Exactly one worker holds the lease and works; the others
@@ -226,17 +232,15 @@ export class Worker {
     }
   }
 
-  private async tick(term: Term, why: 'scheduled' | 'stopping'): Promise<void> {
+  private async tick(term: Term, why: TickReason): Promise<void> {
     const startedAt = new Date(Date.now() + this.clockOffsetMs).toISOString();
     const started = Date.now();
-    let attempted = 0;
-    let succeeded = 0;
-    let overran = false;
-    let notes: string[] = [];
+    let t = initialTickState();
+    const note = (text: string) => (t = evolveTick(t, { type: 'Noted', note: text }));
     if (why === 'stopping') {
-      notes.push(this.flags.killed ? 'killed: stopping' : 'stop requested: stopping');
+      note(this.flags.killed ? 'killed: stopping' : 'stop requested: stopping');
     } else if (this.flags.paused) {
-      notes.push('paused');
+      note('paused');
       // no claim runs while paused, so scoped pauses reach their deadline here
       await expireScopedPauses(this.db, this.id);
     } else {
@@ -244,28 +248,25 @@ export class Worker {
       // Claim in batches of AOL_CLAIM_BATCH_SIZE (default 1: pause and kill take
       // effect between any two actions), run up to AOL_WORKER_CONCURRENCY of a
       // batch at once, record the batch's outcomes in one transaction.
-      while (attempted < this.config.maxActionsPerTick) {
-        if (term.lost || this.stopping || this.flags.killed || this.flags.paused) {
-          notes.push(
-            term.lost
-              ? 'lease lost'
-              : this.flags.killed
-                ? 'killed mid-tick'
-                : this.flags.paused
-                  ? 'paused mid-tick'
-                  : 'stop requested mid-tick',
-          );
+      while (t.attempted < this.config.maxActionsPerTick) {
+        const stop = interruption({
+          leaseLost: term.lost,
+          killed: this.flags.killed,
+          paused: this.flags.paused,
+          stopping: this.stopping,
+        });
+        if (stop) {
+          note(stop);
           break;
         }
         const budget = deadline - Date.now();
         if (budget <= 0) {
-          overran = true;
-          notes.push('tick budget used up');
+          t = evolveTick(t, { type: 'BudgetUsedUp' });
           break;
         }
         const want = Math.min(
           this.config.claimBatchSize,
-          this.config.maxActionsPerTick - attempted,
+          this.config.maxActionsPerTick - t.attempted,
         );
         const claimed = await claimActions(
           this.db,
@@ -279,37 +280,24 @@ export class Worker {
           break;
         }
         if (claimed.length === 0) break;
-        attempted += claimed.length;
+        t = evolveTick(t, { type: 'Claimed', count: claimed.length });
         const run = mapLimit(claimed, this.config.workerConcurrency, (a) =>
           this.runner.execute(a, term.abort.signal, budget),
         ).then((done) => this.runner.record(term.epoch, done));
         this.inFlight = run.catch(() => undefined);
         for (const result of await run) {
-          if (result === 'success') succeeded++;
-          if (result === 'overran') overran = true;
+          t = evolveTick(t, { type: 'Recorded', result });
           if (result === 'fenced') this.lose(term, 'fenced on outcome');
         }
       }
     }
     if (term.lost) return;
-    const status =
-      why === 'stopping'
-        ? 'SUCCESS'
-        : this.flags.paused && attempted === 0
-          ? 'PAUSED'
-          : overran || (attempted > 0 && succeeded > 0 && succeeded < attempted)
-            ? 'PARTIAL'
-            : attempted > 0 && succeeded === 0
-              ? 'FAIL'
-              : 'SUCCESS';
-    if (attempted === 0 && notes.length === 0) notes = ['no due actions'];
-    const ok = await recordTick(this.db, this.id, term.epoch, {
-      started_at: startedAt,
-      status,
-      actions_attempted: attempted,
-      actions_succeeded: succeeded,
-      notes: notes.join('; ') || `${succeeded}/${attempted} succeeded`,
-    });
+    const ok = await recordTick(
+      this.db,
+      this.id,
+      term.epoch,
+      decideTick(t, why, this.flags.paused, startedAt),
+    );
     if (!ok) this.lose(term, 'fenced on tick');
     else this.ticks++;
   }
@@ -372,23 +360,11 @@ export class Worker {
   }
 
   private onLease(e: StoredEvent): void {
+    if (!isLeaseEvent(e)) return;
     const term = this.term;
-    if (term && !term.lost && e.type === 'LeaseAcquired' && e.data.epoch !== term.epoch) {
-      this.lose(term, `epoch ${e.data.epoch} acquired by ${e.data.owner}`);
-    } else if (
-      term &&
-      !term.lost &&
-      (e.type === 'LeaseForceReleased' || e.type === 'LeaseExpired') &&
-      e.data.epoch === term.epoch
-    ) {
-      this.lose(
-        term,
-        e.type === 'LeaseForceReleased'
-          ? `force-released by ${e.metadata.actor} via ${e.metadata.via}`
-          : 'expired',
-      );
-    } else if (!term && LEASE_FREED.has(e.type)) {
-      this.waker.wake(); // standby: take over now
-    }
+    if (term?.lost) return;
+    const r = reactToLease(term ? term.epoch : null, domainEvent(e), e.metadata);
+    if (r.kind === 'lost' && term) this.lose(term, r.why);
+    else if (r.kind === 'freed') this.waker.wake(); // standby: take over now
   }
 }
