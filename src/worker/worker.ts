@@ -4,22 +4,18 @@ import { Config } from '../config/config.js';
 import { Db } from '../db/db.js';
 import { EventStore } from '../events/event-store.js';
 import { EventNotifier } from '../events/event-notifier.js';
-import { domainEvent, isControlEvent, isLeaseEvent, StoredEvent } from '../events/event.types.js';
+import { domainEvent, isLeaseEvent, StoredEvent } from '../events/event.types.js';
 import { subscribeEvents } from '../events/subscribe.js';
-import { ControlState, evolveControl, FLAG_EVENT_TYPES } from '../control/control.decider.js';
 import { selectControl, toControlState } from '../control/control.sql.js';
 import { acquireLease, releaseLease, renewLease } from '../lease/lease.sql.js';
 import { reactToLease } from '../lease/lease.decider.js';
 import { HANDLERS } from '../actions/action-registry.js';
-import { ActionRunner, mapLimit } from './action-runner.js';
-import {
-  decideTick,
-  evolveTick,
-  initialTickState,
-  interruption,
-  TickReason,
-} from './tick.decider.js';
+import { ActionRunner } from './action-runner.js';
+import { ControlFollower } from './control-follower.js';
+import { LeaseTerm } from './lease-term.js';
+import { Ticker } from './tick.js';
 import { Waker } from './waker.js';
+import type { WorkerLog } from './worker-log.js';
 import {
   ackControl,
   claimActions,
@@ -28,34 +24,31 @@ import {
   recoverOrphans,
 } from './worker.sql.js';
 
-export type WorkerLog = (level: 'info' | 'warn' | 'error', msg: string) => void;
+export type { WorkerLog } from './worker-log.js';
 export type WorkerOptions = Readonly<{ maxTicks?: number; log: WorkerLog; id?: string }>;
 
-type Term = { epoch: number; abort: AbortController; lost: boolean; renewTimer: NodeJS.Timeout };
-
 /**
- * The worker process. Exactly one worker holds the lease and works; the others
- * wait as hot standbys. Control reaches it through NOTIFY (never polling): a
- * pause/kill/proof change wakes it, it applies the change and appends
- * ControlAcknowledged. Every write it makes is fenced by its lease epoch.
+ * The worker process, composed of three parts: the lease term (lease-term.ts:
+ * epoch, renewal, loss), the tick (tick.ts, with tick.decider.ts) and the
+ * control follower (control-follower.ts). Exactly one worker holds the lease
+ * and works; the others wait as hot standbys. Control reaches it through
+ * NOTIFY (never polling): a pause/kill/proof change wakes it, it applies the
+ * change and appends ControlAcknowledged. Every write it makes is fenced by
+ * its lease epoch.
  *
  * States: standby → (acquire) → active term → (lease lost) → standby …
  *                                            → (kill / SIGTERM / --max-ticks) → exit 0
  */
 export class Worker {
   readonly id: string;
-  private flags: ControlState = { paused: false, killed: false, proofMode: true, version: 0 };
-  private term: Term | undefined;
+  private term: LeaseTerm | undefined;
   private stopping = false;
-  private resumed = false;
   private ticks = 0;
   private failures = 0;
-  private acks: Promise<void> = Promise.resolve();
   private clockOffsetMs = 0;
-  private inFlight: Promise<unknown> = Promise.resolve();
   private readonly waker = new Waker();
-  private readonly subs: Subscription[] = [];
-  private readonly runner: ActionRunner;
+  private readonly control: ControlFollower;
+  private readonly ticker: Ticker;
 
   constructor(
     private readonly config: Config,
@@ -65,7 +58,24 @@ export class Worker {
     private readonly opts: WorkerOptions,
   ) {
     this.id = opts.id ?? `${hostname()}:${process.pid}`;
-    this.runner = new ActionRunner(db, config, this.id, opts.log);
+    const runner = new ActionRunner(db, config, this.id, opts.log);
+    this.control = new ControlFollower({
+      ack: (version) => this.ack(version),
+      holding: () => this.term !== undefined && !this.term.lost,
+      log: opts.log,
+      onChange: () => this.waker.wake(),
+    });
+    this.ticker = new Ticker({
+      config,
+      claim: (epoch, limit) => claimActions(db, this.id, epoch, limit, config.proofMode),
+      execute: (a, signal, budgetMs) => runner.execute(a, signal, budgetMs),
+      record: (epoch, attempts) => runner.record(epoch, attempts),
+      expireScopedPauses: () => expireScopedPauses(db, this.id),
+      recordTick: (epoch, record) => recordTick(db, this.id, epoch, record),
+      dbNow: () => new Date(Date.now() + this.clockOffsetMs),
+      flags: () => this.control.flags,
+      stopping: () => this.stopping,
+    });
   }
 
   /** SIGTERM/SIGINT: as kill, without setting the flag. */
@@ -80,26 +90,25 @@ export class Worker {
     const head = await this.store.headSeq();
     // Subscribe before reading the flags: an event committed in between is
     // seen by the subscription, and evolve skips what the read already has.
-    this.subs.push(
+    const subs: Subscription[] = [
       subscribeEvents(this.store, this.notifier, head, {
         stream: 'control',
         safetyIntervalMs: 60_000,
-      }).subscribe((e) => this.onControl(e)),
-    );
-    this.subs.push(
+      }).subscribe((e) => this.control.apply(e)),
       subscribeEvents(this.store, this.notifier, head, {
         stream: 'lease',
         safetyIntervalMs: 60_000,
       }).subscribe((e) => this.onLease(e)),
-    );
-    this.flags = toControlState(await selectControl(this.db));
+    ];
+    this.control.load(toControlState(await selectControl(this.db)));
+    const proof = this.control.flags.proofMode || this.config.proofMode;
     log(
       'info',
-      `worker ${this.id} started (proof mode ${this.proofMode() ? 'on' : 'off'}${this.config.proofMode ? ', forced by AOL_PROOF_MODE' : ''})`,
+      `worker ${this.id} started (proof mode ${proof ? 'on' : 'off'}${this.config.proofMode ? ', forced by AOL_PROOF_MODE' : ''})`,
     );
     try {
-      while (!this.stopping && !this.flags.killed) {
-        await this.inFlight;
+      while (!this.stopping && !this.control.flags.killed) {
+        await this.ticker.settled();
         const lease = await this.tryAcquire();
         if (lease.acquired) {
           const failed = await this.activeTerm(lease.epoch, lease.expiresAt);
@@ -120,10 +129,10 @@ export class Worker {
         const waitMs = lease.expiresAt.getTime() - lease.now.getTime() + 20;
         await this.waker.sleep(Math.min(waitMs, this.config.leaseTtlSeconds * 1000));
       }
-      if (this.flags.killed) log('info', 'kill is set: exiting (revive to run again)');
+      if (this.control.flags.killed) log('info', 'kill is set: exiting (revive to run again)');
       return 0;
     } finally {
-      for (const s of this.subs) s.unsubscribe();
+      for (const s of subs) s.unsubscribe();
     }
   }
 
@@ -151,65 +160,32 @@ export class Worker {
   /** One stretch as lease holder. Resolves true when it ended in an error. */
   private async activeTerm(epoch: number, expiresAt: Date): Promise<boolean> {
     const log = this.opts.log;
-    const term: Term = {
-      epoch,
-      abort: new AbortController(),
-      lost: false,
-      renewTimer: setInterval(
-        () => void this.renew(term),
-        (this.config.leaseTtlSeconds * 1000) / 3,
-      ),
-    };
+    const term = new LeaseTerm(epoch, {
+      ttlSeconds: this.config.leaseTtlSeconds,
+      renew: (e) => renewLease(this.db, this.id, e, this.config.leaseTtlSeconds),
+      log,
+      onLost: () => this.waker.wake(),
+    }).start();
     this.term = term;
     let failed = false;
     log('info', `lease acquired: epoch ${epoch}, expires ${expiresAt.toISOString()}`);
     try {
-      const idempotent = [...HANDLERS.values()].filter((h) => h.idempotent).map((h) => h.type);
-      for (const r of await recoverOrphans(
-        this.db,
-        this.id,
-        epoch,
-        idempotent,
-        this.config.maxRetries,
-      )) {
-        log('warn', `action ${r.id} was left RUNNING by a lost lease: now ${r.status}`);
-      }
+      await this.recover(epoch);
       // Changes made while no worker was active are acknowledged now.
       const control = await selectControl(this.db);
-      this.flags = toControlState(control);
+      this.control.load(toControlState(control));
       if (control.ack_version < control.version) await this.ack(control.version);
-      let nextTickAt = Date.now();
-      while (!term.lost) {
-        if (this.stopping || this.flags.killed) {
-          await this.acks;
-          await this.tick(term, 'stopping');
-          break;
-        }
-        await this.waitUntil(nextTickAt, term);
-        if (term.lost || this.stopping || this.flags.killed) continue;
-        // Acknowledgements before new work: a resume's ack is not queued behind the claim it allows.
-        await this.acks;
-        nextTickAt = Date.now() + this.config.tickIntervalSeconds * 1000;
-        this.resumed = false;
-        await this.tick(term, 'scheduled');
-        // A kill or stop that arrived during the tick is covered by the tick just recorded.
-        if (this.stopping || this.flags.killed) break;
-        if (this.opts.maxTicks !== undefined && this.ticks >= this.opts.maxTicks) {
-          log('info', `${this.ticks} tick(s) done (--max-ticks): exiting`);
-          this.stopping = true;
-          break;
-        }
-      }
+      await this.tickLoop(term);
     } catch (err) {
       log('error', `active term failed: ${(err as Error).message}; back to standby`);
-      this.lose(term, 'error');
+      term.lose('error');
       failed = true;
     } finally {
-      clearInterval(term.renewTimer);
+      term.end();
       this.term = undefined;
     }
     if (!term.lost) {
-      await this.acks;
+      await this.control.settled();
       const released = await releaseLease(this.db, this.id, epoch).catch(() => false);
       log(
         'info',
@@ -223,134 +199,62 @@ export class Worker {
     return failed;
   }
 
+  /** A new holder's first duty: actions a lost term left RUNNING (aol_recover_orphans). */
+  private async recover(epoch: number): Promise<void> {
+    const idempotent = [...HANDLERS.values()].filter((h) => h.idempotent).map((h) => h.type);
+    for (const r of await recoverOrphans(
+      this.db,
+      this.id,
+      epoch,
+      idempotent,
+      this.config.maxRetries,
+    )) {
+      this.opts.log('warn', `action ${r.id} was left RUNNING by a lost lease: now ${r.status}`);
+    }
+  }
+
+  private async tickLoop(term: LeaseTerm): Promise<void> {
+    const flags = () => this.control.flags;
+    let nextTickAt = Date.now();
+    while (!term.lost) {
+      if (this.stopping || flags().killed) {
+        await this.control.settled();
+        if (await this.ticker.run(term, 'stopping')) this.ticks++;
+        break;
+      }
+      await this.waitUntil(nextTickAt, term);
+      if (term.lost || this.stopping || flags().killed) continue;
+      // Acknowledgements before new work: a resume's ack is not queued behind the claim it allows.
+      await this.control.settled();
+      nextTickAt = Date.now() + this.config.tickIntervalSeconds * 1000;
+      this.control.tickStarted();
+      if (await this.ticker.run(term, 'scheduled')) this.ticks++;
+      // A kill or stop that arrived during the tick is covered by the tick just recorded.
+      if (this.stopping || flags().killed) break;
+      if (this.opts.maxTicks !== undefined && this.ticks >= this.opts.maxTicks) {
+        this.opts.log('info', `${this.ticks} tick(s) done (--max-ticks): exiting`);
+        this.stopping = true;
+        break;
+      }
+    }
+  }
+
   /** Sleep until the next tick, unless kill, stop, lease loss or a resume cuts it short. */
-  private async waitUntil(at: number, term: Term): Promise<void> {
-    while (!term.lost && !this.stopping && !this.flags.killed && !this.resumed) {
+  private async waitUntil(at: number, term: LeaseTerm): Promise<void> {
+    while (!term.lost && !this.stopping && !this.control.flags.killed && !this.control.resumed) {
       const ms = at - Date.now();
       if (ms <= 0) return;
       await this.waker.sleep(ms);
     }
   }
 
-  private async tick(term: Term, why: TickReason): Promise<void> {
-    const startedAt = new Date(Date.now() + this.clockOffsetMs).toISOString();
-    const started = Date.now();
-    let t = initialTickState();
-    const note = (text: string) => (t = evolveTick(t, { type: 'Noted', note: text }));
-    if (why === 'stopping') {
-      note(this.flags.killed ? 'killed: stopping' : 'stop requested: stopping');
-    } else if (this.flags.paused) {
-      note('paused');
-      // no claim runs while paused, so scoped pauses reach their deadline here
-      await expireScopedPauses(this.db, this.id);
-    } else {
-      const deadline = started + this.config.maxTickSeconds * 1000;
-      // Claim in batches of AOL_CLAIM_BATCH_SIZE (default 1: pause and kill take
-      // effect between any two actions), run up to AOL_WORKER_CONCURRENCY of a
-      // batch at once, record the batch's outcomes in one transaction.
-      while (t.attempted < this.config.maxActionsPerTick) {
-        const stop = interruption({
-          leaseLost: term.lost,
-          killed: this.flags.killed,
-          paused: this.flags.paused,
-          stopping: this.stopping,
-        });
-        if (stop) {
-          note(stop);
-          break;
-        }
-        const budget = deadline - Date.now();
-        if (budget <= 0) {
-          t = evolveTick(t, { type: 'BudgetUsedUp' });
-          break;
-        }
-        const want = Math.min(
-          this.config.claimBatchSize,
-          this.config.maxActionsPerTick - t.attempted,
-        );
-        const claimed = await claimActions(
-          this.db,
-          this.id,
-          term.epoch,
-          want,
-          this.config.proofMode,
-        );
-        if (claimed === null) {
-          this.lose(term, 'fenced on claim');
-          break;
-        }
-        if (claimed.length === 0) break;
-        t = evolveTick(t, { type: 'Claimed', count: claimed.length });
-        const run = mapLimit(claimed, this.config.workerConcurrency, (a) =>
-          this.runner.execute(a, term.abort.signal, budget),
-        ).then((done) => this.runner.record(term.epoch, done));
-        this.inFlight = run.catch(() => undefined);
-        for (const result of await run) {
-          t = evolveTick(t, { type: 'Recorded', result });
-          if (result === 'fenced') this.lose(term, 'fenced on outcome');
-        }
-      }
-    }
-    if (term.lost) return;
-    const ok = await recordTick(
-      this.db,
-      this.id,
-      term.epoch,
-      decideTick(t, why, this.flags.paused, startedAt),
-    );
-    if (!ok) this.lose(term, 'fenced on tick');
-    else this.ticks++;
-  }
-
-  private proofMode(): boolean {
-    return this.flags.proofMode || this.config.proofMode;
-  }
-
-  private async renew(term: Term): Promise<void> {
-    if (term.lost) return;
-    try {
-      const exp = await renewLease(this.db, this.id, term.epoch, this.config.leaseTtlSeconds);
-      if (exp === null) this.lose(term, 'renewal refused');
-    } catch (err) {
-      // Can't renew → stop working now; standby re-acquires (same epoch if it is still ours).
-      this.lose(term, `renewal failed: ${(err as Error).message}`);
-    }
-  }
-
-  private lose(term: Term, why: string): void {
-    if (term.lost) return;
-    term.lost = true;
-    this.opts.log('warn', `lease epoch ${term.epoch} lost (${why}): aborting the running action`);
-    term.abort.abort(new Error(`lease lost: ${why}`));
-    clearInterval(term.renewTimer);
-    this.waker.wake();
-  }
-
-  private onControl(e: StoredEvent): void {
-    if (!isControlEvent(e) || !FLAG_EVENT_TYPES.has(e.type)) return;
-    if (e.stream_version <= this.flags.version) return;
-    const wasPaused = this.flags.paused;
-    this.flags = evolveControl(this.flags, domainEvent(e), e.stream_version);
-    if (wasPaused && !this.flags.paused) this.resumed = true;
-    this.opts.log(
-      'info',
-      `control: ${e.type} (version ${e.stream_version}) by ${e.metadata.actor} via ${e.metadata.via}`,
-    );
-    this.waker.wake();
-    if (this.term && !this.term.lost) this.queueAck(e.stream_version);
-  }
-
-  /** Acknowledgements go out in order, and a stopping worker waits for them before its last tick and release. */
-  private queueAck(version: number): void {
-    this.acks = this.acks.then(() => this.ack(version));
-  }
-
+  /** ControlAcknowledged for `version`, fenced by the term held now; a standby does not acknowledge. */
   private async ack(version: number): Promise<void> {
     const term = this.term;
     if (!term) return;
     try {
       if (!(await ackControl(this.db, this.id, term.epoch, version)))
-        this.lose(term, 'fenced on acknowledgement');
+        term.lose('fenced on acknowledgement');
     } catch (err) {
       this.opts.log(
         'warn',
@@ -364,7 +268,7 @@ export class Worker {
     const term = this.term;
     if (term?.lost) return;
     const r = reactToLease(term ? term.epoch : null, domainEvent(e), e.metadata);
-    if (r.kind === 'lost' && term) this.lose(term, r.why);
+    if (r.kind === 'lost' && term) term.lose(r.why);
     else if (r.kind === 'freed') this.waker.wake(); // standby: take over now
   }
 }
