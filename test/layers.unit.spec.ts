@@ -23,7 +23,7 @@ const LAYERS = [
   ['control'], // control (its scoped pauses name action types)
   ['health'],
   ['worker', 'metrics'],
-  ['cli', 'web', 'chaos'], // chaos: until it moves to tools/
+  ['cli', 'web'],
   ['(root)'], // entry points and the Nest modules that compose everything
 ] as const;
 
