@@ -63,9 +63,9 @@ export async function startApi(config: Config): Promise<RunningApi> {
     () => `api ${hostname()}:${process.pid}`,
     'api',
   ).start();
-  const notifier = new EventNotifier(config.databaseUrl);
+  const store = new EventStore(db);
+  const notifier = new EventNotifier(config.databaseUrl, () => store.headSeq());
   await notifier.start();
-  notifier.lastSeq = await new EventStore(db).headSeq();
 
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.register({ config, db, notifier, healthDb }),

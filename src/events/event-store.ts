@@ -99,11 +99,6 @@ export class EventStore {
     }
   }
 
-  /** Append in a transaction of its own. */
-  append(events: readonly NewEvent[]): Promise<StoredEvent[]> {
-    return this.db.tx((c) => EventStore.append(c, events));
-  }
-
   async read(filter: EventFilter = {}, client: Queryable = this.db): Promise<StoredEvent[]> {
     const { rows } = await client.query<EventRow>(
       `SELECT * FROM aol_events
