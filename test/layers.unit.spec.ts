@@ -46,6 +46,7 @@ describe('import layering (given / when / then)', () => {
       "import './side-effect.js';",
       "import { Injectable } from '@nestjs/common';",
       'import {\n  D,\n  E,\n} from "../db/db.js";',
+      "  const { Worker } = await import('../worker/worker.js');",
     ].join('\n');
     expect(relativeImports(src)).toEqual([
       '../events/event.types.js',
@@ -53,6 +54,7 @@ describe('import layering (given / when / then)', () => {
       '../common/c.js',
       './side-effect.js',
       '../db/db.js',
+      '../worker/worker.js',
     ]);
   });
 

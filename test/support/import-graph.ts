@@ -10,6 +10,7 @@ export type Edge = Readonly<{ from: string; to: string; file: string; spec: stri
 export type FolderGraph = ReadonlyMap<string, ReadonlySet<string>>;
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s(?:[^'";]*?\sfrom\s)?['"]([^'"]+)['"]/g;
+const DYNAMIC = /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 function tsFiles(dir: string, skip: (path: string) => boolean): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -20,9 +21,11 @@ function tsFiles(dir: string, skip: (path: string) => boolean): string[] {
   });
 }
 
-/** The relative module specifiers a source text imports or re-exports. */
+/** The relative module specifiers a source text imports (statically or with `import()`) or re-exports. */
 export function relativeImports(source: string): string[] {
-  return [...source.matchAll(IMPORT)].map((m) => m[1]).filter((s) => s.startsWith('.'));
+  return [...source.matchAll(IMPORT), ...source.matchAll(DYNAMIC)]
+    .map((m) => m[1])
+    .filter((s) => s.startsWith('.'));
 }
 
 /** The folder a path under root belongs to, or undefined if it lies outside root. */
