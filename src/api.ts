@@ -9,7 +9,7 @@ import { Db, waitForDatabase } from './db/db.js';
 import { assertSchemaCurrent } from './db/migrator.js';
 import { EventNotifier } from './events/event-notifier.js';
 import { EventStore } from './events/event-store.js';
-import { ErrorFilter } from './common/error.filter.js';
+import { ErrorFilter } from './http/error.filter.js';
 import { requestId } from './common/request-id.js';
 import { InputLimitsPipe } from './common/input-limits.js';
 import { jsonWritesOnly } from './common/json-writes.js';
@@ -63,9 +63,9 @@ export async function startApi(config: Config): Promise<RunningApi> {
     () => `api ${hostname()}:${process.pid}`,
     'api',
   ).start();
-  const notifier = new EventNotifier(config.databaseUrl);
+  const store = new EventStore(db);
+  const notifier = new EventNotifier(config.databaseUrl, () => store.headSeq());
   await notifier.start();
-  notifier.lastSeq = await new EventStore(db).headSeq();
 
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.register({ config, db, notifier, healthDb }),

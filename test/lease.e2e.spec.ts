@@ -94,12 +94,12 @@ describe('lease, failover and kill (spawned workers)', () => {
     const before = (await ticks(t.db)).ticks;
     const cron = spawnW({}, ['--max-ticks=2']);
     expect(await cron.exited).toBe(0);
-    // two ticks; the second repeats the first (idle) and is counted in aol_tick_liveness only (migration 0018)
+    // two ticks: two TickRecorded events (one ledger row per tick), counted in aol_tick_liveness too
     expect(await ticks(t.db)).toEqual({ ticks: before + 2, worker: cron.id() });
     const recorded = await events(t.db, `type = 'TickRecorded' AND data->>'worker' = $1`, [
       cron.id(),
     ]);
-    expect(recorded).toHaveLength(1);
+    expect(recorded).toHaveLength(2);
     expect(await lease(t.db)).toBeUndefined();
 
     const a = spawnW();

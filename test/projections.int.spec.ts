@@ -3,7 +3,7 @@ import pg from 'pg';
 import { ControlService } from '../src/control/control.service.js';
 import { EventStore } from '../src/events/event-store.js';
 import { replayTo } from '../src/events/replay.js';
-import { createTestDb, TestDb, waitFor } from './support/db.js';
+import { appendAlone, createTestDb, TestDb, waitFor } from './support/db.js';
 
 const READ_MODELS = ['aol_control_flags', 'aol_control_ack'];
 
@@ -144,7 +144,7 @@ describe('projections, rebuild, replay and the runbook SQL', () => {
 
   it('rebuild from the log equals the live tables row for row', async () => {
     await control.change('kill', 'stop', actor);
-    await store.append([
+    await appendAlone(t.db, [
       {
         stream: 'control',
         event: {

@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.js';
 import { DomainError } from '../common/errors.js';
 import { SchemaMismatchError, migrate } from '../db/migrator.js';
-import { mapDbError } from '../events/event-store.js';
+import { mapDbError } from '../db/db-errors.js';
 import { dbReason } from '../common/db-reason.js';
 import { registerControlCommands } from './control.cmd.js';
 import { registerEventCommands } from './events.cmd.js';

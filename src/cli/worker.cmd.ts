@@ -5,29 +5,9 @@ import { assertSchemaCurrent } from '../db/migrator.js';
 import { EventStore } from '../events/event-store.js';
 import type { Worker, WorkerLog } from '../worker/worker.js';
 import { cliConfig, usageInt } from './context.js';
-import { Config } from '../config/config.js';
-import { selectControl } from '../control/control.sql.js';
+import { assertProductionProofGuard } from '../control/proof-guard.js';
 import { markProduction, ProofExpirySweeper } from '../control/deployment.js';
 import { announce, Presence } from '../worker/presence.js';
-
-/**
- * In production a worker with AOL_PROOF_MODE=false would make real calls as
- * soon as the flag is off. It may start only when the flag was turned off
- * through an approved four-eyes change (the last ProofModeDisabled carries the
- * approved request id).
- */
-export async function assertProductionProofGuard(db: Db, config: Config): Promise<void> {
-  if (!config.production || config.proofMode) return;
-  const flags = await selectControl(db);
-  const { rows } = await db.query<{ request_id: string | null }>(
-    `SELECT data->>'request_id' AS request_id FROM aol_events WHERE stream = 'control' AND type = 'ProofModeDisabled' ORDER BY seq DESC LIMIT 1`,
-  );
-  if (!flags.proof_mode && rows[0]?.request_id) return;
-  throw new Error(
-    'refusing to start: NODE_ENV=production with AOL_PROOF_MODE=false needs proof mode turned off through an approved four-eyes change ' +
-      '(aol proof off, then a second admin: aol proof approve <request-id>); or set AOL_PROOF_MODE=true',
-  );
-}
 
 export function workerLog(id: () => string): WorkerLog {
   const log = logger('worker');

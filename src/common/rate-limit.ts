@@ -1,4 +1,3 @@
-import type { Config } from '../config/config.js';
 import { RetryLaterError } from './unavailable.js';
 
 /** Replays running at once in this process; each folds the log from the start. */
@@ -19,7 +18,7 @@ export class ReplayLimiter {
   private readonly burst: number;
 
   constructor(
-    config: Config,
+    config: Readonly<{ replayRatePerMinute: number }>,
     private readonly now: () => number = Date.now,
   ) {
     this.perMs = config.replayRatePerMinute / 60_000;

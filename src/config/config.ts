@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
-import { KeyFormatError, parsePrivateKey } from '../events/signing.js';
+import { KeyFormatError, parsePrivateKey } from '../common/signing.js';
 import { redactQuery } from '../common/redact.js';
+import { ConfigError } from '../common/errors.js';
 
 /**
  * Configuration, parsed and validated once at start-up (SPEC section 7). A bad
@@ -84,7 +85,8 @@ const list = (env: Env, name: string): string[] =>
     .map((s) => s.trim().toLowerCase())
     .filter(Boolean);
 
-export class ConfigError extends Error {}
+/** A bad setting; defined in common/errors.ts so logging can name it without importing config. */
+export { ConfigError };
 
 type Env = Readonly<Record<string, string | undefined>>;
 

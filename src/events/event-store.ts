@@ -1,16 +1,33 @@
 import { createHash } from 'node:crypto';
 import { Db, Queryable } from '../db/db.js';
-import { ConcurrencyError, DomainError, ForbiddenError } from '../common/errors.js';
+import { mapDbError } from '../db/db-errors.js';
 import { NewEvent, StoredEvent } from './event.types.js';
 
 /** The transaction-scoped lock aol_append() takes; see migrations/0001. */
 export const APPEND_LOCK = 7310001;
 const GENESIS = '0'.repeat(64);
 
-export type EventRow = Omit<StoredEvent, 'occurred_at'> & { occurred_at: Date };
+/** A row of aol_events as pg returns it. */
+export type EventRow = Readonly<{
+  seq: number;
+  stream: string;
+  stream_version: number;
+  type: string;
+  data: unknown;
+  metadata: StoredEvent['metadata'];
+  occurred_at: Date;
+  prev_hash: string;
+  hash: string;
+}>;
 
+/**
+ * The one place a row becomes a typed event. Only this codebase's appenders
+ * write aol_events (aol_append, checked by the stream check of migration
+ * 0011), each from a DomainEvent, so a row's data has its type's shape;
+ * readers narrow by `type` from here on and never cast.
+ */
 export function toStoredEvent(r: EventRow): StoredEvent {
-  return { ...r, occurred_at: r.occurred_at.toISOString() };
+  return { ...r, occurred_at: r.occurred_at.toISOString() } as StoredEvent;
 }
 
 export type EventFilter = Readonly<{
@@ -37,15 +54,6 @@ export type VerifyResult = Readonly<{
   first_bad_seq: number | null;
   problem?: string;
 }>;
-
-/** Map the SQLSTATEs the event store's functions raise to domain errors. */
-export function mapDbError(err: unknown): unknown {
-  const e = err as { code?: string; message?: string };
-  if (e.code === 'AOL09') return new ConcurrencyError(e.message ?? 'version conflict');
-  if (e.code === 'AOL01') return new DomainError(e.message ?? 'refused', 409);
-  if (e.code === 'AOL03' || e.code === '42501') return new ForbiddenError(e.message ?? 'forbidden');
-  return err;
-}
 
 /**
  * Appends to and reads from aol_events. Appends run in the caller's
@@ -101,11 +109,6 @@ export class EventStore {
     } finally {
       EventStore.onAppend?.((performance.now() - started) / 1000, events.length);
     }
-  }
-
-  /** Append in a transaction of its own. */
-  append(events: readonly NewEvent[]): Promise<StoredEvent[]> {
-    return this.db.tx((c) => EventStore.append(c, events));
   }
 
   async read(filter: EventFilter = {}, client: Queryable = this.db): Promise<StoredEvent[]> {

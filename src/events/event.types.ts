@@ -2,17 +2,9 @@
  * The event catalogue (docs/events.md is its prose twin; keep them in step).
  * One discriminated union per stream; persisted events are plain data.
  */
-export type Via = 'api' | 'cli' | 'sql' | 'worker' | 'ui';
-export const VIAS: readonly Via[] = ['api', 'cli', 'sql', 'worker', 'ui'];
-
-export type EventMetadata = Readonly<{
-  actor: string;
-  via: Via;
-  reason?: string;
-  request_id?: string;
-  /** Free text a CLI user gave with --actor; never the identity. */
-  label?: string;
-}>;
+/** Who did it and through which door; defined beside Actor (common/actor.ts). */
+export type { EventMetadata, Via } from '../common/actor.js';
+import type { EventMetadata } from '../common/actor.js';
 
 type Ev<T extends string, D> = Readonly<{ type: T; data: Readonly<D> }>;
 type Empty = Record<string, never>;
@@ -136,18 +128,77 @@ export type DomainEvent =
   ControlEvent | LeaseEvent | TickEvent | ActionEvent | LogEvent | AlertEvent;
 export type EventType = DomainEvent['type'];
 
-/** An event as stored in aol_events (and as served by the API). */
-export type StoredEvent = Readonly<{
-  seq: number;
-  stream: string;
-  stream_version: number;
-  type: string;
-  data: Record<string, unknown>;
-  metadata: EventMetadata;
-  occurred_at: string;
-  prev_hash: string;
-  hash: string;
-}>;
+type StoredOf<E extends DomainEvent> = E extends DomainEvent
+  ? Readonly<{
+      seq: number;
+      stream: string;
+      stream_version: number;
+      type: E['type'];
+      data: E['data'];
+      metadata: EventMetadata;
+      occurred_at: string;
+      prev_hash: string;
+      hash: string;
+    }>
+  : never;
+
+/**
+ * An event as stored in aol_events (and as served by the API): one member per
+ * event type, so a reader narrows by `type` (an exhaustive switch, or
+ * `isEvent`) and gets that type's data without a cast.
+ */
+export type StoredEvent = StoredOf<DomainEvent>;
+/** The stored form of one event type, e.g. `Stored<'LeaseAcquired'>`. */
+export type Stored<T extends EventType> = Extract<StoredEvent, { type: T }>;
+
+/** The domain event a stored event carries (type and data), e.g. for a decider's evolve. */
+export function domainEvent<E extends StoredEvent>(
+  e: E,
+): Extract<DomainEvent, { type: E['type'] }> {
+  return { type: e.type, data: e.data } as Extract<DomainEvent, { type: E['type'] }>;
+}
+
+const CONTROL_TYPES: ReadonlySet<string> = new Set<ControlEvent['type']>([
+  'ControlPaused',
+  'ControlResumed',
+  'ControlKilled',
+  'ControlRevived',
+  'ProofModeEnabled',
+  'ProofModeDisabled',
+  'ProofModeDisableRequested',
+  'ProofModeDisableApproved',
+  'ProofModeDisableExpired',
+  'ProductionModeEntered',
+  'ProductionModeCleared',
+  'TestClockSet',
+  'ScopedPauseStarted',
+  'ScopedPauseEnded',
+  'ControlAcknowledged',
+]);
+
+const LEASE_TYPES: ReadonlySet<string> = new Set<LeaseEvent['type']>([
+  'LeaseAcquired',
+  'LeaseRenewed',
+  'LeaseReleased',
+  'LeaseExpired',
+  'LeaseForceReleased',
+  'FencedWriteRejected',
+]);
+
+/** Narrow a stored event to one of the given types. */
+export function isEvent<T extends EventType>(e: StoredEvent, ...types: T[]): e is Stored<T> {
+  return (types as string[]).includes(e.type);
+}
+
+/** Narrow a stored event to the lease stream's events. */
+export function isLeaseEvent(e: StoredEvent): e is Stored<LeaseEvent['type']> {
+  return LEASE_TYPES.has(e.type);
+}
+
+/** Narrow a stored event to the control stream's events. */
+export function isControlEvent(e: StoredEvent): e is Stored<ControlEvent['type']> {
+  return CONTROL_TYPES.has(e.type);
+}
 
 /** An event to append: which stream, what it says, who did it, and the stream version decided on. */
 export type NewEvent = Readonly<{

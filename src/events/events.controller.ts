@@ -6,7 +6,7 @@ import type { Config } from '../config/config.js';
 import { Db } from '../db/db.js';
 import { Checkpoint, listCheckpoints } from './checkpoints.js';
 import { CheckpointedVerifyResult, verifyLog } from './checkpoint-verify.js';
-import { KeyFormatError, parsePublicKey } from './signing.js';
+import { KeyFormatError, parsePublicKey } from '../common/signing.js';
 import type { Response } from 'express';
 import { parseBoundedInt } from '../common/bounded.js';
 import { ValidationError } from '../common/errors.js';

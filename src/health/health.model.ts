@@ -1,3 +1,5 @@
+import { ACTION_STATUSES, ActionStatus } from '../actions/actions.decider.js';
+import { leaseStatus, leaseTtlSeconds, shownTtl } from '../lease/lease.decider.js';
 import type { ScopedPause } from '../control/scoped-pause.sql.js';
 
 /**
@@ -52,16 +54,8 @@ export type HealthEnv = Readonly<{
 }>;
 export type Warning = Readonly<{ code: string; message: string }>;
 
-export const STATUSES = [
-  'pending',
-  'running',
-  'retry',
-  'success',
-  'failed',
-  'dlq',
-  'unknown',
-  'cancelled',
-] as const;
+/** The queue counts' keys: the action statuses, lower case (as aol_queue_counts and /health/aol name them). */
+export const STATUSES = ACTION_STATUSES.map((s) => s.toLowerCase() as Lowercase<ActionStatus>);
 
 export function workerState(
   lastTick: HealthInputs['lastTick'],
@@ -76,10 +70,10 @@ export function workerState(
 
 export function evaluateHealth(i: HealthInputs, env: HealthEnv) {
   const { state, age } = workerState(i.lastTick, i.now);
-  const ttl = i.lease ? (new Date(i.lease.expires_at).getTime() - i.now.getTime()) / 1000 : null;
-  const leaseStatus = !i.lease ? 'none' : (ttl ?? 0) > 0 ? 'valid' : 'expired';
+  const ttl = leaseTtlSeconds(i.lease?.expires_at ?? null, i.now);
+  const lease = leaseStatus(i.lease !== null, ttl);
   const counts = Object.fromEntries(STATUSES.map((s) => [s, i.counts[s] ?? 0])) as Record<
-    (typeof STATUSES)[number],
+    Lowercase<ActionStatus>,
     number
   >;
   const acknowledged = i.ackVersion >= i.flags.version;
@@ -95,7 +89,7 @@ export function evaluateHealth(i: HealthInputs, env: HealthEnv) {
       'CHECKPOINTS_UNSIGNED',
       'AOL_SIGNING_KEY is not set: no signed checkpoints, so a database owner could rewrite or cut the log undetected (docs/checkpoints.md)',
     );
-  if (leaseStatus === 'expired')
+  if (lease === 'expired')
     warn(
       'LEASE_EXPIRED',
       `the lease of ${i.lease!.owner} expired ${Math.round(-ttl!)} s ago: its worker crashed without cleanup`,
@@ -110,7 +104,7 @@ export function evaluateHealth(i: HealthInputs, env: HealthEnv) {
   if (
     !acknowledged &&
     i.lease &&
-    leaseStatus === 'valid' &&
+    lease === 'valid' &&
     i.controlChangedAt &&
     i.now.getTime() - new Date(i.controlChangedAt).getTime() > 10_000
   ) {
@@ -154,8 +148,8 @@ export function evaluateHealth(i: HealthInputs, env: HealthEnv) {
       owner: i.lease?.owner ?? null,
       epoch: i.lease?.epoch ?? null,
       expires_at: i.lease?.expires_at ?? null,
-      ttl_seconds: ttl === null ? null : Math.max(0, Math.round(ttl * 10) / 10),
-      status: leaseStatus,
+      ttl_seconds: shownTtl(ttl),
+      status: lease,
     },
     lease_owner: i.lease?.owner ?? null,
     flags: { paused: i.flags.paused, killed: i.flags.killed, proof_mode: i.flags.proof_mode },

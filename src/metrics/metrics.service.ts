@@ -159,14 +159,12 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     this.notifyToApply.observe(
       Math.max(0, (Date.now() - new Date(e.occurred_at).getTime()) / 1000),
     );
-    const d = e.data as Record<string, unknown>;
     if (e.type === 'TickRecorded') {
-      const secs =
-        (new Date(String(d.finished_at)).getTime() - new Date(String(d.started_at)).getTime()) /
-        1000;
-      this.tickDuration.observe({ status: String(d.status) }, Math.max(0, secs));
+      const d = e.data;
+      const secs = (new Date(d.finished_at).getTime() - new Date(d.started_at).getTime()) / 1000;
+      this.tickDuration.observe({ status: d.status }, Math.max(0, secs));
     } else if (e.type === 'ControlAcknowledged') {
-      this.ackDelay.observe(Number(d.delay_ms) / 1000);
+      this.ackDelay.observe(e.data.delay_ms / 1000);
     } else if (OUTCOMES[e.type]) {
       this.actions.inc({ outcome: OUTCOMES[e.type], action_type: 'any' });
     }

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { Db } from '../db/db.js';
 import { beat, leave, PresenceState } from '../workers/workers.sql.js';
-import type { WorkerLog } from './worker.js';
+import type { WorkerLog } from './worker-log.js';
 
 /**
  * The worker's liveness row (aol_workers): written at once on every state

@@ -1,10 +1,10 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import type { Response } from 'express';
-import { DomainError } from './errors.js';
-import { mapDbError } from '../events/event-store.js';
-import { RetryLaterError, toRetryLater } from './unavailable.js';
-import type { AolRequest } from './request-actor.js';
+import { DomainError } from '../common/errors.js';
+import { mapDbError } from '../db/db-errors.js';
+import { RetryLaterError, toRetryLater } from '../common/unavailable.js';
+import type { AolRequest } from '../common/request-actor.js';
 
 type Body = {
   statusCode: number;

@@ -15,10 +15,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { Db } from '../db/db.js';
-import { migrate } from '../db/migrator.js';
-import { EmbeddedDb, freePort, startEmbeddedPostgres } from '../db/embedded.js';
-import { EventStore } from '../events/event-store.js';
+import { Db } from '../../src/db/db.js';
+import { migrate } from '../../src/db/migrator.js';
+import { EmbeddedDb, freePort, startEmbeddedPostgres } from '../../src/db/embedded.js';
+import { EventStore } from '../../src/events/event-store.js';
 import { ChaosReceiver } from './receiver.js';
 import { Rng } from './rng.js';
 import {

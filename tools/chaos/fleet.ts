@@ -1,13 +1,14 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, WriteStream } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Db } from '../db/db.js';
-import { freePort } from '../db/embedded.js';
+import { join } from 'node:path';
+import { Db } from '../../src/db/db.js';
+import { freePort } from '../../src/db/embedded.js';
+import { packageRoot } from '../../src/common/paths.js';
+import { spawnNode } from '../support/spawn.js';
 import { Rng } from './rng.js';
 
-const DIST = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The product's build: chaos runs the processes that ship (node dist/cli.js, dist/main.js). */
+const DIST = join(packageRoot(), 'dist');
 const WORKER_ENV = {
   AOL_TICK_INTERVAL_SECONDS: '0.2',
   AOL_LEASE_TTL_SECONDS: '2',
@@ -51,35 +52,28 @@ export class Fleet {
   ) {}
 
   private spawn(args: string[], env: Record<string, string>, logName: string): ChildProcess {
-    const child = spawn(
-      process.execPath,
-      [join(DIST, 'cli.js'), ...args].filter((a) => a !== ''),
-      {
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: this.url, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const out: WriteStream = createWriteStream(join(this.dir, logName), { flags: 'a' });
-    child.stdout!.pipe(out);
-    child.stderr!.pipe(out);
-    return child;
+    return spawnNode(
+      join(DIST, 'cli.js'),
+      args.filter((a) => a !== ''),
+      { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: this.url, ...env },
+      { capture: false, logFile: join(this.dir, logName) },
+    ).child;
   }
 
   async startApi(): Promise<void> {
     const port = await freePort();
-    const out = createWriteStream(join(this.dir, 'api.log'));
-    this.api = spawn(process.execPath, [join(DIST, 'main.js')], {
-      env: {
+    this.api = spawnNode(
+      join(DIST, 'main.js'),
+      [],
+      {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
         DATABASE_URL: this.url,
         PORT: String(port),
         DB_STARTUP_RETRY_SECS: '60',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.api.stdout!.pipe(out);
-    this.api.stderr!.pipe(out);
+      { capture: false, logFile: join(this.dir, 'api.log') },
+    ).child;
     this.apiUrl = `http://127.0.0.1:${port}`;
     for (let i = 0; i < 200; i++) {
       if (

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Db } from '../db/db.js';
-import type { StoredEvent } from '../events/event.types.js';
+import { Db } from '../../src/db/db.js';
+import type { StoredEvent } from '../../src/events/event.types.js';
 import type { CheckResult } from './invariants.js';
 
 /**
