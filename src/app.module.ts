@@ -14,6 +14,8 @@ import { loggingModule } from './common/logging.js';
 import { plainProvider } from './common/plain-provider.js';
 import { CONFIG } from './common/tokens.js';
 import { EventStore } from './events/event-store.js';
+import { Db } from './db/db.js';
+import { HistoryModule } from './history/history.module.js';
 
 /** The API: one module per area, a global guard that is secure by default. */
 @Module({})
@@ -26,6 +28,7 @@ export class AppModule {
         CoreModule.forRoot(deps),
         ControlModule,
         EventsModule,
+        HistoryModule,
         LeaseModule,
         ActionsModule,
         MetricsModule,
@@ -33,7 +36,7 @@ export class AppModule {
       ],
       controllers: [HealthController],
       providers: [
-        plainProvider(HealthService, EventStore, CONFIG),
+        plainProvider(HealthService, EventStore, CONFIG, Db),
         { provide: APP_GUARD, useClass: AuthGuard },
       ],
     };

@@ -107,10 +107,13 @@ export type ActionEvent =
   | Ev<'ActionRequeued', { previous_status: string }>;
 
 /** The `log` stream: facts about the log itself (docs/checkpoints.md). */
-export type LogEvent = Ev<
-  'LogCheckpointSigned',
-  { seq: number; hash: string; occurred_at: string; signature: string; key_id: string }
->;
+export type LogEvent =
+  | Ev<
+      'LogCheckpointSigned',
+      { seq: number; hash: string; occurred_at: string; signature: string; key_id: string }
+    >
+  /** A snapshot of the replayed state at `seq` (aol_snapshots), `bytes` long, hashing to `sha256`. */
+  | Ev<'SnapshotTaken', { seq: number; sha256: string; bytes: number }>;
 
 export type DomainEvent = ControlEvent | LeaseEvent | TickEvent | ActionEvent | LogEvent;
 export type EventType = DomainEvent['type'];

@@ -1,8 +1,10 @@
 import { selectScopedPauses } from '../control/scoped-pause.sql.js';
 import type { Config } from '../config/config.js';
-import { Queryable } from '../db/db.js';
+import { Db, Queryable } from '../db/db.js';
 import { EventStore } from '../events/event-store.js';
-import { parseInstant, replayer, resolveAt } from '../events/replay.js';
+import { parseInstant, resolveAt } from '../history/replay.js';
+import { replayerAt } from '../history/snapshots.js';
+import { logger } from '../common/log.js';
 import { evaluateHealth, HealthEnv, HealthInputs, HealthReport } from './health.model.js';
 
 type Raw = {
@@ -75,13 +77,15 @@ export type AolHealth = HealthReport & { at_seq?: number };
 
 /**
  * GET /health/aol: served from the projected read models in O(1); with
- * `at`, replayed from the log as of that seq or time.
+ * `at`, replayed from the log as of that seq or time, from the nearest
+ * snapshot at or before it (src/history/snapshots.ts).
  */
 /** Free of NestJS, like every service the CLI uses (common/plain-provider.ts). */
 export class HealthService {
   constructor(
     private readonly store: EventStore,
     private readonly config: Config,
+    private readonly db: Db,
   ) {}
 
   async live(db: Queryable): Promise<AolHealth> {
@@ -91,7 +95,9 @@ export class HealthService {
 
   async at(at: string): Promise<AolHealth> {
     const seq = await resolveAt(this.store, at);
-    const r = await replayer(this.store, seq);
+    const r = await replayerAt(this.db, seq, {
+      onRejected: (s, why) => logger('history').warn(`snapshot of seq ${s} not used: ${why}`),
+    });
     const now = /^\d+$/.test(at) ? undefined : parseInstant(at, 'at');
     return {
       ...evaluateHealth(r.healthInputs(now), healthEnv(this.config)),
