@@ -12,9 +12,10 @@ import { kill, reaction } from './reaction.mjs';
 import { throughput } from './throughput.mjs';
 import { append, health, replay } from './storage.mjs';
 import { failover } from './failover.mjs';
+import { history } from './history.mjs';
 import { overload, restarts, stalled } from './faults.mjs';
 
-const ALL = { reaction, kill, throughput, health, replay, append, failover, restarts, stalled, overload };
+const ALL = { reaction, kill, throughput, health, replay, history, append, failover, restarts, stalled, overload };
 const args = process.argv.slice(2).filter((a) => a !== '--');
 // --quick: every benchmark with small samples, so CI can check they run and
 // print (under 2 minutes); its timings mean nothing. BENCH_* variables still win.
@@ -29,6 +30,8 @@ if (quick) {
     BENCH_HEALTH_REQUESTS: '300',
     BENCH_ROWS: '20000',
     BENCH_EVENTS: '20000',
+    BENCH_HISTORY_EVENTS: '20000',
+    BENCH_HISTORY_SAMPLES: '50',
     BENCH_APPENDS: '400',
     BENCH_FAILOVER_RUNS: '2',
     BENCH_RESTARTS: '2',

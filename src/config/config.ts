@@ -156,7 +156,7 @@ export function loadConfig(env: Env = process.env): Config {
     checkpointEveryEvents: num(env, 'AOL_CHECKPOINT_EVERY_EVENTS', 1000, { min: 1, int: true }),
     checkpointEverySeconds: num(env, 'AOL_CHECKPOINT_EVERY_SECONDS', 3600, { min: 0.1 }),
     checkpointDir: text(env, 'AOL_CHECKPOINT_DIR'),
-    snapshotEveryEvents: num(env, 'AOL_SNAPSHOT_EVERY_EVENTS', 2000, { min: 0, int: true }),
+    snapshotEveryEvents: num(env, 'AOL_SNAPSHOT_EVERY_EVENTS', 1000, { min: 0, int: true }),
     ...socialConfig(env),
     credentialHeaders: [
       ...new Set([...DEFAULT_CREDENTIAL_HEADERS, ...list(env, 'AOL_CREDENTIAL_HEADERS')]),

@@ -1,6 +1,6 @@
 import { ControlState, evolveControl, initialControlState } from '../control/control.decider.js';
 import { ActionEvent, ControlEvent, StoredEvent } from '../events/event.types.js';
-import { EventRow, EventStore, toStoredEvent } from '../events/event-store.js';
+import { EventStore } from '../events/event-store.js';
 import type { Queryable } from '../db/db.js';
 import { parseBoundedInt } from '../common/bounded.js';
 import { ValidationError } from '../common/errors.js';
@@ -114,7 +114,7 @@ export class Replayer {
   }
 
   /** The action streams in `events` whose status at `base` this fold does not know yet. */
-  unknownActions(events: readonly StoredEvent[]): string[] {
+  unknownActions(events: readonly FoldEvent[]): string[] {
     if (this.base === 0) return [];
     const out = new Set<string>();
     for (const e of events)
@@ -127,7 +127,7 @@ export class Replayer {
     for (const [stream, s] of statuses) if (!this.actions.has(stream)) this.actions.set(stream, s);
   }
 
-  apply(e: StoredEvent): void {
+  apply(e: FoldEvent): void {
     this.seq = e.seq;
     this.at = e.occurred_at;
     if (e.stream === 'control') {
@@ -214,29 +214,45 @@ export class Replayer {
 }
 
 /**
+ * What a fold reads of an event: a StoredEvent without its metadata and
+ * hashes. `data` may be empty for an action event (its type says everything).
+ */
+export type FoldEvent = Pick<
+  StoredEvent,
+  'seq' | 'stream' | 'stream_version' | 'type' | 'occurred_at'
+> &
+  Readonly<{ data: Readonly<Record<string, unknown>> }>;
+
+/**
  * Where a fold reads the log from. The live table (liveSource) today; a source
  * that reads archived segments and then the live table can stand in for it.
  */
 export interface EventSource {
-  /** The stored events with after < seq <= until, in seq order, a page at a time. */
-  pages(after: number, until: number): AsyncIterable<readonly StoredEvent[]>;
+  /** The events with after < seq <= until, in seq order, a page at a time (StoredEvents will do). */
+  pages(after: number, until: number): AsyncIterable<readonly FoldEvent[]>;
   /** Of each stream, the type of its last event at or before `seq`; a stream with none is left out. */
   lastTypes(streams: readonly string[], seq: number): Promise<ReadonlyMap<string, string>>;
 }
 
-/** The live aol_events table as an EventSource. */
+/**
+ * The live aol_events table as an EventSource. It reads only what a fold
+ * needs: no metadata or hashes, and no data of action events, which is most
+ * of a busy log's bytes (a third of the time of a fold from a snapshot).
+ */
 export function liveSource(db: Queryable, pageSize = 5000): EventSource {
   return {
     async *pages(after, until) {
       let last = after;
       for (;;) {
-        const { rows } = await db.query<EventRow>(
-          'SELECT * FROM aol_events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3',
+        const { rows } = await db.query<Omit<FoldEvent, 'occurred_at'> & { occurred_at: Date }>(
+          `SELECT seq, stream, stream_version, type, occurred_at,
+                  CASE WHEN stream LIKE 'action:%' THEN '{}'::jsonb ELSE data END AS data
+             FROM aol_events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3`,
           [last, until, pageSize],
         );
         if (rows.length === 0) return;
         last = rows[rows.length - 1].seq;
-        yield rows.map(toStoredEvent);
+        yield rows.map((r) => ({ ...r, occurred_at: r.occurred_at.toISOString() }));
         if (rows.length < pageSize) return;
       }
     },
