@@ -12,6 +12,7 @@ import { kill, reaction } from './reaction.mjs';
 import { throughput } from './throughput.mjs';
 import { append, health, replay } from './storage.mjs';
 import { failover } from './failover.mjs';
+import { history } from './history.mjs';
 import { overload, restarts, stalled } from './faults.mjs';
 import { presence } from './presence.mjs';
 import { idle } from './idle-events.mjs';
@@ -22,6 +23,7 @@ const ALL = {
   throughput,
   health,
   replay,
+  history,
   append,
   failover,
   restarts,
@@ -44,6 +46,8 @@ if (quick) {
     BENCH_HEALTH_REQUESTS: '300',
     BENCH_ROWS: '20000',
     BENCH_EVENTS: '20000',
+    BENCH_HISTORY_EVENTS: '20000',
+    BENCH_HISTORY_SAMPLES: '50',
     BENCH_APPENDS: '400',
     BENCH_FAILOVER_RUNS: '2',
     BENCH_RESTARTS: '2',

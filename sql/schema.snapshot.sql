@@ -1017,6 +1017,38 @@ END $$;
 
 ALTER FUNCTION public.aol_rebuild(p_chunk integer) OWNER TO aol_owner;
 
+CREATE FUNCTION public.aol_record_snapshot(p_seq bigint, p_state bytea, p_metadata jsonb) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+  v_sha text;
+  v_head bigint;
+  v_event bigint;
+BEGIN
+  IF p_seq IS NULL OR p_state IS NULL THEN
+    RAISE EXCEPTION 'a snapshot needs a seq and a state' USING ERRCODE = 'AOL01';
+  END IF;
+  PERFORM pg_advisory_xact_lock(7310001);
+  SELECT max(seq) INTO v_head FROM aol_events;
+  IF p_seq < 1 OR p_seq > coalesce(v_head, 0) THEN
+    RAISE EXCEPTION 'no snapshot of seq %: the log holds seq 1 to %', p_seq, coalesce(v_head, 0)
+      USING ERRCODE = 'AOL01';
+  END IF;
+  IF EXISTS (SELECT 1 FROM aol_snapshots WHERE seq = p_seq) THEN
+    RETURN NULL;
+  END IF;
+  v_sha := encode(sha256(p_state), 'hex');
+  SELECT a.seq INTO v_event
+    FROM aol_append_many(ARRAY['log'], NULL, ARRAY['SnapshotTaken'],
+           ARRAY[jsonb_build_object('seq', p_seq, 'sha256', v_sha, 'bytes', length(p_state))],
+           ARRAY[coalesce(p_metadata, '{}'::jsonb)]) a;
+  INSERT INTO aol_snapshots (seq, state, sha256, event_seq) VALUES (p_seq, p_state, v_sha, v_event);
+  RETURN v_event;
+END $$;
+
+ALTER FUNCTION public.aol_record_snapshot(p_seq bigint, p_state bytea, p_metadata jsonb) OWNER TO aol_owner;
+
 CREATE FUNCTION public.aol_record_tick(p_owner text, p_epoch bigint, p_data jsonb) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
@@ -1197,6 +1229,17 @@ BEGIN
 END $$;
 
 ALTER FUNCTION public.aol_secure_objects() OWNER TO postgres;
+
+CREATE FUNCTION public.aol_snapshots_refuse_change() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+  RAISE EXCEPTION 'aol_snapshots is written only by aol_record_snapshot() and never changed: % refused', TG_OP
+    USING ERRCODE = 'AOL01';
+END $$;
+
+ALTER FUNCTION public.aol_snapshots_refuse_change() OWNER TO aol_owner;
 
 CREATE FUNCTION public.aol_sql_metadata() RETURNS jsonb
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -1426,6 +1469,18 @@ CREATE TABLE public.aol_scoped_pauses (
 
 ALTER TABLE public.aol_scoped_pauses OWNER TO aol_owner;
 
+CREATE TABLE public.aol_snapshots (
+    seq bigint NOT NULL,
+    state bytea NOT NULL,
+    sha256 text NOT NULL,
+    event_seq bigint NOT NULL,
+    taken_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT aol_snapshots_seq_check CHECK ((seq > 0)),
+    CONSTRAINT aol_snapshots_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text))
+);
+
+ALTER TABLE public.aol_snapshots OWNER TO aol_owner;
+
 CREATE TABLE public.aol_tick_ledger (
     seq bigint NOT NULL,
     started_at_utc timestamp with time zone NOT NULL,
@@ -1522,6 +1577,12 @@ ALTER TABLE ONLY public.aol_queue_counts
 ALTER TABLE ONLY public.aol_scoped_pauses
     ADD CONSTRAINT aol_scoped_pauses_pkey PRIMARY KEY (pause_id);
 
+ALTER TABLE ONLY public.aol_snapshots
+    ADD CONSTRAINT aol_snapshots_event_seq_key UNIQUE (event_seq);
+
+ALTER TABLE ONLY public.aol_snapshots
+    ADD CONSTRAINT aol_snapshots_pkey PRIMARY KEY (seq);
+
 ALTER TABLE ONLY public.aol_tick_ledger
     ADD CONSTRAINT aol_tick_ledger_pkey PRIMARY KEY (seq);
 
@@ -1608,6 +1669,12 @@ CREATE TRIGGER aol_queue_counts_guard AFTER INSERT OR DELETE OR UPDATE ON public
 CREATE TRIGGER aol_queue_counts_no_truncate BEFORE TRUNCATE ON public.aol_queue_counts FOR EACH STATEMENT WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
 
 CREATE TRIGGER aol_scoped_pauses_guard AFTER INSERT OR DELETE OR UPDATE ON public.aol_scoped_pauses FOR EACH ROW WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
+
+CREATE TRIGGER aol_snapshots_insert_by_record BEFORE INSERT ON public.aol_snapshots FOR EACH STATEMENT WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_snapshots_refuse_change();
+
+CREATE TRIGGER aol_snapshots_no_change BEFORE DELETE OR UPDATE ON public.aol_snapshots FOR EACH STATEMENT EXECUTE FUNCTION public.aol_snapshots_refuse_change();
+
+CREATE TRIGGER aol_snapshots_no_truncate BEFORE TRUNCATE ON public.aol_snapshots FOR EACH STATEMENT EXECUTE FUNCTION public.aol_snapshots_refuse_change();
 
 CREATE TRIGGER aol_tick_ledger_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.aol_tick_ledger FOR EACH STATEMENT WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
 
@@ -1757,6 +1824,9 @@ REVOKE ALL ON FUNCTION public.aol_read_model_guard() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.aol_rebuild(p_chunk integer) TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_rebuild(p_chunk integer) FROM PUBLIC;
 
+GRANT ALL ON FUNCTION public.aol_record_snapshot(p_seq bigint, p_state bytea, p_metadata jsonb) TO aol_service;
+REVOKE ALL ON FUNCTION public.aol_record_snapshot(p_seq bigint, p_state bytea, p_metadata jsonb) FROM PUBLIC;
+
 GRANT ALL ON FUNCTION public.aol_record_tick(p_owner text, p_epoch bigint, p_data jsonb) TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_record_tick(p_owner text, p_epoch bigint, p_data jsonb) FROM PUBLIC;
 
@@ -1779,6 +1849,9 @@ GRANT ALL ON FUNCTION public.aol_reset_tick() TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_reset_tick() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION public.aol_secure_objects() FROM PUBLIC;
+
+GRANT ALL ON FUNCTION public.aol_snapshots_refuse_change() TO aol_service;
+REVOKE ALL ON FUNCTION public.aol_snapshots_refuse_change() FROM PUBLIC;
 
 GRANT ALL ON FUNCTION public.aol_sql_metadata() TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_sql_metadata() FROM PUBLIC;
@@ -1840,6 +1913,8 @@ GRANT SELECT ON TABLE public.aol_proof_requests TO aol_auditor;
 GRANT SELECT ON TABLE public.aol_queue_counts TO aol_auditor;
 
 GRANT SELECT ON TABLE public.aol_scoped_pauses TO aol_auditor;
+
+GRANT SELECT ON TABLE public.aol_snapshots TO aol_auditor;
 
 GRANT SELECT ON TABLE public.aol_tick_ledger TO aol_auditor;
 

@@ -22,6 +22,7 @@ import { markProduction, ProofExpirySweeper } from './control/deployment.js';
 import { packageRoot } from './common/paths.js';
 import { logger } from './common/log.js';
 import { startCheckpointer } from './events/checkpointer.js';
+import { startSnapshotter } from './history/snapshots.js';
 
 export type RunningApi = Readonly<{ url: string; close: () => Promise<void> }>;
 
@@ -118,10 +119,18 @@ export async function startApi(config: Config): Promise<RunningApi> {
   );
   if (!checkpointer)
     logger('api').warn('AOL_SIGNING_KEY is not set: no signed checkpoints (GET /health/aol warns)');
+  const snapshotter = startSnapshotter(
+    db,
+    config,
+    { actor: `${hostname()}:${process.pid}`, via: 'api' },
+    (level, msg) => logger('api')[level](msg),
+    notifier,
+  );
   return {
     url,
     close: async () => {
       await checkpointer?.stop();
+      await snapshotter?.stop();
       sweeper.stop();
       await app.close();
       await notifier.stop();

@@ -22,17 +22,10 @@ const LAYERS = [
   ['actions', 'lease', 'workers'], // areas with their deciders, SQL and Nest faces; worker presence
   ['control'], // control (its scoped pauses name action types)
   ['health'],
-  ['worker', 'metrics'],
+  ['worker', 'metrics', 'history'], // history: state at a point (replay, snapshots) over the deciders and health's model
   ['cli', 'web', 'alerts'], // alerts: the built-in notifier over health and metrics
   ['(root)'], // entry points and the Nest modules that compose everything
 ] as const;
-
-/**
- * Temporary: replay.ts (state at a point) still lives in events/ and folds
- * with the control decider and the health model; the `snapshots` helper
- * (issue 15) moves it to an area of its own, and then this exception goes.
- */
-const replayMoving = (e: Edge) => e.file === join('events', 'replay.ts');
 
 const SRC = join(process.cwd(), 'src');
 const skipUi = (p: string) => p === join(SRC, 'web', 'ui');
@@ -94,19 +87,30 @@ describe('import layering (given / when / then)', () => {
     const edges = folderEdges(SRC, skipUi);
 
     it('imports only downwards through the layers', () => {
-      const bad = layerViolations(edges, LAYERS, replayMoving).map(
+      const bad = layerViolations(edges, LAYERS).map(
         (e) => `${e.file} imports ${e.spec} (${e.from} -> ${e.to})`,
       );
       expect(bad).toEqual([]);
     });
 
-    it('has no cycle between folders (replay.ts aside, until it moves)', () => {
-      expect(findCycle(toGraph(edges.filter((e) => !replayMoving(e))))).toBeNull();
+    it('has no cycle between folders', () => {
+      expect(findCycle(toGraph(edges))).toBeNull();
     });
 
-    it('events/ outside replay.ts imports nothing from the areas', () => {
-      const areas = new Set(['actions', 'lease', 'control', 'health', 'worker', 'metrics', 'cli']);
-      const up = edges.filter((e) => e.from === 'events' && !replayMoving(e) && areas.has(e.to));
+    it('events/ imports nothing from the areas', () => {
+      const areas = new Set([
+        'actions',
+        'lease',
+        'control',
+        'health',
+        'worker',
+        'metrics',
+        'cli',
+        'history',
+        'workers',
+        'alerts',
+      ]);
+      const up = edges.filter((e) => e.from === 'events' && areas.has(e.to));
       expect(up).toEqual([]);
     });
   });

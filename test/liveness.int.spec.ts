@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../src/config/config.js';
-import { EventStore } from '../src/events/event-store.js';
-import { replayTo } from '../src/events/replay.js';
+import { replayTo } from '../src/history/snapshots.js';
 import { liveHealthInputs } from '../src/health/health.service.js';
 import { acquireLease, fence, renewLease } from '../src/lease/lease.sql.js';
 import { claimActions, recordTick } from '../src/worker/worker.sql.js';
@@ -147,7 +146,7 @@ describe('liveness outside the log: renewals', () => {
     expect(new Date(h.lastTick!.finished_at).getTime()).toBe(last.finished_at_utc.getTime());
     // a replay (the log alone) holds the lease from each tick event of its epoch for a minute + the TTL
     const [beat] = (await events(t.db, `type = 'TickRecorded'`)).slice(-1);
-    const replayed = await replayTo(new EventStore(t.db), beat.seq);
+    const replayed = await replayTo(t.db, beat.seq);
     expect(replayed.lease).toMatchObject({ owner: 'w:2', epoch });
     expect(new Date(replayed.lease!.expires_at).getTime()).toBe(
       new Date(beat.data.finished_at as string).getTime() + 90_000,

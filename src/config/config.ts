@@ -48,6 +48,8 @@ export type Config = Readonly<{
   checkpointEveryEvents: number;
   checkpointEverySeconds: number;
   checkpointDir: string | undefined;
+  /** A snapshot of the replayed state every this many events (AOL_SNAPSHOT_EVERY_EVENTS; 0: none). */
+  snapshotEveryEvents: number;
   mastodonBaseUrl: string | undefined;
   mastodonAccessToken: string | undefined;
   blueskyServiceUrl: string | undefined;
@@ -164,6 +166,7 @@ export function loadConfig(env: Env = process.env): Config {
     checkpointEveryEvents: num(env, 'AOL_CHECKPOINT_EVERY_EVENTS', 1000, { min: 1, int: true }),
     checkpointEverySeconds: num(env, 'AOL_CHECKPOINT_EVERY_SECONDS', 3600, { min: 0.1 }),
     checkpointDir: text(env, 'AOL_CHECKPOINT_DIR'),
+    snapshotEveryEvents: num(env, 'AOL_SNAPSHOT_EVERY_EVENTS', 1000, { min: 0, int: true }),
     ...socialConfig(env),
     credentialHeaders: [
       ...new Set([...DEFAULT_CREDENTIAL_HEADERS, ...list(env, 'AOL_CREDENTIAL_HEADERS')]),

@@ -29,6 +29,7 @@ export const FUNCTION_AREAS = [
   'actions',
   'health',
   'workers',
+  'history',
   'roles',
 ] as const;
 

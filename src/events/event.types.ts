@@ -99,10 +99,13 @@ export type ActionEvent =
   | Ev<'ActionRequeued', { previous_status: string }>;
 
 /** The `log` stream: facts about the log itself (docs/checkpoints.md). */
-export type LogEvent = Ev<
-  'LogCheckpointSigned',
-  { seq: number; hash: string; occurred_at: string; signature: string; key_id: string }
->;
+export type LogEvent =
+  | Ev<
+      'LogCheckpointSigned',
+      { seq: number; hash: string; occurred_at: string; signature: string; key_id: string }
+    >
+  /** A snapshot of the replayed state at `seq` (aol_snapshots), `bytes` long, hashing to `sha256`. */
+  | Ev<'SnapshotTaken', { seq: number; sha256: string; bytes: number }>;
 
 /** Per channel: 'sent', or why it was not. */
 export type AlertDeliveries = Readonly<Record<string, string>>;

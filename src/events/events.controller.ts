@@ -15,14 +15,11 @@ import { EventStore } from './event-store.js';
 import {
   CheckpointsQueryDto,
   EventsQueryDto,
-  StateQueryDto,
   StreamQueryDto,
   VerifyQueryDto,
 } from './events.dto.js';
 import { StoredEvent } from './event.types.js';
-import { replayTo, resolveAt, ReplayedState } from './replay.js';
 import { RequireRole } from '../auth/auth.decorators.js';
-import { ReplayLimiter } from '../common/rate-limit.js';
 import { SseRelays } from './sse-relay.js';
 
 @ApiTags('events')
@@ -32,7 +29,6 @@ export class EventsController {
   constructor(
     private readonly store: EventStore,
     private readonly relays: SseRelays,
-    private readonly replays: ReplayLimiter,
     private readonly db: Db,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
@@ -78,14 +74,6 @@ export class EventsController {
   @Get('events/checkpoints')
   checkpoints(@Query() q: CheckpointsQueryDto): Promise<Checkpoint[]> {
     return listCheckpoints(this.db, q.after ?? 0);
-  }
-
-  @RequireRole('viewer')
-  @Get('state')
-  state(@Query() q: StateQueryDto, @Req() req: AolRequest): Promise<ReplayedState> {
-    return this.replays.run(req.principal?.name ?? 'anonymous', async () =>
-      replayTo(this.store, await resolveAt(this.store, q.at)),
-    );
   }
 
   /**

@@ -48,12 +48,6 @@ export class StreamQueryDto {
   access_token?: string;
 }
 
-export class StateQueryDto {
-  @IsOptional()
-  @IsString()
-  at?: string;
-}
-
 export class VerifyQueryDto {
   /** An Ed25519 public key as `aol keys generate` prints it (base64url of 32 bytes). */
   @IsOptional()

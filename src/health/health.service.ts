@@ -1,8 +1,6 @@
 import { selectScopedPauses } from '../control/scoped-pause.sql.js';
 import type { Config } from '../config/config.js';
 import { Queryable } from '../db/db.js';
-import { EventStore } from '../events/event-store.js';
-import { parseInstant, replayer, resolveAt } from '../events/replay.js';
 import { selectWorkers } from '../workers/workers.sql.js';
 import { toWorkerView } from '../workers/workers.service.js';
 import { evaluateHealth, HealthEnv, HealthInputs, HealthReport } from './health.model.js';
@@ -95,14 +93,21 @@ export async function liveHealthInputs(db: Queryable): Promise<HealthInputs> {
 export type AolHealth = HealthReport & { at_seq?: number };
 
 /**
+ * Health's inputs as of `at` (a seq or an instant), replayed from the log:
+ * src/history/health-at.ts folds from the nearest snapshot. Passed in, so
+ * health (below history in the layers) does not import it.
+ */
+export type HealthInputsAt = (at: string) => Promise<{ inputs: HealthInputs; atSeq: number }>;
+
+/**
  * GET /health/aol: served from the projected read models in O(1); with
- * `at`, replayed from the log as of that seq or time.
+ * `at`, replayed from the log as of that seq or time (HealthInputsAt).
  */
 /** Free of NestJS, like every service the CLI uses (common/plain-provider.ts). */
 export class HealthService {
   constructor(
-    private readonly store: EventStore,
     private readonly config: Config,
+    private readonly inputsAt: HealthInputsAt,
   ) {}
 
   async live(db: Queryable): Promise<AolHealth> {
@@ -111,12 +116,7 @@ export class HealthService {
   }
 
   async at(at: string): Promise<AolHealth> {
-    const seq = await resolveAt(this.store, at);
-    const r = await replayer(this.store, seq);
-    const now = /^\d+$/.test(at) ? undefined : parseInstant(at, 'at');
-    return {
-      ...evaluateHealth(r.healthInputs(now), healthEnv(this.config)),
-      at_seq: r.state().at_seq,
-    };
+    const { inputs, atSeq } = await this.inputsAt(at);
+    return { ...evaluateHealth(inputs, healthEnv(this.config)), at_seq: atSeq };
   }
 }
