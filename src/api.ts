@@ -22,6 +22,7 @@ import { markProduction, ProofExpirySweeper } from './control/deployment.js';
 import { packageRoot } from './common/paths.js';
 import { logger } from './common/log.js';
 import { startCheckpointer } from './events/checkpointer.js';
+import { Scheduler } from './schedules/scheduler.js';
 
 export type RunningApi = Readonly<{ url: string; close: () => Promise<void> }>;
 
@@ -118,9 +119,20 @@ export async function startApi(config: Config): Promise<RunningApi> {
   );
   if (!checkpointer)
     logger('api').warn('AOL_SIGNING_KEY is not set: no signed checkpoints (GET /health/aol warns)');
+  // Every API process fires due schedules; several at once are safe (scheduler.ts).
+  const scheduler =
+    config.schedulerIntervalSeconds > 0
+      ? new Scheduler(
+          db,
+          { actor: `scheduler ${hostname()}:${process.pid}`, via: 'api' },
+          config.schedulerIntervalSeconds * 1000,
+          (level, msg) => logger('api')[level](msg),
+        ).start()
+      : undefined;
   return {
     url,
     close: async () => {
+      await scheduler?.stop();
       await checkpointer?.stop();
       sweeper.stop();
       await app.close();

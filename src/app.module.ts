@@ -10,6 +10,7 @@ import { HealthService } from './health/health.service.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { WebModule } from './web/web.module.js';
+import { SchedulesModule } from './schedules/schedules.module.js';
 import { loggingModule } from './common/logging.js';
 import { plainProvider } from './common/plain-provider.js';
 import { CONFIG } from './common/tokens.js';
@@ -30,6 +31,7 @@ export class AppModule {
         ActionsModule,
         MetricsModule,
         WebModule,
+        SchedulesModule,
       ],
       controllers: [HealthController],
       providers: [

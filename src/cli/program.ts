@@ -16,6 +16,7 @@ import { diagnostic } from '../common/log.js';
 import { markProduction } from '../control/deployment.js';
 import { registerHealthCommand } from './health.cmd.js';
 import { registerKeyCommands } from './checkpoints.cmd.js';
+import { registerScheduleCommands } from './schedules.cmd.js';
 
 export { EXIT };
 
@@ -84,6 +85,7 @@ export function buildProgram(): Command {
   registerLeaseCommands(program);
   registerHealthCommand(program);
   registerKeyCommands(program);
+  registerScheduleCommands(program);
   return program;
 }
 

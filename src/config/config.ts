@@ -47,6 +47,8 @@ export type Config = Readonly<{
   checkpointEveryEvents: number;
   checkpointEverySeconds: number;
   checkpointDir: string | undefined;
+  /** How often an API process looks for due schedule fire times (AOL_SCHEDULER_INTERVAL_SECONDS; 0: this process never fires). */
+  schedulerIntervalSeconds: number;
   mastodonBaseUrl: string | undefined;
   mastodonAccessToken: string | undefined;
   blueskyServiceUrl: string | undefined;
@@ -154,6 +156,7 @@ export function loadConfig(env: Env = process.env): Config {
     checkpointEveryEvents: num(env, 'AOL_CHECKPOINT_EVERY_EVENTS', 1000, { min: 1, int: true }),
     checkpointEverySeconds: num(env, 'AOL_CHECKPOINT_EVERY_SECONDS', 3600, { min: 0.1 }),
     checkpointDir: text(env, 'AOL_CHECKPOINT_DIR'),
+    schedulerIntervalSeconds: num(env, 'AOL_SCHEDULER_INTERVAL_SECONDS', 1, { min: 0 }),
     ...socialConfig(env),
     credentialHeaders: [
       ...new Set([...DEFAULT_CREDENTIAL_HEADERS, ...list(env, 'AOL_CREDENTIAL_HEADERS')]),

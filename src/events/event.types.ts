@@ -112,7 +112,47 @@ export type LogEvent = Ev<
   { seq: number; hash: string; occurred_at: string; signature: string; key_id: string }
 >;
 
-export type DomainEvent = ControlEvent | LeaseEvent | TickEvent | ActionEvent | LogEvent;
+/** The `schedule` stream: recurring schedules and their firings (src/schedules/). */
+export type ScheduleEvent =
+  | Ev<
+      'ScheduleCreated',
+      {
+        schedule_id: string;
+        cron: string;
+        time_zone: string;
+        action_type: string;
+        payload: unknown;
+        missed_fires: 'skip' | 'catch_up';
+        catch_up_max: number | null;
+        handled_through: string;
+        next_fire: string | null;
+      }
+    >
+  | Ev<'SchedulePaused', { schedule_id: string }>
+  | Ev<'ScheduleResumed', { schedule_id: string; handled_through: string; next_fire: string | null }>
+  | Ev<'ScheduleDeleted', { schedule_id: string }>
+  | Ev<
+      'ScheduleFired',
+      {
+        schedule_id: string;
+        fire_time: string;
+        action_id: number;
+        idempotency_key: string;
+        next_fire: string | null;
+      }
+    >
+  | Ev<
+      'ScheduleFiresMissed',
+      { schedule_id: string; count: number; first: string; last: string; next_fire: string | null }
+    >;
+
+export type DomainEvent =
+  | ControlEvent
+  | LeaseEvent
+  | TickEvent
+  | ActionEvent
+  | LogEvent
+  | ScheduleEvent;
 export type EventType = DomainEvent['type'];
 
 /** An event as stored in aol_events (and as served by the API). */

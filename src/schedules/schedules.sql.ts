@@ -1,0 +1,68 @@
+import { Queryable } from '../db/db.js';
+
+/** A row of aol_schedules (migrations/0017_schedules.sql). */
+export type ScheduleRow = Readonly<{
+  schedule_id: string;
+  cron: string;
+  time_zone: string;
+  action_type: string;
+  payload: unknown;
+  missed_fires: 'skip' | 'catch_up';
+  catch_up_max: number | null;
+  status: 'ACTIVE' | 'PAUSED' | 'DELETED';
+  handled_through_utc: Date;
+  next_fire_utc: Date | null;
+  fired: number;
+  missed: number;
+  last_fire_utc: Date | null;
+  last_action_id: string | null;
+  reason: string | null;
+  created_by: string;
+  created_at_utc: Date;
+  updated_at_utc: Date;
+}>;
+
+export async function selectSchedule(
+  db: Queryable,
+  id: string,
+): Promise<ScheduleRow | undefined> {
+  const { rows } = await db.query<ScheduleRow>(
+    'SELECT * FROM aol_schedules WHERE schedule_id = $1',
+    [id],
+  );
+  return rows[0];
+}
+
+/** Oldest first; deleted schedules only when asked for. */
+export async function selectSchedules(
+  db: Queryable,
+  includeDeleted: boolean,
+): Promise<ScheduleRow[]> {
+  const { rows } = await db.query<ScheduleRow>(
+    `SELECT * FROM aol_schedules WHERE $1 OR status <> 'DELETED' ORDER BY created_at_utc, schedule_id`,
+    [includeDeleted],
+  );
+  return rows;
+}
+
+/** Active schedules with a fire time due on the database clock, soonest first. */
+export async function selectDueSchedules(
+  db: Queryable,
+  now: Date,
+  limit: number,
+): Promise<ScheduleRow[]> {
+  const { rows } = await db.query<ScheduleRow>(
+    `SELECT * FROM aol_schedules WHERE status = 'ACTIVE' AND next_fire_utc <= $1
+      ORDER BY next_fire_utc, schedule_id LIMIT $2`,
+    [now, limit],
+  );
+  return rows;
+}
+
+/** Whether anything is due now (database clock): the scheduler's cheap look, without the append lock. */
+export async function anyScheduleDue(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query<{ due: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM aol_schedules WHERE status = 'ACTIVE' AND next_fire_utc <= aol_now()) AS due`,
+  );
+  return rows[0].due;
+}
