@@ -126,9 +126,7 @@ describe('schedule decider: which fire times are due (given / when / then)', () 
 
   it('given the same fire time twice, then the idempotency key is the same', () => {
     const id = '0b7f9a64-5d1e-4c1f-9a57-3f3f8a0c2d11';
-    expect(fireKey(id, at('2026-01-01T10:01:00Z'))).toBe(
-      `schedule:${id}:2026-01-01T10:01:00.000Z`,
-    );
+    expect(fireKey(id, at('2026-01-01T10:01:00Z'))).toBe(`schedule:${id}:2026-01-01T10:01:00.000Z`);
   });
 });
 

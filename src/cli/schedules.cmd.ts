@@ -26,8 +26,7 @@ export function scheduleTable(schedules: readonly ScheduleView[]): string {
 }
 
 function describe(s: ScheduleView): string {
-  const policy =
-    s.missed_fires === 'catch_up' ? `catch_up (at most ${s.catch_up_max})` : 'skip';
+  const policy = s.missed_fires === 'catch_up' ? `catch_up (at most ${s.catch_up_max})` : 'skip';
   return [
     `schedule ${s.schedule_id}: ${s.status}`,
     `  ${s.cron} (${s.time_zone}) → ${s.action_type}; missed fires: ${policy}`,
@@ -41,7 +40,9 @@ const ACTOR_HELP =
 export function registerScheduleCommands(program: Command): void {
   const schedules = program
     .command('schedules')
-    .description('recurring schedules: a cron expression that enqueues an action at each fire time');
+    .description(
+      'recurring schedules: a cron expression that enqueues an action at each fire time',
+    );
   schedules
     .command('add')
     .description('create a schedule (the payload is validated as for `aol actions enqueue`)')
@@ -88,7 +89,9 @@ export function registerScheduleCommands(program: Command): void {
             await cliActor(db, o.actor),
             o.reason,
           );
-          console.log(o.json ? JSON.stringify(s, null, 2) : `ScheduleCreated recorded\n${describe(s)}`);
+          console.log(
+            o.json ? JSON.stringify(s, null, 2) : `ScheduleCreated recorded\n${describe(s)}`,
+          );
         }),
     );
   schedules
@@ -117,9 +120,11 @@ export function registerScheduleCommands(program: Command): void {
         withService(async (svc, db) => {
           const actor = await cliActor(db, o.actor);
           const s = await svc[verb](id, actor, o.reason);
-          const event = { pause: 'SchedulePaused', resume: 'ScheduleResumed', delete: 'ScheduleDeleted' }[
-            verb
-          ];
+          const event = {
+            pause: 'SchedulePaused',
+            resume: 'ScheduleResumed',
+            delete: 'ScheduleDeleted',
+          }[verb];
           console.log(o.json ? JSON.stringify(s, null, 2) : `${event} recorded\n${describe(s)}`);
         }),
       );

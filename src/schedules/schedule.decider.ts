@@ -8,7 +8,8 @@ import { CronExpressionParser } from 'cron-parser';
  */
 
 /** After downtime: `skip` fires only on-time fire times; `catch_up` fires the latest `max` due ones. */
-export type MissedFires = Readonly<{ policy: 'skip' }> | Readonly<{ policy: 'catch_up'; max: number }>;
+export type MissedFires =
+  Readonly<{ policy: 'skip' }> | Readonly<{ policy: 'catch_up'; max: number }>;
 
 export const MISSED_FIRE_POLICIES = ['skip', 'catch_up'] as const;
 /** A fire time is late (missed, for `skip`) once it is this far behind the database clock. */
@@ -22,10 +23,6 @@ export type CronSpec = Readonly<{ cron: string; timeZone: string }>;
 /** Field messages for a cron expression and a time zone; empty when both are valid. */
 export function checkCronSpec(spec: CronSpec): string[] {
   const errors: string[] = [];
-  if (!isTimeZone(spec.timeZone))
-    errors.push(
-      `time_zone: "${spec.timeZone}" is not an IANA time zone (e.g. UTC, Europe/Berlin, America/New_York)`,
-    );
   const fields = spec.cron.trim().split(/\s+/);
   if (spec.cron.trim() === '' || fields.length !== 5)
     errors.push(
@@ -37,6 +34,10 @@ export function checkCronSpec(spec: CronSpec): string[] {
     } catch (err) {
       errors.push(`cron: "${spec.cron}" is not a valid cron expression: ${(err as Error).message}`);
     }
+  if (!isTimeZone(spec.timeZone))
+    errors.push(
+      `time_zone: "${spec.timeZone}" is not an IANA time zone (e.g. UTC, Europe/Berlin, America/New_York)`,
+    );
   return errors;
 }
 

@@ -113,7 +113,9 @@ export class SchedulesService {
       payload = await validateAction(input.action_type, input.payload, this.config);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      errors.push(err.message.startsWith('action_type') ? err.message : `payload: ${err.message}`);
+      errors.push(
+        /^(action_type|payload)\b/.test(err.message) ? err.message : `payload: ${err.message}`,
+      );
     }
     if (errors.length > 0) throw new ValidationError(errors.join('; '));
     const id = randomUUID();
@@ -198,7 +200,9 @@ export class SchedulesService {
   }
 
   private async append(c: Queryable, actor: Actor, reason: string | undefined, e: ScheduleEvent) {
-    await EventStore.append(c, [{ stream: 'schedule', metadata: metadataFor(actor, reason), event: e }]);
+    await EventStore.append(c, [
+      { stream: 'schedule', metadata: metadataFor(actor, reason), event: e },
+    ]);
   }
 
   private async mustGet(db: Queryable, id: string): Promise<ScheduleRow> {

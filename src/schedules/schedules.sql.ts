@@ -22,10 +22,7 @@ export type ScheduleRow = Readonly<{
   updated_at_utc: Date;
 }>;
 
-export async function selectSchedule(
-  db: Queryable,
-  id: string,
-): Promise<ScheduleRow | undefined> {
+export async function selectSchedule(db: Queryable, id: string): Promise<ScheduleRow | undefined> {
   const { rows } = await db.query<ScheduleRow>(
     'SELECT * FROM aol_schedules WHERE schedule_id = $1',
     [id],
