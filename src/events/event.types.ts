@@ -129,7 +129,10 @@ export type ScheduleEvent =
       }
     >
   | Ev<'SchedulePaused', { schedule_id: string }>
-  | Ev<'ScheduleResumed', { schedule_id: string; handled_through: string; next_fire: string | null }>
+  | Ev<
+      'ScheduleResumed',
+      { schedule_id: string; handled_through: string; next_fire: string | null }
+    >
   | Ev<'ScheduleDeleted', { schedule_id: string }>
   | Ev<
       'ScheduleFired',
@@ -147,12 +150,7 @@ export type ScheduleEvent =
     >;
 
 export type DomainEvent =
-  | ControlEvent
-  | LeaseEvent
-  | TickEvent
-  | ActionEvent
-  | LogEvent
-  | ScheduleEvent;
+  ControlEvent | LeaseEvent | TickEvent | ActionEvent | LogEvent | ScheduleEvent;
 export type EventType = DomainEvent['type'];
 
 /** An event as stored in aol_events (and as served by the API). */
