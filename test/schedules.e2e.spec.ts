@@ -119,6 +119,67 @@ describe('recurring schedules across API replicas, a SIGKILL and a restart', () 
     expect(Date.parse(view.next_fires[0])).toBe(times[5] + 60_000);
   });
 
+  it('the OpenAPI document describes the schedule routes and the create body', async () => {
+    const doc = (await (await fetch(`${apis[1].url}/docs-json`)).json()) as Json;
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/schedules',
+        '/schedules/{id}',
+        '/schedules/{id}/pause',
+        '/schedules/{id}/resume',
+      ]),
+    );
+    expect(Object.keys(doc.paths['/schedules'])).toEqual(expect.arrayContaining(['get', 'post']));
+    expect(Object.keys(doc.paths['/schedules/{id}'])).toEqual(
+      expect.arrayContaining(['get', 'delete']),
+    );
+    const body = doc.components.schemas.CreateScheduleDto;
+    expect(body.required).toEqual(expect.arrayContaining(['cron', 'action_type', 'payload']));
+    expect(body.properties.missed_fires.enum).toEqual(['skip', 'catch_up']);
+  });
+
+  it('with tokens: a viewer reads schedules but cannot change them; an operator can, as itself', async () => {
+    const tokens = { viewer: 'viewer-token-0123456789', operator: 'operator-token-0123456789' };
+    const secured = await startApiProcess(t.url, {
+      AOL_API_TOKENS: `vera:viewer:${tokens.viewer},otto:operator:${tokens.operator}`,
+      AOL_SCHEDULER_INTERVAL_SECONDS: '0',
+    });
+    apis.push(secured);
+    const call = (method: string, path: string, token?: string, body?: unknown) =>
+      fetch(`${secured.url}${path}`, {
+        method,
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const spec = { cron: '*/10 * * * *', action_type: 'NOOP', payload: {} };
+    expect((await call('GET', '/schedules')).status).toBe(401);
+    expect((await call('GET', '/schedules', tokens.viewer)).status).toBe(200);
+    expect((await call('POST', '/schedules', tokens.viewer, spec)).status).toBe(403);
+    const created = await call('POST', '/schedules', tokens.operator, { ...spec, reason: 'r' });
+    expect(created.status).toBe(201);
+    const id = ((await created.json()) as Json).schedule_id;
+    for (const [method, path] of [
+      ['POST', `/schedules/${id}/pause`],
+      ['POST', `/schedules/${id}/resume`],
+      ['DELETE', `/schedules/${id}`],
+    ])
+      expect((await call(method, path, tokens.viewer, {})).status).toBe(403);
+    expect((await call('GET', `/schedules/${id}`, tokens.viewer)).status).toBe(200);
+    expect((await call('POST', `/schedules/${id}/pause`, tokens.operator, {})).status).toBe(200);
+    expect((await call('POST', `/schedules/${id}/pause`, tokens.operator, {})).status).toBe(409);
+    expect((await call('DELETE', `/schedules/${id}`, tokens.operator)).status).toBe(200);
+    expect((await call('GET', `/schedules/nope`, tokens.viewer)).status).toBe(404);
+    const mine = await events(t.db, `stream = 'schedule' AND data->>'schedule_id' = $1`, [id]);
+    expect(mine.map((e) => [e.type, e.metadata.actor, e.metadata.via])).toEqual([
+      ['ScheduleCreated', 'otto', 'api'],
+      ['SchedulePaused', 'otto', 'api'],
+      ['ScheduleDeleted', 'otto', 'api'],
+    ]);
+  });
+
   it('aol schedules add|list|pause|resume|delete; a bad cron or zone is a clear message and exit 64', async () => {
     const cli = (args: string[]) => runCli(['schedules', ...args], { DATABASE_URL: t.url });
     const bad = await cli(['add', '--cron', '0 25 * * *', '--type', 'NOOP', '--payload', '{}']);
