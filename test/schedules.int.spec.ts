@@ -171,6 +171,37 @@ describe('schedules: roles, firing on the database clock, rebuild', () => {
     await new SchedulesService(op.db).delete(s.schedule_id, actorOf(op));
   });
 
+  it('a schedule appended by hand with a cron that does not parse is reported, and the others still fire', async () => {
+    const good = await new SchedulesService(op.db).create(
+      { cron: '* * * * *', action_type: 'NOOP', payload: {} },
+      actorOf(op),
+    );
+    const { rows } = await op.db.query<{ t: Date }>('SELECT aol_now() AS t');
+    const bogus = '11111111-2222-4333-8444-555555555555';
+    await op.db.query(`SELECT aol_append('schedule', NULL, 'ScheduleCreated', $1, $2)`, [
+      {
+        schedule_id: bogus,
+        cron: 'every full moon',
+        time_zone: 'UTC',
+        action_type: 'NOOP',
+        payload: {},
+        missed_fires: 'skip',
+        catch_up_max: null,
+        handled_through: rows[0].t.toISOString(),
+        next_fire: rows[0].t.toISOString(),
+      },
+      { actor: 'mallory', via: 'sql' },
+    ]);
+    await clockAt(await minuteFromNow(1));
+    const r = await fireDueSchedules(svc.db, scheduler);
+    expect(r.fired).toBe(1);
+    expect(r.failed).toEqual([{ schedule_id: bogus, error: expect.any(String) }]);
+    expect(await scheduledActions(good.schedule_id)).toHaveLength(1);
+    expect(await scheduledActions(bogus)).toEqual([]);
+    for (const id of [good.schedule_id, bogus])
+      await new SchedulesService(op.db).delete(id, actorOf(op));
+  });
+
   it('after downtime: skip records the missed fire times, catch_up fires at most N; pause and delete stop firing', async () => {
     const svcOp = new SchedulesService(op.db);
     const skip = await svcOp.create(

@@ -9,7 +9,12 @@ import { anyScheduleDue, ScheduleRow, selectDueSchedules } from './schedules.sql
 /** Schedules handled per transaction; more due ones wait for the next round (a second later). */
 const BATCH = 50;
 
-export type FireResult = Readonly<{ fired: number; missed: number }>;
+export type FireResult = Readonly<{
+  fired: number;
+  missed: number;
+  /** Schedules that could not be decided (e.g. a cron expression appended by hand that does not parse): left as they are, the others still fire. */
+  failed?: readonly Readonly<{ schedule_id: string; error: string }>[];
+}>;
 
 /**
  * Fire every due schedule once, on the database clock. Safe with any number
@@ -31,13 +36,20 @@ export async function fireDueSchedules(
     const now = await selectNow(c);
     let fired = 0;
     let missed = 0;
+    const failed: { schedule_id: string; error: string }[] = [];
     for (const s of await selectDueSchedules(c, now, BATCH)) {
-      const d = decideFires(
-        { cron: s.cron, timeZone: s.time_zone },
-        s.handled_through_utc,
-        now,
-        policyOf(s),
-      );
+      let d: ReturnType<typeof decideFires>;
+      try {
+        d = decideFires(
+          { cron: s.cron, timeZone: s.time_zone },
+          s.handled_through_utc,
+          now,
+          policyOf(s),
+        );
+      } catch (err) {
+        failed.push({ schedule_id: s.schedule_id, error: (err as Error).message });
+        continue;
+      }
       if (!d) continue; // next_fire was stale; nothing due
       const next = d.nextFire?.toISOString() ?? null;
       const events: NewEvent[] = [];
@@ -98,7 +110,7 @@ export async function fireDueSchedules(
       }
       await EventStore.append(c, events);
     }
-    return { fired, missed };
+    return failed.length ? { fired, missed, failed } : { fired, missed };
   });
 }
 
@@ -125,6 +137,8 @@ async function realNow(c: Queryable): Promise<Date> {
 export class Scheduler {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  /** Schedules already reported as undecidable: one warning each, not one a second. */
+  private readonly reported = new Set<string>();
 
   constructor(
     private readonly db: Db,
@@ -146,6 +160,11 @@ export class Scheduler {
       .then((r) => {
         if (r.fired || r.missed)
           this.log('info', `schedules: ${r.fired} fired, ${r.missed} missed fire time(s)`);
+        for (const f of r.failed ?? [])
+          if (!this.reported.has(f.schedule_id)) {
+            this.reported.add(f.schedule_id);
+            this.log('warn', `schedule ${f.schedule_id} cannot fire: ${f.error}`);
+          }
       })
       .catch((err) => this.log('warn', `schedules: round failed: ${(err as Error).message}`))
       .finally(() => (this.running = undefined));
