@@ -114,6 +114,14 @@ describe('recurring schedules across API replicas, a SIGKILL and a restart', () 
     for (const x of rows) expect(x.actor).toMatch(/^scheduler /);
     const firedEvents = await events(t.db, `type = 'ScheduleFired'`);
     expect(firedEvents.map((e) => e.data.idempotency_key)).toEqual(rows.map((x) => x.key));
+    // the log serves the stream like any other
+    const page: Json = await (
+      await fetch(`${apis[1].url}/events?stream=schedule&limit=100`)
+    ).json();
+    expect(page.events.map((e: Json) => e.type)).toEqual([
+      'ScheduleCreated',
+      ...Array(6).fill('ScheduleFired'),
+    ]);
     const view: Json = await (await fetch(`${apis[1].url}/schedules/${s.schedule_id}`)).json();
     expect(view).toMatchObject({ fired: 6, missed: 0 });
     expect(Date.parse(view.next_fires[0])).toBe(times[5] + 60_000);

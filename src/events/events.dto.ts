@@ -12,8 +12,8 @@ export class EventsQueryDto {
 
   @IsOptional()
   @IsString()
-  @Matches(/^(control|lease|tick|log|action:\d+)$/, {
-    message: 'stream must be control, lease, tick, log or action:<id>',
+  @Matches(/^(control|lease|tick|log|schedule|action:\d+)$/, {
+    message: 'stream must be control, lease, tick, log, schedule or action:<id>',
   })
   stream?: string;
 
@@ -30,8 +30,8 @@ export class StreamQueryDto {
 
   @IsOptional()
   @IsString()
-  @Matches(/^(control|lease|tick|log|action:\d+)$/, {
-    message: 'stream must be control, lease, tick, log or action:<id>',
+  @Matches(/^(control|lease|tick|log|schedule|action:\d+)$/, {
+    message: 'stream must be control, lease, tick, log, schedule or action:<id>',
   })
   stream?: string;
 
