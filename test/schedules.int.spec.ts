@@ -2,6 +2,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { SchedulesService } from '../src/schedules/schedules.service.js';
 import { fireDueSchedules } from '../src/schedules/scheduler.js';
 import { Actor } from '../src/common/actor.js';
+import { HealthService } from '../src/health/health.service.js';
+import { EventStore } from '../src/events/event-store.js';
+import { loadConfig } from '../src/config/config.js';
 import { createTestDb, TestDb } from './support/db.js';
 import { events } from './support/queries.js';
 import { createLoginRole, liveAndFolded, LoginRole } from './support/roles.js';
@@ -148,6 +151,25 @@ describe('schedules: roles, firing on the database clock, rebuild', () => {
       data: { schedule_id: s.schedule_id, idempotency_key: keys[0] },
       metadata: { actor: 'scheduler test', via: 'api' },
     });
+    await new SchedulesService(op.db).delete(s.schedule_id, actorOf(op));
+  });
+
+  it('/health/aol warns SCHEDULE_OVERDUE when a fire time is 30 s past and nobody fired it, for an auditor too', async () => {
+    const s = await new SchedulesService(op.db).create(
+      { cron: '* * * * *', action_type: 'NOOP', payload: {} },
+      actorOf(op),
+    );
+    const overdue = async () =>
+      (
+        await new HealthService(new EventStore(auditor.db), loadConfig({})).live(auditor.db)
+      ).warnings
+        .filter((w) => w.code === 'SCHEDULE_OVERDUE')
+        .map((w) => w.message);
+    expect(await overdue()).toEqual([]);
+    await clockAt(await minuteFromNow(2));
+    expect(await overdue()).toEqual([expect.stringContaining(`schedule ${s.schedule_id} was due`)]);
+    await fireDueSchedules(svc.db, scheduler);
+    expect(await overdue()).toEqual([]);
     await new SchedulesService(op.db).delete(s.schedule_id, actorOf(op));
   });
 

@@ -27,6 +27,8 @@ export type HealthInputs = Readonly<{
   controlChangedAt: string | null;
   /** Active scoped pauses (live health only; a replay `?at=` leaves it out). */
   scopedPauses?: readonly ScopedPause[];
+  /** The earliest next fire times of active schedules (live health only; src/schedules/). */
+  scheduleFires?: readonly Readonly<{ schedule_id: string; next_fire: string }>[];
 }>;
 
 export type HealthEnv = Readonly<{
@@ -48,6 +50,9 @@ export const STATUSES = [
   'unknown',
   'cancelled',
 ] as const;
+
+/** A schedule fire time this far behind the database clock means nobody is firing. */
+export const SCHEDULE_OVERDUE_SECONDS = 30;
 
 export function workerState(
   lastTick: HealthInputs['lastTick'],
@@ -110,6 +115,12 @@ export function evaluateHealth(i: HealthInputs, env: HealthEnv) {
       warn(
         'SCOPED_PAUSE_OVERDUE',
         `scoped pause ${p.pause_id} passed its deadline ${p.until} but has not ended: no active worker has claimed since`,
+      );
+  for (const f of i.scheduleFires ?? [])
+    if (new Date(f.next_fire).getTime() < i.now.getTime() - SCHEDULE_OVERDUE_SECONDS * 1000)
+      warn(
+        'SCHEDULE_OVERDUE',
+        `schedule ${f.schedule_id} was due at ${f.next_fire} and has not fired: no API process is running the scheduler (AOL_SCHEDULER_INTERVAL_SECONDS)`,
       );
   if (env.production && env.dangerousUiOps)
     warn(

@@ -63,3 +63,14 @@ export async function anyScheduleDue(db: Queryable): Promise<boolean> {
   );
   return rows[0].due;
 }
+
+/** The earliest next fire times of active schedules, for /health/aol's SCHEDULE_OVERDUE. */
+export async function selectEarliestFires(
+  db: Queryable,
+): Promise<{ schedule_id: string; next_fire: string }[]> {
+  const { rows } = await db.query<{ schedule_id: string; next_fire: string }>(
+    `SELECT schedule_id, aol_iso_ms(next_fire_utc) AS next_fire FROM aol_schedules
+      WHERE status = 'ACTIVE' AND next_fire_utc IS NOT NULL ORDER BY next_fire_utc, schedule_id LIMIT 10`,
+  );
+  return rows;
+}
