@@ -220,6 +220,13 @@ describe('schedules: roles, firing on the database clock, rebuild', () => {
     expect(r.failed).toEqual([{ schedule_id: bogus, error: expect.any(String) }]);
     expect(await scheduledActions(good.schedule_id)).toHaveLength(1);
     expect(await scheduledActions(bogus)).toEqual([]);
+    // listing still works; the bogus one shows no fire times and cannot be resumed
+    const listed = (await new SchedulesService(auditor.db).list()).schedules;
+    expect(listed.find((x) => x.schedule_id === bogus)).toMatchObject({ next_fires: [] });
+    await new SchedulesService(op.db).pause(bogus, actorOf(op));
+    await expect(new SchedulesService(op.db).resume(bogus, actorOf(op))).rejects.toThrow(
+      /cannot fire: cron: .*every full moon/,
+    );
     for (const id of [good.schedule_id, bogus])
       await new SchedulesService(op.db).delete(id, actorOf(op));
   });

@@ -28,13 +28,14 @@ export function checkCronSpec(spec: CronSpec): string[] {
     errors.push(
       `cron: "${spec.cron}" must have 5 fields (minute hour day-of-month month day-of-week), e.g. "*/15 * * * *"`,
     );
-  else
+  const zoneOk = isTimeZone(spec.timeZone);
+  if (fields.length === 5 && spec.cron.trim() !== '')
     try {
-      CronExpressionParser.parse(spec.cron, { tz: 'UTC', strict: false }).next();
+      CronExpressionParser.parse(spec.cron, { tz: zoneOk ? spec.timeZone : 'UTC' }).next();
     } catch (err) {
       errors.push(`cron: "${spec.cron}" is not a valid cron expression: ${(err as Error).message}`);
     }
-  if (!isTimeZone(spec.timeZone))
+  if (!zoneOk)
     errors.push(
       `time_zone: "${spec.timeZone}" is not an IANA time zone (e.g. UTC, Europe/Berlin, America/New_York)`,
     );

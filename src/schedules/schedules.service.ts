@@ -59,14 +59,7 @@ export function toScheduleView(r: ScheduleRow): ScheduleView {
     missed_fires: r.missed_fires,
     catch_up_max: r.catch_up_max,
     status: r.status,
-    next_fires:
-      r.status === 'ACTIVE'
-        ? fireTimesAfter(
-            { cron: r.cron, timeZone: r.time_zone },
-            r.handled_through_utc,
-            NEXT_FIRES_SHOWN,
-          ).map((d) => d.toISOString())
-        : [],
+    next_fires: r.status === 'ACTIVE' ? nextFires(r) : [],
     handled_through: r.handled_through_utc.toISOString(),
     fired: r.fired,
     missed: r.missed,
@@ -77,6 +70,13 @@ export function toScheduleView(r: ScheduleRow): ScheduleView {
     created_at: r.created_at_utc.toISOString(),
     updated_at: r.updated_at_utc.toISOString(),
   };
+}
+
+/** The coming fire times; none for a schedule whose cron does not parse (appended by hand), so listing never fails. */
+function nextFires(r: ScheduleRow): string[] {
+  const spec = { cron: r.cron, timeZone: r.time_zone };
+  if (checkCronSpec(spec).length > 0) return [];
+  return fireTimesAfter(spec, r.handled_through_utc, NEXT_FIRES_SHOWN).map((d) => d.toISOString());
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -159,6 +159,9 @@ export class SchedulesService {
   /** Fire times that passed while paused are not fired: the schedule goes on from now. */
   resume(id: string, actor: Actor, reason?: string): Promise<ScheduleView> {
     return this.transition(id, ['PAUSED'], 'resumed', actor, reason, (row, now) => {
+      const invalid = checkCronSpec({ cron: row.cron, timeZone: row.time_zone });
+      if (invalid.length > 0)
+        throw new ConflictError(`schedule ${id} cannot fire: ${invalid.join('; ')}; delete it`);
       const from = now > row.handled_through_utc ? now : row.handled_through_utc;
       const [next] = fireTimesAfter({ cron: row.cron, timeZone: row.time_zone }, from, 1);
       return {
