@@ -13,8 +13,9 @@ import { throughput } from './throughput.mjs';
 import { append, health, replay } from './storage.mjs';
 import { failover } from './failover.mjs';
 import { overload, restarts, stalled } from './faults.mjs';
+import { schedules } from './schedules.mjs';
 
-const ALL = { reaction, kill, throughput, health, replay, append, failover, restarts, stalled, overload };
+const ALL = { reaction, kill, throughput, health, replay, append, failover, restarts, stalled, overload, schedules };
 const args = process.argv.slice(2).filter((a) => a !== '--');
 // --quick: every benchmark with small samples, so CI can check they run and
 // print (under 2 minutes); its timings mean nothing. BENCH_* variables still win.
@@ -36,6 +37,8 @@ if (quick) {
     BENCH_STALLED_SECONDS: '4',
     BENCH_OVERLOAD_EVENTS: '1000',
     BENCH_OVERLOAD_REQUESTS: '200',
+    BENCH_SCHEDULES: '50',
+    BENCH_SCHEDULE_ROUNDS: '2',
   };
   for (const [k, v] of Object.entries(small)) process.env[k] ??= v;
 }

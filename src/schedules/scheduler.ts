@@ -2,8 +2,7 @@ import { Db, Queryable } from '../db/db.js';
 import { EventMetadata, NewEvent } from '../events/event.types.js';
 import { EventStore } from '../events/event-store.js';
 import { selectNow } from '../control/control.sql.js';
-import { nextActionId, selectActionByKey } from '../actions/actions.sql.js';
-import { decideFires, fireKey, MissedFires } from './schedule.decider.js';
+import { decideFires, FireDecision, fireKey, MissedFires } from './schedule.decider.js';
 import { anyScheduleDue, ScheduleRow, selectDueSchedules } from './schedules.sql.js';
 
 /** Schedules handled per transaction; more due ones wait for the next round (a second later). */
@@ -14,6 +13,8 @@ export type FireResult = Readonly<{
   missed: number;
   /** Schedules that could not be decided (e.g. a cron expression appended by hand that does not parse): left as they are, the others still fire. */
   failed?: readonly Readonly<{ schedule_id: string; error: string }>[];
+  /** Schedules fired or recorded this round; BATCH means more may be due. */
+  handled: number;
 }>;
 
 /**
@@ -27,32 +28,40 @@ export type FireResult = Readonly<{
 export async function fireDueSchedules(
   db: Db,
   metadata: EventMetadata,
-  opts: { alwaysLock?: boolean } = {},
+  opts: { alwaysLock?: boolean; skip?: readonly string[] } = {},
 ): Promise<FireResult> {
   // The common case, nothing due, costs one indexed lookup and no lock.
-  if (!opts.alwaysLock && !(await anyScheduleDue(db))) return { fired: 0, missed: 0 };
+  if (!opts.alwaysLock && !(await anyScheduleDue(db))) return { fired: 0, missed: 0, handled: 0 };
   return db.tx(async (c) => {
     await EventStore.lock(c);
     const now = await selectNow(c);
-    let fired = 0;
-    let missed = 0;
     const failed: { schedule_id: string; error: string }[] = [];
-    for (const s of await selectDueSchedules(c, now, BATCH)) {
-      let d: ReturnType<typeof decideFires>;
+    // 1. decide, in Node, for each due schedule (pure)
+    const decided: { s: ScheduleRow; d: FireDecision }[] = [];
+    for (const s of await selectDueSchedules(c, now, BATCH, opts.skip)) {
       try {
-        d = decideFires(
+        const d = decideFires(
           { cron: s.cron, timeZone: s.time_zone },
           s.handled_through_utc,
           now,
           policyOf(s),
         );
+        if (d) decided.push({ s, d }); // null: next_fire was stale; nothing due
       } catch (err) {
         failed.push({ schedule_id: s.schedule_id, error: (err as Error).message });
-        continue;
       }
-      if (!d) continue; // next_fire was stale; nothing due
+    }
+    // 2. the keys already enqueued (none, unless an operator used one by hand) and new ids, in one query each
+    const keys = decided.flatMap(({ s, d }) => d.fire.map((t) => fireKey(s.schedule_id, t)));
+    const existing = await selectActionIdsByKey(c, keys);
+    const ids = await nextActionIds(c, keys.filter((k) => !existing.has(k)).length);
+    const notBefore = (await realNow(c)).toISOString();
+    // 3. one batch: per schedule, its missed fire times, then each firing's action and ScheduleFired
+    let fired = 0;
+    let missed = 0;
+    const events: NewEvent[] = [];
+    for (const { s, d } of decided) {
       const next = d.nextFire?.toISOString() ?? null;
-      const events: NewEvent[] = [];
       if (d.missed) {
         missed += d.missed.count;
         events.push({
@@ -73,9 +82,9 @@ export async function fireDueSchedules(
       for (const t of d.fire) {
         const key = fireKey(s.schedule_id, t);
         const reason = `schedule ${s.schedule_id} fire time ${t.toISOString()}`;
-        const existing = await selectActionByKey(c, key);
-        const id = existing?.id ?? (await nextActionId(c));
-        if (!existing) {
+        let id = existing.get(key);
+        if (id === undefined) {
+          id = ids[fired++];
           events.push({
             stream: `action:${id}`,
             expectedVersion: 0,
@@ -87,11 +96,10 @@ export async function fireDueSchedules(
                 idempotency_key: key,
                 action_type: s.action_type,
                 payload: s.payload,
-                not_before: (await realNow(c)).toISOString(),
+                not_before: notBefore,
               },
             },
           });
-          fired++;
         }
         events.push({
           stream: 'schedule',
@@ -101,17 +109,36 @@ export async function fireDueSchedules(
             data: {
               schedule_id: s.schedule_id,
               fire_time: t.toISOString(),
-              action_id: Number(id),
+              action_id: id,
               idempotency_key: key,
               next_fire: next,
             },
           },
         });
       }
-      await EventStore.append(c, events);
     }
-    return failed.length ? { fired, missed, failed } : { fired, missed };
+    if (events.length > 0) await EventStore.append(c, events);
+    const handled = decided.length;
+    return failed.length ? { fired, missed, failed, handled } : { fired, missed, handled };
   });
+}
+
+async function selectActionIdsByKey(c: Queryable, keys: string[]): Promise<Map<string, number>> {
+  if (keys.length === 0) return new Map();
+  const { rows } = await c.query<{ k: string; id: string }>(
+    'SELECT idempotency_key AS k, id FROM aol_actions WHERE idempotency_key = ANY($1::text[])',
+    [keys],
+  );
+  return new Map(rows.map((r) => [r.k, Number(r.id)]));
+}
+
+async function nextActionIds(c: Queryable, n: number): Promise<number[]> {
+  if (n === 0) return [];
+  const { rows } = await c.query<{ id: string }>(
+    `SELECT nextval('aol_action_id_seq') AS id FROM generate_series(1, $1)`,
+    [n],
+  );
+  return rows.map((r) => Number(r.id));
 }
 
 function policyOf(s: ScheduleRow): MissedFires {
@@ -137,8 +164,9 @@ async function realNow(c: Queryable): Promise<Date> {
 export class Scheduler {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  /** Schedules already reported as undecidable: one warning each, not one a second. */
+  /** Schedules that cannot be decided: warned about once, then left out of later rounds (a restart tries them again). */
   private readonly reported = new Set<string>();
+  private stopped = false;
 
   constructor(
     private readonly db: Db,
@@ -156,21 +184,32 @@ export class Scheduler {
 
   private poke(): void {
     if (this.running) return;
-    this.running = fireDueSchedules(this.db, this.metadata)
-      .then((r) => {
-        if (r.fired || r.missed)
-          this.log('info', `schedules: ${r.fired} fired, ${r.missed} missed fire time(s)`);
-        for (const f of r.failed ?? [])
-          if (!this.reported.has(f.schedule_id)) {
-            this.reported.add(f.schedule_id);
-            this.log('warn', `schedule ${f.schedule_id} cannot fire: ${f.error}`);
-          }
-      })
+    this.running = this.round()
       .catch((err) => this.log('warn', `schedules: round failed: ${(err as Error).message}`))
       .finally(() => (this.running = undefined));
   }
 
+  /** Fire everything due: more transactions of BATCH schedules while full ones come back. */
+  private async round(): Promise<void> {
+    let fired = 0;
+    let missed = 0;
+    for (;;) {
+      const r = await fireDueSchedules(this.db, this.metadata, { skip: [...this.reported] });
+      fired += r.fired;
+      missed += r.missed;
+      for (const f of r.failed ?? [])
+        if (!this.reported.has(f.schedule_id)) {
+          this.reported.add(f.schedule_id);
+          this.log('warn', `schedule ${f.schedule_id} cannot fire: ${f.error}`);
+        }
+      if (r.handled + (r.failed?.length ?? 0) < BATCH || this.stopped) break;
+    }
+    if (fired || missed)
+      this.log('info', `schedules: ${fired} fired, ${missed} missed fire time(s)`);
+  }
+
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     this.timer = undefined;
     await this.running;

@@ -42,16 +42,18 @@ export async function selectSchedules(
   return rows;
 }
 
-/** Active schedules with a fire time due on the database clock, soonest first. */
+/** Active schedules with a fire time due on the database clock, soonest first, except `skip`. */
 export async function selectDueSchedules(
   db: Queryable,
   now: Date,
   limit: number,
+  skip: readonly string[] = [],
 ): Promise<ScheduleRow[]> {
   const { rows } = await db.query<ScheduleRow>(
     `SELECT * FROM aol_schedules WHERE status = 'ACTIVE' AND next_fire_utc <= $1
+        AND NOT (schedule_id = ANY ($3::text[]))
       ORDER BY next_fire_utc, schedule_id LIMIT $2`,
-    [now, limit],
+    [now, limit, skip],
   );
   return rows;
 }
