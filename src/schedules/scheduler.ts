@@ -31,7 +31,8 @@ export async function fireDueSchedules(
   opts: { alwaysLock?: boolean; skip?: readonly string[] } = {},
 ): Promise<FireResult> {
   // The common case, nothing due, costs one indexed lookup and no lock.
-  if (!opts.alwaysLock && !(await anyScheduleDue(db))) return { fired: 0, missed: 0, handled: 0 };
+  if (!opts.alwaysLock && !(await anyScheduleDue(db, opts.skip)))
+    return { fired: 0, missed: 0, handled: 0 };
   return db.tx(async (c) => {
     await EventStore.lock(c);
     const now = await selectNow(c);

@@ -58,10 +58,15 @@ export async function selectDueSchedules(
   return rows;
 }
 
-/** Whether anything is due now (database clock): the scheduler's cheap look, without the append lock. */
-export async function anyScheduleDue(db: Queryable): Promise<boolean> {
+/** Whether anything is due now (database clock), except `skip`: the scheduler's cheap look, without the append lock. */
+export async function anyScheduleDue(
+  db: Queryable,
+  skip: readonly string[] = [],
+): Promise<boolean> {
   const { rows } = await db.query<{ due: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM aol_schedules WHERE status = 'ACTIVE' AND next_fire_utc <= aol_now()) AS due`,
+    `SELECT EXISTS (SELECT 1 FROM aol_schedules WHERE status = 'ACTIVE' AND next_fire_utc <= aol_now()
+                      AND NOT (schedule_id = ANY ($1::text[]))) AS due`,
+    [skip],
   );
   return rows[0].due;
 }
