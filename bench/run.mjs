@@ -16,6 +16,7 @@ import { history } from './history.mjs';
 import { overload, restarts, stalled } from './faults.mjs';
 import { presence } from './presence.mjs';
 import { idle } from './idle-events.mjs';
+import { schedules } from './schedules.mjs';
 
 const ALL = {
   reaction,
@@ -31,6 +32,7 @@ const ALL = {
   overload,
   presence,
   idle,
+  schedules,
 };
 const args = process.argv.slice(2).filter((a) => a !== '--');
 // --quick: every benchmark with small samples, so CI can check they run and
@@ -57,6 +59,8 @@ if (quick) {
     BENCH_OVERLOAD_REQUESTS: '200',
     BENCH_PRESENCE_RUNS: '2',
     BENCH_IDLE_SECONDS: '35',
+    BENCH_SCHEDULES: '50',
+    BENCH_SCHEDULE_ROUNDS: '2',
   };
   for (const [k, v] of Object.entries(small)) process.env[k] ??= v;
 }

@@ -456,15 +456,17 @@ DECLARE
   v_actions boolean;
 BEGIN
   PERFORM set_config('aol.projecting', 'on', true);
-  SELECT bool_or(x.stream IN ('control', 'lease')), bool_or(x.stream = 'tick'), bool_or(x.stream LIKE 'action:%')
+  SELECT bool_or(x.stream IN ('control', 'lease', 'schedule')), bool_or(x.stream = 'tick'), bool_or(x.stream LIKE 'action:%')
     INTO v_folds, v_ticks, v_actions FROM unnest(p_stream) x(stream);
   IF v_folds THEN
     FOR e IN SELECT x.*, NULL, NULL
                FROM unnest(p_seq, p_stream, p_version, p_type, p_data, p_metadata, p_at)
                     x(seq, stream, stream_version, type, data, metadata, occurred_at)
-              WHERE x.stream IN ('control', 'lease') ORDER BY x.seq LOOP
+              WHERE x.stream IN ('control', 'lease', 'schedule') ORDER BY x.seq LOOP
       IF e.stream = 'control' THEN
         PERFORM aol_apply_control(e);
+      ELSIF e.stream = 'schedule' THEN
+        PERFORM aol_apply_schedule(e);
       ELSE
         PERFORM aol_apply_lease(e);
       END IF;
@@ -504,6 +506,47 @@ BEGIN
 END $$;
 
 ALTER FUNCTION public.aol_apply_lease(e public.aol_events) OWNER TO aol_owner;
+
+CREATE FUNCTION public.aol_apply_schedule(e public.aol_events) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+  d jsonb := e.data;
+BEGIN
+  CASE e.type
+    WHEN 'ScheduleCreated' THEN
+      INSERT INTO aol_schedules VALUES (d->>'schedule_id', d->>'cron', d->>'time_zone', d->>'action_type',
+        d->'payload', d->>'missed_fires', (d->>'catch_up_max')::integer, 'ACTIVE',
+        (d->>'handled_through')::timestamptz, (d->>'next_fire')::timestamptz, 0, 0, NULL, NULL,
+        e.metadata->>'reason', e.metadata->>'actor', e.occurred_at, e.occurred_at);
+    WHEN 'SchedulePaused' THEN
+      UPDATE aol_schedules SET status = 'PAUSED', updated_at_utc = e.occurred_at
+       WHERE schedule_id = d->>'schedule_id';
+    WHEN 'ScheduleResumed' THEN
+      UPDATE aol_schedules SET status = 'ACTIVE', handled_through_utc = (d->>'handled_through')::timestamptz,
+             next_fire_utc = (d->>'next_fire')::timestamptz, updated_at_utc = e.occurred_at
+       WHERE schedule_id = d->>'schedule_id';
+    WHEN 'ScheduleDeleted' THEN
+      UPDATE aol_schedules SET status = 'DELETED', next_fire_utc = NULL, updated_at_utc = e.occurred_at
+       WHERE schedule_id = d->>'schedule_id';
+    WHEN 'ScheduleFired' THEN
+      UPDATE aol_schedules SET fired = fired + 1, last_fire_utc = (d->>'fire_time')::timestamptz,
+             last_action_id = (d->>'action_id')::bigint,
+             handled_through_utc = greatest(handled_through_utc, (d->>'fire_time')::timestamptz),
+             next_fire_utc = (d->>'next_fire')::timestamptz, updated_at_utc = e.occurred_at
+       WHERE schedule_id = d->>'schedule_id';
+    WHEN 'ScheduleFiresMissed' THEN
+      UPDATE aol_schedules SET missed = missed + (d->>'count')::integer,
+             handled_through_utc = greatest(handled_through_utc, (d->>'last')::timestamptz),
+             next_fire_utc = (d->>'next_fire')::timestamptz, updated_at_utc = e.occurred_at
+       WHERE schedule_id = d->>'schedule_id';
+    ELSE
+      RAISE EXCEPTION 'unknown schedule event type %', e.type;
+  END CASE;
+END $$;
+
+ALTER FUNCTION public.aol_apply_schedule(e public.aol_events) OWNER TO aol_owner;
 
 CREATE FUNCTION public.aol_apply_ticks(p_seq bigint[], p_stream text[], p_type text[], p_data jsonb[]) RETURNS void
     LANGUAGE sql SECURITY DEFINER
@@ -949,7 +992,8 @@ CREATE FUNCTION public.aol_operator_event_types() RETURNS text[]
     AS $$
   SELECT ARRAY['ControlPaused', 'ControlResumed', 'ControlKilled', 'ControlRevived', 'ProofModeEnabled',
                'ProofModeDisabled', 'ProofModeDisableRequested', 'ProofModeDisableExpired', 'LeaseForceReleased',
-               'ActionEnqueued', 'ActionCancelled', 'ActionRequeued', 'ScopedPauseStarted', 'ScopedPauseEnded']
+               'ActionEnqueued', 'ActionCancelled', 'ActionRequeued', 'ScopedPauseStarted', 'ScopedPauseEnded',
+               'ScheduleCreated', 'SchedulePaused', 'ScheduleResumed', 'ScheduleDeleted']
 $$;
 
 ALTER FUNCTION public.aol_operator_event_types() OWNER TO aol_owner;
@@ -996,6 +1040,7 @@ BEGIN
   PERFORM aol_reset_lease();
   PERFORM aol_reset_tick();
   PERFORM aol_reset_action();
+  PERFORM aol_reset_schedule();
   v_head := coalesce((SELECT max(seq) FROM aol_events), 0);
   WHILE v_from <= v_head LOOP -- seq is gapless
     SELECT array_agg(e.seq ORDER BY e.seq), array_agg(e.stream ORDER BY e.seq), array_agg(e.stream_version ORDER BY e.seq),
@@ -1182,6 +1227,16 @@ BEGIN
 END $$;
 
 ALTER FUNCTION public.aol_reset_lease() OWNER TO aol_owner;
+
+CREATE FUNCTION public.aol_reset_schedule() RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+  DELETE FROM aol_schedules;
+END $$;
+
+ALTER FUNCTION public.aol_reset_schedule() OWNER TO aol_owner;
 
 CREATE FUNCTION public.aol_reset_tick() RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1455,6 +1510,31 @@ CREATE TABLE public.aol_queue_counts (
 
 ALTER TABLE public.aol_queue_counts OWNER TO aol_owner;
 
+CREATE TABLE public.aol_schedules (
+    schedule_id text NOT NULL,
+    cron text NOT NULL,
+    time_zone text NOT NULL,
+    action_type text NOT NULL,
+    payload jsonb NOT NULL,
+    missed_fires text NOT NULL,
+    catch_up_max integer,
+    status text NOT NULL,
+    handled_through_utc timestamp with time zone NOT NULL,
+    next_fire_utc timestamp with time zone,
+    fired integer NOT NULL,
+    missed integer NOT NULL,
+    last_fire_utc timestamp with time zone,
+    last_action_id bigint,
+    reason text,
+    created_by text NOT NULL,
+    created_at_utc timestamp with time zone NOT NULL,
+    updated_at_utc timestamp with time zone NOT NULL,
+    CONSTRAINT aol_schedules_missed_fires_check CHECK ((missed_fires = ANY (ARRAY['skip'::text, 'catch_up'::text]))),
+    CONSTRAINT aol_schedules_status_check CHECK ((status = ANY (ARRAY['ACTIVE'::text, 'PAUSED'::text, 'DELETED'::text])))
+);
+
+ALTER TABLE public.aol_schedules OWNER TO aol_owner;
+
 CREATE TABLE public.aol_scoped_pauses (
     pause_id text NOT NULL,
     action_types text[],
@@ -1554,7 +1634,7 @@ ALTER TABLE ONLY public.aol_events
     ADD CONSTRAINT aol_events_pkey PRIMARY KEY (seq);
 
 ALTER TABLE public.aol_events
-    ADD CONSTRAINT aol_events_stream_check CHECK ((stream ~ '^(control|lease|tick|log|alert|action:[0-9]+)$'::text)) NOT VALID;
+    ADD CONSTRAINT aol_events_stream_check CHECK ((stream ~ '^(control|lease|tick|log|alert|schedule|action:[0-9]+)$'::text)) NOT VALID;
 
 ALTER TABLE ONLY public.aol_events
     ADD CONSTRAINT aol_events_stream_stream_version_key UNIQUE (stream, stream_version);
@@ -1573,6 +1653,9 @@ ALTER TABLE ONLY public.aol_proof_requests
 
 ALTER TABLE ONLY public.aol_queue_counts
     ADD CONSTRAINT aol_queue_counts_pkey PRIMARY KEY (status);
+
+ALTER TABLE ONLY public.aol_schedules
+    ADD CONSTRAINT aol_schedules_pkey PRIMARY KEY (schedule_id);
 
 ALTER TABLE ONLY public.aol_scoped_pauses
     ADD CONSTRAINT aol_scoped_pauses_pkey PRIMARY KEY (pause_id);
@@ -1611,6 +1694,8 @@ CREATE INDEX aol_execution_logs_action ON public.aol_execution_logs USING btree 
 CREATE UNIQUE INDEX aol_lease_single_row ON public.aol_lease USING btree ((true));
 
 CREATE INDEX aol_proof_requests_pending ON public.aol_proof_requests USING btree (requested_at DESC) WHERE (status = 'PENDING'::text);
+
+CREATE INDEX aol_schedules_due ON public.aol_schedules USING btree (next_fire_utc) WHERE (status = 'ACTIVE'::text);
 
 CREATE INDEX aol_scoped_pauses_active ON public.aol_scoped_pauses USING btree (until_utc) WHERE (ended_at_utc IS NULL);
 
@@ -1667,6 +1752,10 @@ CREATE TRIGGER aol_proof_requests_no_truncate BEFORE TRUNCATE ON public.aol_proo
 CREATE TRIGGER aol_queue_counts_guard AFTER INSERT OR DELETE OR UPDATE ON public.aol_queue_counts FOR EACH ROW WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
 
 CREATE TRIGGER aol_queue_counts_no_truncate BEFORE TRUNCATE ON public.aol_queue_counts FOR EACH STATEMENT WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
+
+CREATE TRIGGER aol_schedules_guard AFTER INSERT OR DELETE OR UPDATE ON public.aol_schedules FOR EACH ROW WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
+
+CREATE TRIGGER aol_schedules_no_truncate BEFORE TRUNCATE ON public.aol_schedules FOR EACH STATEMENT WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
 
 CREATE TRIGGER aol_scoped_pauses_guard AFTER INSERT OR DELETE OR UPDATE ON public.aol_scoped_pauses FOR EACH ROW WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
 
@@ -1734,6 +1823,9 @@ REVOKE ALL ON FUNCTION public.aol_apply_events(p_seq bigint[], p_stream text[], 
 
 GRANT ALL ON FUNCTION public.aol_apply_lease(e public.aol_events) TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_apply_lease(e public.aol_events) FROM PUBLIC;
+
+GRANT ALL ON FUNCTION public.aol_apply_schedule(e public.aol_events) TO aol_service;
+REVOKE ALL ON FUNCTION public.aol_apply_schedule(e public.aol_events) FROM PUBLIC;
 
 GRANT ALL ON FUNCTION public.aol_apply_ticks(p_seq bigint[], p_stream text[], p_type text[], p_data jsonb[]) TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_apply_ticks(p_seq bigint[], p_stream text[], p_type text[], p_data jsonb[]) FROM PUBLIC;
@@ -1845,6 +1937,9 @@ REVOKE ALL ON FUNCTION public.aol_reset_control() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.aol_reset_lease() TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_reset_lease() FROM PUBLIC;
 
+GRANT ALL ON FUNCTION public.aol_reset_schedule() TO aol_service;
+REVOKE ALL ON FUNCTION public.aol_reset_schedule() FROM PUBLIC;
+
 GRANT ALL ON FUNCTION public.aol_reset_tick() TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_reset_tick() FROM PUBLIC;
 
@@ -1911,6 +2006,8 @@ GRANT SELECT ON TABLE public.aol_migrations TO aol_auditor;
 GRANT SELECT ON TABLE public.aol_proof_requests TO aol_auditor;
 
 GRANT SELECT ON TABLE public.aol_queue_counts TO aol_auditor;
+
+GRANT SELECT ON TABLE public.aol_schedules TO aol_auditor;
 
 GRANT SELECT ON TABLE public.aol_scoped_pauses TO aol_auditor;
 

@@ -23,6 +23,7 @@ import { packageRoot } from './common/paths.js';
 import { logger } from './common/log.js';
 import { startCheckpointer } from './events/checkpointer.js';
 import { startSnapshotter } from './history/snapshots.js';
+import { Scheduler } from './schedules/scheduler.js';
 
 export type RunningApi = Readonly<{ url: string; close: () => Promise<void> }>;
 
@@ -126,9 +127,20 @@ export async function startApi(config: Config): Promise<RunningApi> {
     (level, msg) => logger('api')[level](msg),
     notifier,
   );
+  // Every API process fires due schedules; several at once are safe (scheduler.ts).
+  const scheduler =
+    config.schedulerIntervalSeconds > 0
+      ? new Scheduler(
+          db,
+          { actor: `scheduler ${hostname()}:${process.pid}`, via: 'api' },
+          config.schedulerIntervalSeconds * 1000,
+          (level, msg) => logger('api')[level](msg),
+        ).start()
+      : undefined;
   return {
     url,
     close: async () => {
+      await scheduler?.stop();
       await checkpointer?.stop();
       await snapshotter?.stop();
       sweeper.stop();

@@ -13,6 +13,7 @@ import { MetricsModule } from './metrics/metrics.module.js';
 import { WebModule } from './web/web.module.js';
 import { WorkersModule } from './workers/workers.module.js';
 import { AlertsModule } from './alerts/alerts.module.js';
+import { SchedulesModule } from './schedules/schedules.module.js';
 import { loggingModule } from './common/logging.js';
 import { CONFIG } from './common/tokens.js';
 import { EventStore } from './events/event-store.js';
@@ -38,6 +39,7 @@ export class AppModule {
         WorkersModule,
         AlertsModule,
         WebModule,
+        SchedulesModule,
       ],
       controllers: [HealthController],
       providers: [

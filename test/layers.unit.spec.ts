@@ -21,6 +21,7 @@ const LAYERS = [
   ['events'], // the log: store, notifier, subscribe, verify, checkpoints, SSE
   ['actions', 'lease', 'workers'], // areas with their deciders, SQL and Nest faces; worker presence
   ['control'], // control (its scoped pauses name action types)
+  ['schedules'], // recurring schedules: enqueue actions, read under the control flags
   ['health'],
   ['worker', 'metrics', 'history'], // history: state at a point (replay, snapshots) over the deciders and health's model
   ['cli', 'web', 'alerts'], // alerts: the built-in notifier over health and metrics
@@ -109,6 +110,7 @@ describe('import layering (given / when / then)', () => {
         'history',
         'workers',
         'alerts',
+        'schedules',
       ]);
       const up = edges.filter((e) => e.from === 'events' && areas.has(e.to));
       expect(up).toEqual([]);

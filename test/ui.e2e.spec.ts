@@ -193,6 +193,35 @@ describeWithBrowser('operator web UI (headless Chromium)', () => {
     await beatRow.first().waitFor({ state: 'detached', timeout: 10000 });
   });
 
+  it('a schedule appears with its next fire times without a reload', async () => {
+    const res = await fetch(`${api.url}/schedules`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        cron: '0 9 * * 1-5',
+        time_zone: 'Europe/Berlin',
+        action_type: 'NOOP',
+        payload: { note: 'weekday digest' },
+      }),
+    });
+    expect(res.status).toBe(201);
+    const s = (await res.json()) as { schedule_id: string; next_fires: string[] };
+    const row = page.getByTestId('schedule-row').filter({ hasText: s.schedule_id.slice(0, 8) });
+    await row.waitFor({ timeout: 30000 });
+    await expect(row.textContent()).resolves.toMatch(/0 9 \* \* 1-5.*Europe\/Berlin.*NOOP.*ACTIVE/);
+    const shown = await row
+      .getByTestId('next-fires')
+      .locator('time')
+      .evaluateAll((ts) => ts.map((x) => x.getAttribute('datetime')));
+    expect(shown).toEqual(s.next_fires.slice(0, 3));
+    // 09:00 in Berlin is 07:00 or 08:00 UTC, on weekdays
+    for (const f of shown) {
+      const d = new Date(f!);
+      expect([7, 8]).toContain(d.getUTCHours());
+      expect([0, 6]).not.toContain(d.getUTCDay());
+    }
+  });
+
   it('a reason is required: the dialog refuses an empty one and writes nothing', async () => {
     // an acknowledgment of the previous test's resume may still land: count control changes only
     const controlChanges = async () =>

@@ -102,7 +102,8 @@ $$;
 CREATE OR REPLACE FUNCTION aol_operator_event_types() RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
   SELECT ARRAY['ControlPaused', 'ControlResumed', 'ControlKilled', 'ControlRevived', 'ProofModeEnabled',
                'ProofModeDisabled', 'ProofModeDisableRequested', 'ProofModeDisableExpired', 'LeaseForceReleased',
-               'ActionEnqueued', 'ActionCancelled', 'ActionRequeued', 'ScopedPauseStarted', 'ScopedPauseEnded']
+               'ActionEnqueued', 'ActionCancelled', 'ActionRequeued', 'ScopedPauseStarted', 'ScopedPauseEnded',
+               'ScheduleCreated', 'SchedulePaused', 'ScheduleResumed', 'ScheduleDeleted']
 $$;
 
 -- The append itself. Appends are serialised by a transaction-scoped advisory
@@ -289,15 +290,17 @@ DECLARE
   v_actions boolean;
 BEGIN
   PERFORM set_config('aol.projecting', 'on', true);
-  SELECT bool_or(x.stream IN ('control', 'lease')), bool_or(x.stream = 'tick'), bool_or(x.stream LIKE 'action:%')
+  SELECT bool_or(x.stream IN ('control', 'lease', 'schedule')), bool_or(x.stream = 'tick'), bool_or(x.stream LIKE 'action:%')
     INTO v_folds, v_ticks, v_actions FROM unnest(p_stream) x(stream);
   IF v_folds THEN
     FOR e IN SELECT x.*, NULL, NULL
                FROM unnest(p_seq, p_stream, p_version, p_type, p_data, p_metadata, p_at)
                     x(seq, stream, stream_version, type, data, metadata, occurred_at)
-              WHERE x.stream IN ('control', 'lease') ORDER BY x.seq LOOP
+              WHERE x.stream IN ('control', 'lease', 'schedule') ORDER BY x.seq LOOP
       IF e.stream = 'control' THEN
         PERFORM aol_apply_control(e);
+      ELSIF e.stream = 'schedule' THEN
+        PERFORM aol_apply_schedule(e);
       ELSE
         PERFORM aol_apply_lease(e);
       END IF;
@@ -338,6 +341,7 @@ BEGIN
   PERFORM aol_reset_lease();
   PERFORM aol_reset_tick();
   PERFORM aol_reset_action();
+  PERFORM aol_reset_schedule();
   v_head := coalesce((SELECT max(seq) FROM aol_events), 0);
   WHILE v_from <= v_head LOOP -- seq is gapless
     SELECT array_agg(e.seq ORDER BY e.seq), array_agg(e.stream ORDER BY e.seq), array_agg(e.stream_version ORDER BY e.seq),

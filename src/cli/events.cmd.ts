@@ -42,7 +42,10 @@ export function registerEventCommands(program: Command): void {
     .command('list')
     .description('list events after a seq')
     .option('--after <seq>', 'only events after this seq', seqOption, 0)
-    .option('--stream <stream>', 'only this stream (control, lease, tick, action:<id>)')
+    .option(
+      '--stream <stream>',
+      'only this stream (control, lease, tick, log, schedule, action:<id>)',
+    )
     .option('--type <type>', 'only this event type')
     .option(
       '--limit <n>',

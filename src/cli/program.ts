@@ -17,6 +17,7 @@ import { markProduction } from '../control/deployment.js';
 import { registerHealthCommand } from './health.cmd.js';
 import { registerKeyCommands } from './checkpoints.cmd.js';
 import { registerWorkersCommand } from './workers.cmd.js';
+import { registerScheduleCommands } from './schedules.cmd.js';
 
 export { EXIT };
 
@@ -86,6 +87,7 @@ export function buildProgram(): Command {
   registerHealthCommand(program);
   registerKeyCommands(program);
   registerWorkersCommand(program);
+  registerScheduleCommands(program);
   return program;
 }
 

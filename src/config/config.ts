@@ -50,6 +50,8 @@ export type Config = Readonly<{
   checkpointDir: string | undefined;
   /** A snapshot of the replayed state every this many events (AOL_SNAPSHOT_EVERY_EVENTS; 0: none). */
   snapshotEveryEvents: number;
+  /** How often an API process looks for due schedule fire times (AOL_SCHEDULER_INTERVAL_SECONDS; 0: this process never fires). */
+  schedulerIntervalSeconds: number;
   mastodonBaseUrl: string | undefined;
   mastodonAccessToken: string | undefined;
   blueskyServiceUrl: string | undefined;
@@ -167,6 +169,7 @@ export function loadConfig(env: Env = process.env): Config {
     checkpointEverySeconds: num(env, 'AOL_CHECKPOINT_EVERY_SECONDS', 3600, { min: 0.1 }),
     checkpointDir: text(env, 'AOL_CHECKPOINT_DIR'),
     snapshotEveryEvents: num(env, 'AOL_SNAPSHOT_EVERY_EVENTS', 1000, { min: 0, int: true }),
+    schedulerIntervalSeconds: num(env, 'AOL_SCHEDULER_INTERVAL_SECONDS', 1, { min: 0 }),
     ...socialConfig(env),
     credentialHeaders: [
       ...new Set([...DEFAULT_CREDENTIAL_HEADERS, ...list(env, 'AOL_CREDENTIAL_HEADERS')]),

@@ -27,6 +27,7 @@ export const FUNCTION_AREAS = [
   'lease',
   'ticks',
   'actions',
+  'schedules',
   'health',
   'workers',
   'history',

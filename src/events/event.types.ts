@@ -127,8 +127,45 @@ export type AlertEvent =
       { alert: string; incident_id: string; summary: string; deliveries: AlertDeliveries }
     >;
 
+/** The `schedule` stream: recurring schedules and their firings (src/schedules/). */
+export type ScheduleEvent =
+  | Ev<
+      'ScheduleCreated',
+      {
+        schedule_id: string;
+        cron: string;
+        time_zone: string;
+        action_type: string;
+        payload: unknown;
+        missed_fires: 'skip' | 'catch_up';
+        catch_up_max: number | null;
+        handled_through: string;
+        next_fire: string | null;
+      }
+    >
+  | Ev<'SchedulePaused', { schedule_id: string }>
+  | Ev<
+      'ScheduleResumed',
+      { schedule_id: string; handled_through: string; next_fire: string | null }
+    >
+  | Ev<'ScheduleDeleted', { schedule_id: string }>
+  | Ev<
+      'ScheduleFired',
+      {
+        schedule_id: string;
+        fire_time: string;
+        action_id: number;
+        idempotency_key: string;
+        next_fire: string | null;
+      }
+    >
+  | Ev<
+      'ScheduleFiresMissed',
+      { schedule_id: string; count: number; first: string; last: string; next_fire: string | null }
+    >;
+
 export type DomainEvent =
-  ControlEvent | LeaseEvent | TickEvent | ActionEvent | LogEvent | AlertEvent;
+  ControlEvent | LeaseEvent | TickEvent | ActionEvent | LogEvent | AlertEvent | ScheduleEvent;
 export type EventType = DomainEvent['type'];
 
 type StoredOf<E extends DomainEvent> = E extends DomainEvent

@@ -14,8 +14,8 @@ export class EventsQueryDto {
 
   @IsOptional()
   @IsString()
-  @Matches(/^(control|lease|tick|log|action:\d+)$/, {
-    message: 'stream must be control, lease, tick, log or action:<id>',
+  @Matches(/^(control|lease|tick|log|schedule|action:\d+)$/, {
+    message: 'stream must be control, lease, tick, log, schedule or action:<id>',
   })
   stream?: string;
 
@@ -37,8 +37,8 @@ export class StreamQueryDto {
 
   @IsOptional()
   @IsString()
-  @Matches(/^(control|lease|tick|log|action:\d+)$/, {
-    message: 'stream must be control, lease, tick, log or action:<id>',
+  @Matches(/^(control|lease|tick|log|schedule|action:\d+)$/, {
+    message: 'stream must be control, lease, tick, log, schedule or action:<id>',
   })
   stream?: string;
 

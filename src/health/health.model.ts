@@ -41,6 +41,8 @@ export type HealthInputs = Readonly<{
   scopedPauses?: readonly ScopedPause[];
   /** Presence rows (aol_workers); undefined when not known (a replay: presence is not in the log). */
   workers?: readonly PresenceInput[];
+  /** The earliest next fire times of active schedules (live health only; src/schedules/). */
+  scheduleFires?: readonly Readonly<{ schedule_id: string; next_fire: string }>[];
 }>;
 
 export type HealthEnv = Readonly<{
@@ -56,6 +58,9 @@ export type Warning = Readonly<{ code: string; message: string }>;
 
 /** The queue counts' keys: the action statuses, lower case (as aol_queue_counts and /health/aol name them). */
 export const STATUSES = ACTION_STATUSES.map((s) => s.toLowerCase() as Lowercase<ActionStatus>);
+
+/** A schedule fire time this far behind the database clock means nobody is firing. */
+export const SCHEDULE_OVERDUE_SECONDS = 30;
 
 export function workerState(
   lastTick: HealthInputs['lastTick'],
@@ -131,6 +136,12 @@ export function evaluateHealth(i: HealthInputs, env: HealthEnv) {
       'NO_STANDBY',
       'the active worker has no standby (AOL_EXPECT_STANDBY=true): a failover has nowhere to go',
     );
+  for (const f of i.scheduleFires ?? [])
+    if (new Date(f.next_fire).getTime() < i.now.getTime() - SCHEDULE_OVERDUE_SECONDS * 1000)
+      warn(
+        'SCHEDULE_OVERDUE',
+        `schedule ${f.schedule_id} was due at ${f.next_fire} and has not fired: no API process is running the scheduler (AOL_SCHEDULER_INTERVAL_SECONDS)`,
+      );
   if (env.production && env.dangerousUiOps)
     warn(
       'DANGEROUS_UI_OPS_ENABLED',

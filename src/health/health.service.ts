@@ -1,4 +1,5 @@
 import { selectScopedPauses } from '../control/scoped-pause.sql.js';
+import { selectEarliestFires } from '../schedules/schedules.sql.js';
 import type { Config } from '../config/config.js';
 import { Queryable } from '../db/db.js';
 import { selectWorkers } from '../workers/workers.sql.js';
@@ -111,7 +112,11 @@ export class HealthService {
   ) {}
 
   async live(db: Queryable): Promise<AolHealth> {
-    const inputs = { ...(await liveHealthInputs(db)), scopedPauses: await selectScopedPauses(db) };
+    const inputs = {
+      ...(await liveHealthInputs(db)),
+      scopedPauses: await selectScopedPauses(db),
+      scheduleFires: await selectEarliestFires(db),
+    };
     return evaluateHealth(inputs, healthEnv(this.config));
   }
 

@@ -49,6 +49,7 @@ export async function readModels(db: Db): Promise<Record<string, unknown[]>> {
     aol_actions: 'id',
     aol_execution_logs: 'seq',
     aol_queue_counts: 'status',
+    aol_schedules: 'schedule_id',
   };
   const out: Record<string, unknown[]> = {};
   for (const [table, key] of Object.entries(tables)) {

@@ -325,6 +325,7 @@ async function rebuildEquals(db: Db): Promise<{ equal: boolean; diff?: string }>
     'aol_actions',
     'aol_execution_logs',
     'aol_queue_counts',
+    'aol_schedules',
   ];
   const snap = async (c: { query: Db['query'] }) => {
     const out: Record<string, string> = {};

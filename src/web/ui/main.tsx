@@ -10,11 +10,12 @@ import {
   getToken,
   setToken,
 } from './api';
-import type { Action, AolEvent, Control, Health, Me, Tick } from './types';
+import type { Action, AolEvent, Control, Health, Me, Schedule, Tick } from './types';
 import { AuditLog } from './components/AuditLog';
 import { Controls } from './components/Controls';
 import { DlqTable, QueueCounts, RecentActions } from './components/Queue';
 import { Ask, ReasonDialog } from './components/ReasonDialog';
+import { Schedules } from './components/Schedules';
 import { Status } from './components/Status';
 import { TickChart } from './components/TickChart';
 import { Workers } from './components/Workers';
@@ -37,6 +38,7 @@ function App() {
   const [dlq, setDlq] = useState<Action[]>([]);
   const [recent, setRecent] = useState<Action[]>([]);
   const [ticks, setTicks] = useState<Tick[]>([]);
+  const [schedules, setSchedules] = useState<Schedule[]>([]);
   const [events, setEvents] = useState<AolEvent[]>([]);
   const [down, setDown] = useState(false);
   const [lastGood, setLastGood] = useState<Date | null>(null);
@@ -60,12 +62,13 @@ function App() {
         setAuthError('this API needs a token: enter one above');
         return;
       }
-      const [c, who, d, r, t] = await Promise.all([
+      const [c, who, d, r, t, sc] = await Promise.all([
         api<Control>('/control'),
         api<Me>('/whoami'),
         api<{ actions: Action[] }>('/actions?status=DLQ&limit=100'),
         api<{ actions: Action[] }>('/actions?limit=15'),
         api<{ ticks: Tick[] }>('/ticks?limit=60'),
+        api<{ schedules: Schedule[] }>('/schedules'),
       ]);
       setControl(c);
       setMe(who);
@@ -73,6 +76,7 @@ function App() {
       setDlq(d.actions);
       setRecent(r.actions);
       setTicks(t.ticks);
+      setSchedules(sc.schedules);
     } catch (err) {
       if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
         setMe(null);
@@ -237,6 +241,7 @@ function App() {
           <DlqTable dlq={dlq} me={me} down={down} ask={setAsk} after={soon} />
           <TickChart ticks={ticks} />
           <RecentActions actions={recent} />
+          <Schedules schedules={schedules} />
           <AuditLog events={events} />
         </main>
       )}

@@ -105,3 +105,19 @@ export type UiConfig = {
   production: boolean;
   authRequired: boolean;
 };
+
+/** GET /schedules (src/schedules/schedules.service.ts ScheduleView). */
+export type Schedule = {
+  schedule_id: string;
+  cron: string;
+  time_zone: string;
+  action_type: string;
+  missed_fires: 'skip' | 'catch_up';
+  catch_up_max: number | null;
+  status: 'ACTIVE' | 'PAUSED' | 'DELETED';
+  next_fires: string[];
+  fired: number;
+  missed: number;
+  last_fire: string | null;
+  last_action_id: number | null;
+};
