@@ -3,7 +3,6 @@ import { SchedulesService } from '../src/schedules/schedules.service.js';
 import { fireDueSchedules, Scheduler } from '../src/schedules/scheduler.js';
 import { Actor } from '../src/common/actor.js';
 import { HealthService } from '../src/health/health.service.js';
-import { EventStore } from '../src/events/event-store.js';
 import { loadConfig } from '../src/config/config.js';
 import { createTestDb, TestDb, waitFor } from './support/db.js';
 import { events } from './support/queries.js';
