@@ -35,7 +35,7 @@ if (!isRoot)
   it('copies the project into the private directory', () => {
     expect(statSync(parent).mode & 0o777).toBe(0o700);
     mkdirSync(project);
-    for (const part of ['package.json', 'dist', 'migrations', 'node_modules']) {
+    for (const part of ['package.json', 'dist', 'migrations', 'sql', 'node_modules']) {
       // Hard links where the file system allows (fast: node_modules is ~400 MB); the
       // directories are new either way, and they are what the postgres user can't enter.
       try {
@@ -118,7 +118,7 @@ if (!isRoot)
     const gid = Number(execFileSync('id', ['-g', 'nobody'], { encoding: 'utf8' }));
     const own = join(home, 'nobody'); // home is 0755: nobody can reach its own 0700 directory in it
     mkdirSync(own, { mode: 0o700 });
-    for (const part of ['package.json', 'dist', 'migrations'])
+    for (const part of ['package.json', 'dist', 'migrations', 'sql'])
       cpSync(join(ROOT, part), join(own, 'aol', part), { recursive: true });
     execFileSync('chown', ['-R', `${uid}:${gid}`, own]);
     // The dependencies hard-linked (read-only for nobody, still owned by root: not chowned).
