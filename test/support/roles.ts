@@ -35,22 +35,41 @@ export const LIVENESS_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   aol_lease: ['renewed_at_utc', 'expires_at_utc'],
 };
 
+/**
+ * The tables that are not projections of the log, and why: the log itself,
+ * content-addressed artifacts, snapshots (hashed into the log), liveness and
+ * presence rows (docs/events.md), the migrator's bookkeeping. Every other
+ * table is a read model and must be in READ_MODEL_KEYS (a test checks).
+ */
+export const NOT_READ_MODELS: readonly string[] = [
+  'aol_events',
+  'aol_artifacts',
+  'aol_snapshots',
+  'aol_tick_liveness',
+  'aol_workers',
+  'aol_migrations',
+];
+
+/** Every read model and the column its rows are ordered by. */
+export const READ_MODEL_KEYS: Readonly<Record<string, string>> = {
+  aol_control_flags: 'id',
+  aol_control_ack: 'id',
+  aol_proof_requests: 'request_id',
+  aol_deployment: 'id',
+  aol_clock: 'id',
+  aol_lease: 'epoch',
+  aol_lease_epoch: 'id',
+  aol_tick_ledger: 'seq',
+  aol_actions: 'id',
+  aol_execution_logs: 'seq',
+  aol_queue_counts: 'status',
+  aol_schedules: 'schedule_id',
+  aol_scoped_pauses: 'pause_id',
+};
+
 /** Every read model, as rows in a stable order, without its liveness columns: what a rebuild from the log must reproduce. */
 export async function readModels(db: Db): Promise<Record<string, unknown[]>> {
-  const tables: Record<string, string> = {
-    aol_control_flags: 'id',
-    aol_control_ack: 'id',
-    aol_proof_requests: 'request_id',
-    aol_deployment: 'id',
-    aol_clock: 'id',
-    aol_lease: 'epoch',
-    aol_lease_epoch: 'id',
-    aol_tick_ledger: 'seq',
-    aol_actions: 'id',
-    aol_execution_logs: 'seq',
-    aol_queue_counts: 'status',
-    aol_schedules: 'schedule_id',
-  };
+  const tables = READ_MODEL_KEYS;
   const out: Record<string, unknown[]> = {};
   for (const [table, key] of Object.entries(tables)) {
     const rows = (await db.query<Record<string, unknown>>(`SELECT * FROM ${table} ORDER BY ${key}`))
