@@ -26,6 +26,9 @@ type Verify = {
   problem?: string;
   bad_range?: [number, number];
   unchecked: string[];
+  mode: 'full' | 'incremental';
+  from_seq: number;
+  checked: number;
 };
 
 // Recompute every prev_hash and hash from the first event, as an attacker who
@@ -115,7 +118,14 @@ describe('superuser tampering is caught by verify --checkpoints', () => {
       t,
       `UPDATE aol_events SET metadata = jsonb_set(metadata, '{actor}', '"mallory"') WHERE seq = 15`,
     );
-    const edited = await verify(t, ['--checkpoints', file, '--public-key', key.publicKey]);
+    // Edited in place, hashes kept: inside what checkpoint B (seq 19) vouches for, so only --full walks it.
+    const edited = await verify(t, [
+      '--full',
+      '--checkpoints',
+      file,
+      '--public-key',
+      key.publicKey,
+    ]);
     expect([edited.code, edited.r.first_bad_seq]).toEqual([1, 15]);
 
     await tamper(t, 'SELECT test_rechain()');
@@ -148,7 +158,13 @@ describe('superuser tampering is caught by verify --checkpoints', () => {
       `UPDATE aol_events SET seq = -1 WHERE seq = 12; UPDATE aol_events SET seq = 12 WHERE seq = 13;
        UPDATE aol_events SET seq = 13 WHERE seq = -1`,
     );
-    const swapped = await verify(t, ['--checkpoints', file, '--public-key', key.publicKey]);
+    const swapped = await verify(t, [
+      '--full',
+      '--checkpoints',
+      file,
+      '--public-key',
+      key.publicKey,
+    ]);
     expect([swapped.code, swapped.r.first_bad_seq]).toEqual([1, 12]);
     await tamper(t, 'SELECT test_rechain()');
     expect((await runCli(['events', 'verify'], { DATABASE_URL: t.url })).code).toBe(0);
@@ -198,6 +214,77 @@ describe('superuser tampering is caught by verify --checkpoints', () => {
     // Checked with another key, every checkpoint fails.
     const other = await verify(t, ['--checkpoints', file, '--public-key', attacker.publicKey]);
     expect([other.code, other.r.first_bad_seq]).toEqual([1, 10]);
+  });
+
+  it('incremental verify walks only what follows the last trusted checkpoint and catches a tamper there', async () => {
+    const { t, file } = await open('cp_incr');
+    const clean = await verify(t, ['--checkpoints', file, '--public-key', key.publicKey]);
+    // Checkpoint B signs seq 19: events 20..24 are walked, 1..19 vouched for by its signature.
+    expect([clean.code, clean.r.mode, clean.r.from_seq, clean.r.checked]).toEqual([
+      0,
+      'incremental',
+      20,
+      5,
+    ]);
+    await tamper(t, `UPDATE aol_events SET data = '{"x": 1}'::jsonb WHERE seq = 22`);
+    const after = await verify(t, ['--checkpoints', file, '--public-key', key.publicKey]);
+    expect([after.code, after.r.ok, after.r.first_bad_seq, after.r.mode]).toEqual([
+      1,
+      false,
+      22,
+      'incremental',
+    ]);
+    // Without a key nothing is trusted: the whole log is walked.
+    const nokey = await runCli(['events', 'verify', '--json'], { DATABASE_URL: t.url });
+    expect(JSON.parse(nokey.stdout)).toMatchObject({
+      mode: 'full',
+      from_seq: 1,
+      first_bad_seq: 22,
+    });
+  });
+
+  it('a tamper before the trusted checkpoint that kept the hashes is found by --full', async () => {
+    const { t, file } = await open('cp_full');
+    await tamper(
+      t,
+      `UPDATE aol_events SET metadata = jsonb_set(metadata, '{actor}', '"mallory"') WHERE seq = 5`,
+    );
+    const incr = await verify(t, ['--checkpoints', file, '--public-key', key.publicKey]);
+    expect([incr.code, incr.r.mode]).toEqual([0, 'incremental']);
+    expect(incr.r.unchecked.join(' ')).toMatch(/events 1\.\.19 were not walked.*--full/);
+    const full = await verify(t, ['--full', '--checkpoints', file, '--public-key', key.publicKey]);
+    expect([full.code, full.r.first_bad_seq, full.r.mode, full.r.checked]).toEqual([
+      1,
+      5,
+      'full',
+      4,
+    ]);
+  });
+
+  it('output stays machine-readable off a terminal: no progress on stderr, one JSON document on stdout', async () => {
+    const { t, file } = await open('cp_pipe');
+    for (const args of [['--full'], []]) {
+      const res = await runCli(
+        [
+          'events',
+          'verify',
+          '--json',
+          ...args,
+          '--checkpoints',
+          file,
+          '--public-key',
+          key.publicKey,
+        ],
+        { DATABASE_URL: t.url },
+      );
+      expect(res.code).toBe(0);
+      expect(res.stderr).toBe('');
+      expect(res.stdout).not.toMatch(/\r/);
+      expect(JSON.parse(res.stdout)).toMatchObject({ ok: true });
+      const plain = await runCli(['events', 'verify', ...args], { DATABASE_URL: t.url });
+      expect(plain.stderr).toBe('');
+      expect(plain.stdout.split('\n')[0]).toMatch(/^OK: \d+ events/);
+    }
   });
 
   it('bad arguments are usage errors (64), not tampering', async () => {

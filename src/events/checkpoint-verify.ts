@@ -132,16 +132,52 @@ export type VerifyLogOptions = Readonly<{
   /** The auditor's saved copy, already parsed. */
   file?: readonly Checkpoint[];
   dir?: string;
+  /** Walk every live event (default: from the last checkpoint whose signature and head verify). */
+  full?: boolean;
   onProgress?: (checked: number, total: number) => void;
 }>;
+
+export type VerifyMode = Readonly<{
+  /** incremental: the chain was walked from `from_seq` on, the signed checkpoint there vouching for what is before it. */
+  mode: 'full' | 'incremental';
+  from_seq: number;
+}>;
+
+/**
+ * The last checkpoint that can be trusted without walking what it covers:
+ * its signature verifies with the key and the log holds the signed hash and
+ * time at its seq. Undefined without a key or such a checkpoint.
+ */
+export function lastTrustedCheckpoint(
+  sourced: readonly SourcedCheckpoint[],
+  heads: ReadonlyMap<number, { hash: string; occurred_at: string }>,
+  key: KeyObject | undefined,
+  lowest = 0,
+): Checkpoint | undefined {
+  if (!key) return undefined;
+  let best: Checkpoint | undefined;
+  for (const { checkpoint: cp } of sourced) {
+    if (best && cp.seq <= best.seq) continue;
+    if (cp.seq < lowest) continue;
+    const log = heads.get(cp.seq);
+    if (!log || log.hash !== cp.hash || log.occurred_at !== cp.occurred_at) continue;
+    if (verifyHead(key, cp, cp.signature)) best = cp;
+  }
+  return best;
+}
 
 /**
  * Walk the chain, then check it against every checkpoint: those in the log,
  * in AOL_CHECKPOINT_DIR and in the auditor's file. Checkpoints are read before
- * the head, so one appended meanwhile can't look like a cut tail.
+ * the head, so one appended meanwhile can't look like a cut tail. By default
+ * the walk starts at the last trusted checkpoint (lastTrustedCheckpoint), so
+ * its cost is the events appended since; `full` walks every live event.
  */
-export async function verifyLog(store: EventStore, db: Queryable, o: VerifyLogOptions) {
-  const chain = await store.verify(o.onProgress);
+export async function verifyLog(
+  store: EventStore,
+  db: Queryable,
+  o: VerifyLogOptions,
+): Promise<CheckpointedVerifyResult & VerifyMode> {
   const sourced: SourcedCheckpoint[] = [];
   const unchecked: string[] = [];
   for (const c of await listCheckpoints(db)) sourced.push({ checkpoint: c, source: 'log' });
@@ -154,5 +190,19 @@ export async function verifyLog(store: EventStore, db: Queryable, o: VerifyLogOp
   for (const c of o.file ?? []) sourced.push({ checkpoint: c, source: 'file' });
   const headSeq = await store.headSeq();
   const heads = await logHeadsAt(db, [...new Set(sourced.map((s) => s.checkpoint.seq))]);
-  return checkAgainstCheckpoints(chain, headSeq, heads, sourced, o.key, unchecked);
+  const trusted = o.full ? undefined : lastTrustedCheckpoint(sourced, heads, o.key);
+  const from = trusted ? { seq: trusted.seq, hash: trusted.hash } : undefined;
+  const chain = await store.verify(o.onProgress, from);
+  if (trusted)
+    unchecked.push(
+      `events 1..${trusted.seq} were not walked: the signed checkpoint of seq ${trusted.seq} vouches for them (an edit that kept the stored hashes is found by --full)`,
+    );
+  else if (!o.full && headSeq > 0)
+    unchecked.push('no trusted checkpoint to start from: the whole log was walked');
+  const r = checkAgainstCheckpoints(chain, headSeq, heads, sourced, o.key, unchecked);
+  return {
+    ...r,
+    mode: trusted ? 'incremental' : 'full',
+    from_seq: from ? from.seq + 1 : 1,
+  };
 }
