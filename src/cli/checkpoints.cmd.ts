@@ -15,7 +15,9 @@ import {
   OUTSIDE_COPY_NOTE,
   verifyLog,
   VerifyMode,
+  ArchiveSummary,
 } from '../events/checkpoint-verify.js';
+import { ArchiveFormatError } from '../events/archive.js';
 import { EventStore } from '../events/event-store.js';
 import { generateSigningKeyPair, KeyFormatError, parsePublicKey } from '../events/signing.js';
 import { cliActor, cliConfig, openDb, progress, UsageError } from './context.js';
@@ -50,8 +52,15 @@ function readCheckpointsFile(file: string): Checkpoint[] {
   });
 }
 
-function printVerify(r: CheckpointedVerifyResult & VerifyMode, hadFile: boolean): void {
+function printVerify(
+  r: CheckpointedVerifyResult & VerifyMode & { archive?: ArchiveSummary },
+  hadFile: boolean,
+): void {
   const cp = r.checkpoints;
+  if (r.archive && r.ok)
+    console.log(
+      `archive ${r.archive.dir}: ${r.archive.checked} events in ${r.archive.manifests.length} signed manifest(s), through seq ${r.archive.last_seq}, linked to the live log`,
+    );
   if (r.ok) {
     const signed =
       cp.key_id === null
@@ -89,6 +98,10 @@ export function registerCheckpointCommands(events: Command): void {
       publicKeyOption,
     )
     .option(
+      '--archive <dir>',
+      'an archive directory (aol events archive --out): verify it and the live log as one chain',
+    )
+    .option(
       '--full',
       'walk every event (default: only those after the last checkpoint whose signature verifies)',
     )
@@ -101,6 +114,7 @@ export function registerCheckpointCommands(events: Command): void {
         checkpoints?: string;
         publicKey?: KeyObject;
         full?: boolean;
+        archive?: string;
         json?: boolean;
       }) => {
         const config = cliConfig();
@@ -113,7 +127,11 @@ export function registerCheckpointCommands(events: Command): void {
             file,
             dir: config.checkpointDir,
             full: o.full === true,
+            archive: o.archive,
             onProgress: bar.update,
+          }).catch((err: unknown) => {
+            if (err instanceof ArchiveFormatError) throw new UsageError(err.message);
+            throw err;
           });
           bar.done();
           if (o.json) console.log(JSON.stringify(r));

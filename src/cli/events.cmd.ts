@@ -5,6 +5,8 @@ import { replayTo, resolveAt } from '../events/replay.js';
 import { parseBoundedInt } from '../common/bounded.js';
 import { cliConfig, openDb, progress, usageInt, UsageError } from './context.js';
 import { registerCheckpointCommands } from './checkpoints.cmd.js';
+import { registerArchiveCommand } from './archive.cmd.js';
+import { ArchiveFormatError, archiveThenLive } from '../events/archive.js';
 
 /** A seq option: 0 … 2^63−1, else a usage error (exit 64). */
 function seqOption(v: string): number {
@@ -96,12 +98,20 @@ export function registerEventCommands(program: Command): void {
     .command('replay')
     .description('the state (flags, lease, queue counts) as of a seq or a time')
     .option('--until <seq|iso-time>', 'replay up to this seq or time (default: the whole log)')
+    .option(
+      '--archive <dir>',
+      'read the archived events from this directory (aol events archive --out), then the live ones',
+    )
     .option('--json', 'print JSON (the same body as GET /state)')
-    .action((o: { until?: string; json?: boolean }) =>
+    .action((o: { until?: string; archive?: string; json?: boolean }) =>
       withStore(async (store) => {
         const until = await resolveAt(store, o.until);
         const bar = progress('replay');
-        const state = await replayTo(store, until, bar.update);
+        const source = o.archive ? archiveThenLive(o.archive, store, until) : undefined;
+        const state = await replayTo(store, until, bar.update, source).catch((err: unknown) => {
+          if (err instanceof ArchiveFormatError) throw new UsageError(err.message);
+          throw err;
+        });
         bar.done();
         if (o.json) {
           console.log(JSON.stringify(state, null, 2));
@@ -125,6 +135,7 @@ export function registerEventCommands(program: Command): void {
     );
 
   registerCheckpointCommands(events);
+  registerArchiveCommand(events);
 
   events
     .command('export')

@@ -19,7 +19,8 @@ export const CHECKPOINT_TYPE = 'LogCheckpointSigned';
 export const OCCURRED_AT_TEXT = `to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 /** A checkpoint as published: the event's data plus the seq of the event that recorded it. */
-export type Checkpoint = LogEvent['data'] & Readonly<{ event_seq?: number }>;
+export type Checkpoint = Extract<LogEvent, { type: 'LogCheckpointSigned' }>['data'] &
+  Readonly<{ event_seq?: number }>;
 
 export type CheckpointPolicy = Readonly<{ everyEvents: number; everySeconds: number }>;
 

@@ -107,10 +107,26 @@ export type ActionEvent =
   | Ev<'ActionRequeued', { previous_status: string }>;
 
 /** The `log` stream: facts about the log itself (docs/checkpoints.md). */
-export type LogEvent = Ev<
-  'LogCheckpointSigned',
-  { seq: number; hash: string; occurred_at: string; signature: string; key_id: string }
->;
+export type LogEvent =
+  | Ev<
+      'LogCheckpointSigned',
+      { seq: number; hash: string; occurred_at: string; signature: string; key_id: string }
+    >
+  | Ev<
+      'LogSegmentArchived',
+      {
+        first_seq: number;
+        last_seq: number;
+        count: number;
+        first_prev_hash: string;
+        last_hash: string;
+        /** The manifest's file name in the archive directory and the SHA-256 of its bytes. */
+        manifest: string;
+        manifest_sha256: string;
+        files: number;
+        key_id: string;
+      }
+    >;
 
 export type DomainEvent = ControlEvent | LeaseEvent | TickEvent | ActionEvent | LogEvent;
 export type EventType = DomainEvent['type'];

@@ -2,7 +2,7 @@ import { ControlState, evolveControl, initialControlState } from '../control/con
 import { ActionEvent, ControlEvent, StoredEvent } from './event.types.js';
 import { EventStore } from './event-store.js';
 import { parseBoundedInt } from '../common/bounded.js';
-import { ValidationError } from '../common/errors.js';
+import { DomainError, ValidationError } from '../common/errors.js';
 import type { HealthInputs } from '../health/health.model.js';
 
 export const ACTION_STATUSES = [
@@ -130,15 +130,29 @@ export class Replayer {
   }
 }
 
-/** Fold the log up to and including `untilSeq`. */
+/**
+ * Fold the log up to and including `untilSeq`. `source` gives the events
+ * (default: the live table); once a prefix is archived the live table alone
+ * can't give a true state, so without a source that is refused (pass
+ * archiveThenLive(dir, …), src/events/archive.ts).
+ */
 export async function replayer(
   store: EventStore,
   untilSeq: number,
   onProgress?: (done: number, total: number) => void,
+  source?: AsyncIterable<readonly StoredEvent[]>,
 ): Promise<Replayer> {
   const r = new Replayer();
   let done = 0;
-  for await (const page of store.readAll(0, untilSeq)) {
+  if (!source) {
+    const first = await store.firstSeq();
+    if (first > 1)
+      throw new DomainError(
+        `the live log starts at seq ${first}: events 1..${first - 1} were archived (LogSegmentArchived), so a replay needs the archive: aol events replay --archive DIR`,
+        409,
+      );
+  }
+  for await (const page of source ?? store.readAll(0, untilSeq)) {
     for (const e of page) r.apply(e);
     done += page.length;
     onProgress?.(done, untilSeq);
@@ -151,8 +165,9 @@ export async function replayTo(
   store: EventStore,
   untilSeq: number,
   onProgress?: (done: number, total: number) => void,
+  source?: AsyncIterable<readonly StoredEvent[]>,
 ): Promise<ReplayedState> {
-  return (await replayer(store, untilSeq, onProgress)).state();
+  return (await replayer(store, untilSeq, onProgress, source)).state();
 }
 
 /** `at` as given by a user: a seq number or an ISO time. Returns the seq to replay to. */
