@@ -214,13 +214,6 @@ export async function verifyLog(
     const recorded = new Set([...records, ...archived.records].map((r) => r.manifest_sha256));
     const unrecorded = archived.manifests.find((m) => !recorded.has(m.sha256));
     if (!archived.ok) prefixProblem = archived;
-    else if (unrecorded)
-      prefixProblem = {
-        ok: false,
-        checked: archived.checked,
-        first_bad_seq: unrecorded.first_seq,
-        problem: `archive manifest ${unrecorded.name} (sha256 ${unrecorded.sha256.slice(0, 16)}…) is not one a LogSegmentArchived event recorded: it was altered or replaced`,
-      };
     else if (firstLive > 0 && archived.end.seq < firstLive - 1)
       prefixProblem = {
         ok: false,
@@ -228,15 +221,23 @@ export async function verifyLog(
         first_bad_seq: archived.end.seq + 1,
         problem: `events ${archived.end.seq + 1}..${firstLive - 1} are neither in the archive nor in the live log`,
       };
+    else if (unrecorded)
+      prefixProblem = {
+        ok: false,
+        checked: archived.checked,
+        first_bad_seq: unrecorded.first_seq,
+        problem: `archive manifest ${unrecorded.name} (sha256 ${unrecorded.sha256.slice(0, 16)}…) is not one a LogSegmentArchived event recorded: it was altered or replaced`,
+      };
     else base = archived.end;
   } else if (firstLive > 1) {
     const rec = records.find((r) => r.last_seq === firstLive - 1);
+    const covered = Math.max(0, ...records.map((r) => r.last_seq).filter((x) => x < firstLive));
     if (!rec)
       prefixProblem = {
         ok: false,
         checked: 0,
-        first_bad_seq: 1,
-        problem: `the live log starts at seq ${firstLive} and no LogSegmentArchived event accounts for events 1..${firstLive - 1}: they were deleted`,
+        first_bad_seq: covered + 1,
+        problem: `the live log starts at seq ${firstLive} and no LogSegmentArchived event accounts for events ${covered + 1}..${firstLive - 1}: they were deleted`,
       };
     else {
       base = { seq: rec.last_seq, hash: rec.last_hash };
