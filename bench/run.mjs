@@ -13,8 +13,9 @@ import { throughput } from './throughput.mjs';
 import { append, health, replay } from './storage.mjs';
 import { failover } from './failover.mjs';
 import { overload, restarts, stalled } from './faults.mjs';
+import { archiveBench } from './archive.mjs';
 
-const ALL = { reaction, kill, throughput, health, replay, append, failover, restarts, stalled, overload };
+const ALL = { reaction, kill, throughput, health, replay, append, failover, restarts, stalled, overload, archive: archiveBench };
 const args = process.argv.slice(2).filter((a) => a !== '--');
 // --quick: every benchmark with small samples, so CI can check they run and
 // print (under 2 minutes); its timings mean nothing. BENCH_* variables still win.
@@ -36,6 +37,9 @@ if (quick) {
     BENCH_STALLED_SECONDS: '4',
     BENCH_OVERLOAD_EVENTS: '1000',
     BENCH_OVERLOAD_REQUESTS: '200',
+    BENCH_ARCHIVE_EVENTS: '20000',
+    BENCH_VERIFY_NEW: '5000',
+    BENCH_PARTITION_ROWS: '2000',
   };
   for (const [k, v] of Object.entries(small)) process.env[k] ??= v;
 }
