@@ -473,6 +473,37 @@ END $$;
 ALTER TABLE aol_events DISABLE TRIGGER aol_events_insert_by_append;
 INSERT INTO aol_events SELECT * FROM aol_events_unpartitioned ORDER BY seq;
 ALTER TABLE aol_events ENABLE TRIGGER aol_events_insert_by_append;
+-- Anything else still bound to the old table (a function of a migration
+-- merged beside this one whose signature names the row type, a view) is made
+-- again on the new one, with its grants, so the old table can go.
+DO $$
+DECLARE
+  f record;
+  v record;
+  g record;
+  v_def text;
+  v_head text;
+BEGIN
+  FOR f IN SELECT p.oid, p.oid::regprocedure::text AS sig, p.proacl FROM pg_proc p
+            WHERE 'aol_events_unpartitioned'::regtype = ANY (p.proargtypes::oid[])
+               OR p.prorettype = 'aol_events_unpartitioned'::regtype LOOP
+    v_def := pg_get_functiondef(f.oid);
+    v_head := split_part(v_def, E'\nAS ', 1);
+    v_def := replace(v_head, 'aol_events_unpartitioned', 'aol_events') || substr(v_def, length(v_head) + 1);
+    EXECUTE format('DROP FUNCTION %s', f.sig);
+    EXECUTE v_def;
+    FOR g IN SELECT grantee FROM aclexplode(f.proacl) WHERE privilege_type = 'EXECUTE' AND grantee <> 0 LOOP
+      EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', replace(f.sig::text, 'aol_events_unpartitioned', 'aol_events'),
+        (SELECT rolname FROM pg_roles WHERE oid = g.grantee));
+    END LOOP;
+  END LOOP;
+  FOR v IN SELECT DISTINCT c.oid::regclass AS view FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
+             JOIN pg_class c ON c.oid = r.ev_class
+            WHERE d.refobjid = 'aol_events_unpartitioned'::regclass AND c.oid <> 'aol_events_unpartitioned'::regclass LOOP
+    EXECUTE format('CREATE OR REPLACE VIEW %s AS %s', v.view,
+      replace(pg_get_viewdef(v.view), 'aol_events_unpartitioned', 'aol_events'));
+  END LOOP;
+END $$;
 DROP TABLE aol_events_unpartitioned;
 
 GRANT EXECUTE ON FUNCTION aol_append(text, integer, text, jsonb, jsonb), aol_append_batch(jsonb),

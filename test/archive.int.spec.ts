@@ -197,6 +197,14 @@ describe('aol events archive', () => {
     expect(
       Number((await db.query(`SELECT count(*) AS n FROM aol_events_partitions()`)).rows[0].n),
     ).toBe(sizeBefore - 2);
+    // readers from a seq inside the archive get the live events, from the first live seq
+    const listed = await cli(['events', 'list', '--after', '5', '--limit', '3', '--json']);
+    expect(
+      listed.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { seq: number }).seq),
+    ).toEqual([21, 22, 23]);
     // the plain text says the boundary was rounded down
     const again = await cli(['events', 'archive', '--before', '25', '--out', dir]);
     expect(again.stdout).toMatch(/nothing to archive before seq 25/);
