@@ -125,6 +125,11 @@ BEGIN
     PERFORM aol_events_create_partition(v_hi, v_hi + v_width);
     v_hi := v_hi + v_width;
   END LOOP;
+  -- Until the head reaches v_hi - v_width a whole partition stays ready: this session's appends
+  -- skip the check until then, while the last partition exists (aol_append_raw).
+  PERFORM set_config('aol.events_ready_below', (v_hi - v_width)::text, false);
+  PERFORM set_config('aol.events_last_partition',
+    (SELECT x.partition FROM aol_events_partitions() x ORDER BY x.first_seq DESC LIMIT 1), false);
 END $$;
 
 -- Archiving (aol events archive, docs/operations.md): the only way events leave
@@ -222,8 +227,15 @@ BEGIN
                + (row_number() OVER (PARTITION BY u.stream ORDER BY u.i))::integer AS version
         FROM unnest(p_stream, p_type, p_data, p_metadata) WITH ORDINALITY AS u(stream, type, data, metadata, i)
     ) x;
-  -- a partition is always ready beyond the head (0020): this only creates one every so often
-  PERFORM aol_events_ensure_partitions(coalesce(v_head.seq, 0) + v_n);
+  -- a partition is always ready beyond the head (0020): this creates one every so often. The
+  -- session remembers below which seq that holds and the partition that makes it so; the check
+  -- is skipped while the head is below it and that partition exists (it may not, if the
+  -- transaction that made it rolled back)
+  IF coalesce(substring(current_setting('aol.events_ready_below', true) FROM '^[0-9]{1,18}$'), '0')::bigint
+       <= coalesce(v_head.seq, 0) + v_n
+     OR to_regclass(coalesce(nullif(current_setting('aol.events_last_partition', true), ''), '-')) IS NULL THEN
+    PERFORM aol_events_ensure_partitions(coalesce(v_head.seq, 0) + v_n);
+  END IF;
   v_h := coalesce(v_head.hash, repeat('0', 64));
   FOR i IN 1..v_n LOOP
     IF p_expected[i] IS NOT NULL AND p_expected[i] <> v_version[i] - 1 THEN

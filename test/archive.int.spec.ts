@@ -341,3 +341,34 @@ describe('aol events archive', () => {
     expect(withArchive.r.problem).toMatch(/events 31\.\.40 are neither in the archive nor/);
   });
 });
+
+describe('partitions made ahead', () => {
+  it('a partition made by an append that rolled back is made again by the next', async () => {
+    const t = await createTestDb('archive_rollback', { empty: true });
+    await adminQuery(`ALTER DATABASE ${t.name} SET aol.events_partition_rows = 10`);
+    const db = new Db(t.url, { max: 2 });
+    const c = await db.pool.connect();
+    const parts = async () =>
+      Number((await c.query('SELECT count(*) AS n FROM aol_events_partitions()')).rows[0].n);
+    try {
+      await migrate(db);
+      expect(await parts()).toBe(2); // [1, 11) holds the first event, [11, 21) is ready
+      await c.query('BEGIN');
+      for (let i = 0; i < 12; i++) await c.query(`SELECT aol_append('log', NULL, 'X', '{}', '{}')`);
+      expect(await parts()).toBe(3);
+      await c.query('ROLLBACK');
+      expect(await parts()).toBe(2);
+      // the same session: what it remembered of the rolled-back partition must not stop it
+      for (let i = 0; i < 25; i++) await c.query(`SELECT aol_append('log', NULL, 'X', '{}', '{}')`);
+      const { rows } = await c.query<{ n: string; max: string }>(
+        'SELECT count(*) AS n, max(seq) AS max FROM aol_events',
+      );
+      expect([Number(rows[0].n), Number(rows[0].max)]).toEqual([26, 26]);
+      expect(await parts()).toBe(4);
+    } finally {
+      c.release();
+      await db.close();
+      await t.db.close();
+    }
+  });
+});
