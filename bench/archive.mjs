@@ -43,9 +43,14 @@ const liveBytes = async (db) =>
     ).rows[0].b,
   );
 
-/** The floor: every row read into Node through a plain cursor, 5,000 at a time (verify's page size). */
+/**
+ * The floor: every row read into Node through a plain cursor, 5,000 at a time
+ * (verify's page size), each column left as the text PostgreSQL sent (no
+ * JSON.parse, no Date): reading and nothing else.
+ */
+const asText = { getTypeParser: () => (v) => v };
 async function rawRead(url) {
-  const c = new pg.Client({ connectionString: url });
+  const c = new pg.Client({ connectionString: url, types: asText });
   await c.connect();
   try {
     await c.query('BEGIN');
