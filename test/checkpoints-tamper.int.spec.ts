@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createCheckpoint, listCheckpoints } from '../src/events/checkpoints.js';
 import { generateSigningKeyPair, parsePrivateKey, signHead } from '../src/events/signing.js';
 import { createTestDb, TestDb } from './support/db.js';
-import { runCli } from './support/processes.js';
+import { CLI, runCli } from './support/processes.js';
 
 /**
  * A database superuser tampers with history the ways issue 12 lists: the
@@ -290,6 +291,21 @@ describe('superuser tampering is caught by verify --checkpoints', () => {
       expect(plain.stdout.split('\n')[0]).toMatch(/^OK: \d+ events/);
     }
   });
+
+  // On a terminal (a pty from util-linux `script`), the progress bar is drawn on stderr.
+  (existsSync('/usr/bin/script') ? it : it.skip)(
+    'on a terminal, a full verify draws its progress bar',
+    async () => {
+      const { t } = await open('cp_tty');
+      const out = execFileSync(
+        '/usr/bin/script',
+        ['-qec', `${process.execPath} ${CLI} events verify --full`, '/dev/null'],
+        { env: { ...process.env, DATABASE_URL: t.url }, encoding: 'utf8' },
+      );
+      expect(out).toMatch(/\rverify \[#+\] 100% 24\/24/);
+      expect(out).toMatch(/OK: 24 events/);
+    },
+  );
 
   it('bad arguments are usage errors (64), not tampering', async () => {
     const { t } = await open('cp_usage');
