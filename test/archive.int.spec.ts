@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrate } from '../src/db/migrator.js';
@@ -110,6 +110,18 @@ describe('aol events archive', () => {
     expect(none.stdout).toMatch(/archivable ends: 10, 20, 30/);
     const bad = await cli(['events', 'archive', '--before', 'soon', '--out', dir]);
     expect(bad.code).toBe(64);
+    // one archive at a time: another holding the archive lock stops this one before any file
+    const holder = await db.pool.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock(7310020)');
+      const busy = await cli(['events', 'archive', '--before', '25', '--out', dir]);
+      expect(busy.code).toBe(1);
+      expect(busy.stderr).toMatch(/another aol events archive is running/);
+      expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
+    } finally {
+      await holder.query('SELECT pg_advisory_unlock(7310020)');
+      holder.release();
+    }
   });
 
   it('no role and no ordinary path of the owner removes a live row; only an admin archives', async () => {

@@ -230,11 +230,46 @@ export async function archive(
   onProgress?: (done: number, total: number) => void,
 ): Promise<ArchiveResult> {
   if (!plan.range) return { plan };
-  const [first, last] = plan.range;
+  // One archive at a time per database: a second one would write files of the same names.
+  const client = await db.pool.connect();
+  try {
+    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [
+      ARCHIVE_LOCK,
+    ]);
+    if (!rows[0].ok)
+      throw new Error(
+        'another aol events archive is running on this database: nothing was archived',
+      );
+    try {
+      return await archiveLocked(client, plan, outDir, key, reason, onProgress);
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [ARCHIVE_LOCK]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/** The session lock `aol events archive` holds while it runs. */
+export const ARCHIVE_LOCK = 7310020;
+
+async function archiveLocked(
+  db: Queryable,
+  plan: ArchivePlan,
+  outDir: string,
+  key: KeyObject,
+  reason: string | undefined,
+  onProgress?: (done: number, total: number) => void,
+): Promise<ArchiveResult> {
+  const [first, last] = plan.range!;
   mkdirSync(outDir, { recursive: true });
   const mName = manifestName(first, last);
-  if (existsSync(join(outDir, mName)))
-    throw new Error(`${join(outDir, mName)} exists already: nothing was archived`);
+  const names = [
+    mName,
+    ...plan.partitions.map((p) => segmentName(Math.max(p.first_seq, first), p.end_seq - 1)),
+  ];
+  const taken = names.find((n) => existsSync(join(outDir, n)));
+  if (taken) throw new Error(`${join(outDir, taken)} exists already: nothing was archived`);
   const files: SegmentFile[] = [];
   let firstPrev = '';
   let lastHash = '';
