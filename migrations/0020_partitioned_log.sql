@@ -102,6 +102,12 @@ CREATE OR REPLACE FUNCTION aol_events_create_partition(p_from bigint, p_to bigin
 DECLARE
   v_name text := format('aol_events_%s', lpad(p_from::text, 12, '0'));
 BEGIN
+  -- only the next partition, right after the last (so no caller can leave a hole the append would
+  -- fall into)
+  IF p_from IS DISTINCT FROM (SELECT upper FROM aol_events_horizon WHERE id = 1) OR NOT p_to > p_from THEN
+    RAISE EXCEPTION 'the next partition of aol_events starts at seq %, not %', (SELECT upper FROM aol_events_horizon WHERE id = 1), p_from
+      USING ERRCODE = 'AOL01';
+  END IF;
   EXECUTE format('CREATE TABLE %I (LIKE aol_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', v_name);
   EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I CHECK (seq >= %s AND seq < %s)', v_name, v_name || '_range', p_from, p_to);
   EXECUTE format('ALTER TABLE aol_events ATTACH PARTITION %I FOR VALUES FROM (%s) TO (%s)', v_name, p_from, p_to);

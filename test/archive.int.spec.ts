@@ -146,6 +146,10 @@ describe('aol events archive', () => {
       `INSERT INTO aol_events_000000000041 SELECT * FROM aol_events WHERE seq = 3`,
     ])
       await expect(db.query(sql)).rejects.toThrow(/append-only/);
+    // the service may make the next partition (its appends do), never one that leaves a hole
+    await expect(
+      svc.db.query('SELECT aol_events_create_partition(1000000, 1000010)'),
+    ).rejects.toThrow(/the next partition of aol_events starts at seq 51, not 1000000/);
     const record = JSON.stringify({ last_seq: 10, manifest_sha256: 'a'.repeat(64) });
     for (const r of [op, svc])
       await expect(
