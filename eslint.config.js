@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '.aol/', 'bench/results/', 'web/dist/'] },
+  { ignores: ['dist/', 'dist-tools/', 'node_modules/', 'coverage/', '.aol/', 'bench/results/', 'web/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -13,7 +13,7 @@ import { Db } from '../dist/db/db.js';
 import { migrate } from '../dist/db/migrator.js';
 import { startEmbeddedPostgres } from '../dist/db/embedded.js';
 import { EventStore } from '../dist/events/event-store.js';
-import { followersCaughtUp, restartDrill } from '../dist/chaos/restart-drill.js';
+import { followersCaughtUp, restartDrill } from '../dist-tools/tools/chaos/restart-drill.js';
 import { enqueueMany, freshDb, rss, sleep, startApi, startWorker, stats, table } from './lib.mjs';
 
 const TOKENS = 'bench-viewer:viewer:bench-viewer-token-0123456789,bench-ops:operator:bench-operator-token-0123456789';

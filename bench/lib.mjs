@@ -10,7 +10,7 @@ import { Logger } from 'graphile-worker';
 import { Db } from '../dist/db/db.js';
 import { migrate } from '../dist/db/migrator.js';
 import { freePort } from '../dist/db/embedded.js';
-import { percentile } from '../dist/chaos/invariants.js';
+import { percentile } from '../dist-tools/tools/chaos/invariants.js';
 
 export { percentile };
 

@@ -12,10 +12,30 @@ import { kill, reaction } from './reaction.mjs';
 import { throughput } from './throughput.mjs';
 import { append, health, replay } from './storage.mjs';
 import { failover } from './failover.mjs';
+import { history } from './history.mjs';
 import { overload, restarts, stalled } from './faults.mjs';
+import { presence } from './presence.mjs';
+import { idle } from './idle-events.mjs';
+import { schedules } from './schedules.mjs';
 import { archiveBench } from './archive.mjs';
 
-const ALL = { reaction, kill, throughput, health, replay, append, failover, restarts, stalled, overload, archive: archiveBench };
+const ALL = {
+  reaction,
+  kill,
+  throughput,
+  health,
+  replay,
+  history,
+  append,
+  failover,
+  restarts,
+  stalled,
+  overload,
+  presence,
+  idle,
+  schedules,
+  archive: archiveBench,
+};
 const args = process.argv.slice(2).filter((a) => a !== '--');
 // --quick: every benchmark with small samples, so CI can check they run and
 // print (under 2 minutes); its timings mean nothing. BENCH_* variables still win.
@@ -30,6 +50,8 @@ if (quick) {
     BENCH_HEALTH_REQUESTS: '300',
     BENCH_ROWS: '20000',
     BENCH_EVENTS: '20000',
+    BENCH_HISTORY_EVENTS: '20000',
+    BENCH_HISTORY_SAMPLES: '50',
     BENCH_APPENDS: '400',
     BENCH_FAILOVER_RUNS: '2',
     BENCH_RESTARTS: '2',
@@ -37,6 +59,10 @@ if (quick) {
     BENCH_STALLED_SECONDS: '4',
     BENCH_OVERLOAD_EVENTS: '1000',
     BENCH_OVERLOAD_REQUESTS: '200',
+    BENCH_PRESENCE_RUNS: '2',
+    BENCH_IDLE_SECONDS: '35',
+    BENCH_SCHEDULES: '50',
+    BENCH_SCHEDULE_ROUNDS: '2',
     BENCH_ARCHIVE_EVENTS: '20000',
     BENCH_VERIFY_NEW: '5000',
     BENCH_PARTITION_ROWS: '2000',

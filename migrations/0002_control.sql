@@ -1,6 +1,7 @@
 -- Control flags: the `control` stream projected into aol_control_flags (the
 -- table the runbook's psql commands know) and aol_control_ack (the last
--- ControlAcknowledged a worker appended).
+-- ControlAcknowledged a worker appended). Projection, runbook trigger and
+-- guards: sql/functions/control.sql.
 
 CREATE TABLE aol_control_flags (
   id             integer     PRIMARY KEY CHECK (id = 1),
@@ -20,88 +21,22 @@ CREATE TABLE aol_control_ack (
   acknowledged_at_utc timestamptz
 );
 
-CREATE OR REPLACE FUNCTION aol_reset_control() RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-  DELETE FROM aol_control_flags;
-  INSERT INTO aol_control_flags VALUES (1, false, false, false, NULL, 0);
-  DELETE FROM aol_control_ack;
-  INSERT INTO aol_control_ack VALUES (1, 0, NULL, NULL, NULL, NULL);
-END $$;
+-- The read models' empty state (as aol_reset_control() writes it).
+INSERT INTO aol_control_flags VALUES (1, false, false, false, NULL, 0);
+INSERT INTO aol_control_ack VALUES (1, 0, NULL, NULL, NULL, NULL);
 
-CREATE OR REPLACE FUNCTION aol_apply_control(e aol_events) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-  CASE e.type
-    WHEN 'ControlPaused' THEN
-      UPDATE aol_control_flags SET paused = true, version = e.stream_version, updated_at_utc = e.occurred_at;
-    WHEN 'ControlResumed' THEN
-      UPDATE aol_control_flags SET paused = false, version = e.stream_version, updated_at_utc = e.occurred_at;
-    WHEN 'ControlKilled' THEN
-      UPDATE aol_control_flags SET killed = true, version = e.stream_version, updated_at_utc = e.occurred_at;
-    WHEN 'ControlRevived' THEN
-      UPDATE aol_control_flags SET killed = false, version = e.stream_version, updated_at_utc = e.occurred_at;
-    WHEN 'ProofModeEnabled' THEN
-      UPDATE aol_control_flags SET proof_mode = true, version = e.stream_version, updated_at_utc = e.occurred_at;
-    WHEN 'ProofModeDisabled' THEN
-      UPDATE aol_control_flags SET proof_mode = false, version = e.stream_version, updated_at_utc = e.occurred_at;
-    WHEN 'ControlAcknowledged' THEN
-      UPDATE aol_control_ack SET
-        control_version = (e.data->>'control_version')::integer,
-        worker = e.data->>'worker',
-        epoch = (e.data->>'epoch')::bigint,
-        delay_ms = (e.data->>'delay_ms')::double precision,
-        acknowledged_at_utc = e.occurred_at
-      WHERE (e.data->>'control_version')::integer >= control_version;
-    ELSE
-      NULL; -- the proof-off request events change no flag
-  END CASE;
-END $$;
-
--- The runbook's psql commands, e.g. UPDATE aol_control_flags SET paused = true
--- WHERE id = 1, become events (via = sql, actor = session_user) in the same
--- transaction. The projection then rewrites the row with the event's version
--- and time, so the row is exactly what a rebuild would produce. An UPDATE that
--- flips no flag records nothing.
-CREATE FUNCTION aol_control_flags_runbook() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  meta jsonb := aol_sql_metadata();
-BEGIN
-  IF TG_OP <> 'UPDATE' THEN
-    RAISE EXCEPTION 'aol_control_flags has exactly one row (id = 1); % is refused', TG_OP
-      USING ERRCODE = 'AOL01';
-  END IF;
-  IF NEW.id <> OLD.id OR NEW.version <> OLD.version
-     OR NEW.updated_at_utc IS DISTINCT FROM OLD.updated_at_utc THEN
-    RAISE EXCEPTION 'only paused, killed and proof_mode of aol_control_flags may be set directly'
-      USING ERRCODE = 'AOL01';
-  END IF;
-  IF NEW.paused <> OLD.paused THEN
-    PERFORM aol_append('control', NULL,
-      CASE WHEN NEW.paused THEN 'ControlPaused' ELSE 'ControlResumed' END, '{}', meta);
-  END IF;
-  IF NEW.killed <> OLD.killed THEN
-    PERFORM aol_append('control', NULL,
-      CASE WHEN NEW.killed THEN 'ControlKilled' ELSE 'ControlRevived' END, '{}', meta);
-  END IF;
-  IF NEW.proof_mode <> OLD.proof_mode THEN
-    PERFORM aol_append('control', NULL,
-      CASE WHEN NEW.proof_mode THEN 'ProofModeEnabled' ELSE 'ProofModeDisabled' END, '{}', meta);
-  END IF;
-  RETURN NULL;
-END $$;
-
-CREATE TRIGGER aol_control_flags_runbook
-  AFTER INSERT OR UPDATE OR DELETE ON aol_control_flags
-  FOR EACH ROW WHEN (NOT aol_projecting())
-  EXECUTE FUNCTION aol_control_flags_runbook();
-
-CREATE TRIGGER aol_control_ack_guard
-  AFTER INSERT OR UPDATE OR DELETE ON aol_control_ack
-  FOR EACH ROW WHEN (NOT aol_projecting())
-  EXECUTE FUNCTION aol_read_model_guard();
-
--- The safe default, as the first event of every log: proof mode on.
-SELECT set_config('aol.projecting', 'on', true);
-SELECT aol_reset_control();
-SELECT set_config('aol.projecting', 'off', true);
-SELECT aol_append('control', 0, 'ProofModeEnabled', '{}',
-  jsonb_build_object('actor', 'aol-migrate', 'via', 'sql', 'reason', 'initial safe default: proof mode on'));
+-- The safe default, as the first event of every log: proof mode on. Written
+-- without functions (on a fresh database none exists yet: they are applied
+-- after the migrations), exactly as the append writes it: seq 1, the first
+-- hash of the chain over aol_event_content()'s text, and its projection.
+WITH e AS (
+  SELECT clock_timestamp() AS at, repeat('0', 64) AS prev,
+         jsonb_build_object('actor', 'aol-migrate', 'via', 'sql', 'reason', 'initial safe default: proof mode on') AS meta
+)
+INSERT INTO aol_events
+SELECT 1, 'control', 1, 'ProofModeEnabled', '{}'::jsonb, e.meta, e.at, e.prev,
+       encode(sha256(convert_to(e.prev || '1|control|1|ProofModeEnabled|{}|' || e.meta::text || '|'
+         || to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), 'UTF8')), 'hex')
+  FROM e;
+UPDATE aol_control_flags SET proof_mode = true, version = 1,
+  updated_at_utc = (SELECT occurred_at FROM aol_events WHERE seq = 1);

@@ -9,7 +9,7 @@ import { Db, waitForDatabase } from './db/db.js';
 import { assertSchemaCurrent } from './db/migrator.js';
 import { EventNotifier } from './events/event-notifier.js';
 import { EventStore } from './events/event-store.js';
-import { ErrorFilter } from './common/error.filter.js';
+import { ErrorFilter } from './http/error.filter.js';
 import { requestId } from './common/request-id.js';
 import { InputLimitsPipe } from './common/input-limits.js';
 import { jsonWritesOnly } from './common/json-writes.js';
@@ -22,6 +22,8 @@ import { markProduction, ProofExpirySweeper } from './control/deployment.js';
 import { packageRoot } from './common/paths.js';
 import { logger } from './common/log.js';
 import { startCheckpointer } from './events/checkpointer.js';
+import { startSnapshotter } from './history/snapshots.js';
+import { Scheduler } from './schedules/scheduler.js';
 
 export type RunningApi = Readonly<{ url: string; close: () => Promise<void> }>;
 
@@ -63,9 +65,9 @@ export async function startApi(config: Config): Promise<RunningApi> {
     () => `api ${hostname()}:${process.pid}`,
     'api',
   ).start();
-  const notifier = new EventNotifier(config.databaseUrl);
+  const store = new EventStore(db);
+  const notifier = new EventNotifier(config.databaseUrl, () => store.headSeq());
   await notifier.start();
-  notifier.lastSeq = await new EventStore(db).headSeq();
 
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.register({ config, db, notifier, healthDb }),
@@ -118,10 +120,29 @@ export async function startApi(config: Config): Promise<RunningApi> {
   );
   if (!checkpointer)
     logger('api').warn('AOL_SIGNING_KEY is not set: no signed checkpoints (GET /health/aol warns)');
+  const snapshotter = startSnapshotter(
+    db,
+    config,
+    { actor: `${hostname()}:${process.pid}`, via: 'api' },
+    (level, msg) => logger('api')[level](msg),
+    notifier,
+  );
+  // Every API process fires due schedules; several at once are safe (scheduler.ts).
+  const scheduler =
+    config.schedulerIntervalSeconds > 0
+      ? new Scheduler(
+          db,
+          { actor: `scheduler ${hostname()}:${process.pid}`, via: 'api' },
+          config.schedulerIntervalSeconds * 1000,
+          (level, msg) => logger('api')[level](msg),
+        ).start()
+      : undefined;
   return {
     url,
     close: async () => {
+      await scheduler?.stop();
       await checkpointer?.stop();
+      await snapshotter?.stop();
       sweeper.stop();
       await app.close();
       await notifier.stop();

@@ -7,13 +7,19 @@ import { LeaseModule } from './lease/lease.module.js';
 import { ActionsModule } from './actions/actions.module.js';
 import { HealthController } from './health/health.controller.js';
 import { HealthService } from './health/health.service.js';
+import { healthInputsAt } from './history/health-at.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { WebModule } from './web/web.module.js';
+import { WorkersModule } from './workers/workers.module.js';
+import { AlertsModule } from './alerts/alerts.module.js';
+import { SchedulesModule } from './schedules/schedules.module.js';
 import { loggingModule } from './common/logging.js';
-import { plainProvider } from './common/plain-provider.js';
 import { CONFIG } from './common/tokens.js';
 import { EventStore } from './events/event-store.js';
+import { Db } from './db/db.js';
+import type { Config } from './config/config.js';
+import { HistoryModule } from './history/history.module.js';
 
 /** The API: one module per area, a global guard that is secure by default. */
 @Module({})
@@ -26,14 +32,23 @@ export class AppModule {
         CoreModule.forRoot(deps),
         ControlModule,
         EventsModule,
+        HistoryModule,
         LeaseModule,
         ActionsModule,
         MetricsModule,
+        WorkersModule,
+        AlertsModule,
         WebModule,
+        SchedulesModule,
       ],
       controllers: [HealthController],
       providers: [
-        plainProvider(HealthService, EventStore, CONFIG),
+        {
+          provide: HealthService,
+          useFactory: (store: EventStore, config: Config, db: Db) =>
+            new HealthService(config, healthInputsAt(db, store)),
+          inject: [EventStore, CONFIG, Db],
+        },
         { provide: APP_GUARD, useClass: AuthGuard },
       ],
     };

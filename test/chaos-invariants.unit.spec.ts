@@ -8,8 +8,8 @@ import {
   checkNoLoss,
   Ev,
   FinalAction,
-} from '../src/chaos/invariants.js';
-import type { Delivery } from '../src/chaos/receiver.js';
+} from '../tools/chaos/invariants.js';
+import type { Delivery } from '../tools/chaos/receiver.js';
 
 /** Each chaos invariant, fed the violation it exists to detect. */
 let seq = 0;

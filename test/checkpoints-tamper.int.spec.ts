@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createCheckpoint, listCheckpoints } from '../src/events/checkpoints.js';
-import { generateSigningKeyPair, parsePrivateKey, signHead } from '../src/events/signing.js';
+import { generateSigningKeyPair, parsePrivateKey, signHead } from '../src/common/signing.js';
 import { createTestDb, TestDb } from './support/db.js';
 import { CLI, runCli } from './support/processes.js';
 

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { generateSigningKeyPair } from '../src/events/signing.js';
+import { generateSigningKeyPair } from '../src/common/signing.js';
 import { createTestDb, TestDb, waitFor } from './support/db.js';
 import { runCli, startApiProcess, startWorker, Proc } from './support/processes.js';
 

@@ -92,7 +92,11 @@ describe('the claim reads the control flags in the same statement', () => {
       `SELECT data FROM aol_events WHERE type = 'FencedWriteRejected' ORDER BY seq OFFSET $1`,
       [rejectedBefore],
     );
-    expect(rejected.rows.map((r) => r.data.action_id ?? null)).toContain(c.id);
+    // the batch's rejection, then one per refused outcome naming its action and type
+    expect(rejected.rows.map((r) => [r.data.attempted, r.data.action_id ?? null])).toEqual([
+      ['outcomes', null],
+      [ok.type, c.id],
+    ]);
     expect(
       (await t.db.query('SELECT status FROM aol_actions WHERE id = $1', [c.id])).rows[0].status,
     ).toBe('RUNNING');

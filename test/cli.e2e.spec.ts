@@ -103,6 +103,36 @@ describe('aol CLI (spawned `node dist/cli.js`)', () => {
     expect(ok.stdout).toMatch(new RegExp(`OK: ${n} events`));
   });
 
+  it('events snapshot records a snapshot at the head; replay --until folds from it, --full from seq 1', async () => {
+    const head = (await t.db.query<{ s: number }>('SELECT max(seq) AS s FROM aol_events')).rows[0]
+      .s;
+    const r = await runCli(['events', 'snapshot', '--json'], env);
+    expect(r.code).toBe(0);
+    const taken = JSON.parse(r.stdout) as { seq: number; event_seq: number; sha256: string };
+    expect(taken).toMatchObject({ seq: head, event_seq: head + 1 });
+    const { rows } = await t.db.query('SELECT * FROM aol_events WHERE seq = $1', [head + 1]);
+    expect(rows[0]).toMatchObject({
+      stream: 'log',
+      type: 'SnapshotTaken',
+      data: { seq: head, sha256: taken.sha256 },
+      metadata: { actor: login, via: 'cli' },
+    });
+    const again = await runCli(['events', 'snapshot', '--at', String(head)], env);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(new RegExp(`a snapshot of seq ${head} exists already`));
+    const beyond = await runCli(['events', 'snapshot', '--at', '999999'], env);
+    expect(beyond.code).not.toBe(0);
+    expect(beyond.stderr).toMatch(/no snapshot of seq 999999: the log holds seq 1 to/);
+    const fromSnap = await runCli(['events', 'replay', '--until', String(head + 1), '--json'], env);
+    const full = await runCli(
+      ['events', 'replay', '--until', String(head + 1), '--json', '--full'],
+      env,
+    );
+    expect(fromSnap.code).toBe(0);
+    expect(JSON.parse(fromSnap.stdout)).toEqual(JSON.parse(full.stdout));
+    expect(JSON.parse(fromSnap.stdout)).toMatchObject({ at_seq: head + 1 });
+  });
+
   it('events verify exits 1 and names the first bad seq after tampering', async () => {
     await t.db.query('ALTER TABLE aol_events DISABLE TRIGGER aol_events_no_update');
     await t.db.query(

@@ -6,7 +6,7 @@ import { Db } from '../src/db/db.js';
 import { migrate } from '../src/db/migrator.js';
 import { EmbeddedDb, startEmbeddedPostgres } from '../src/db/embedded.js';
 import { EventStore } from '../src/events/event-store.js';
-import { followersCaughtUp, restartDrill } from '../src/chaos/restart-drill.js';
+import { followersCaughtUp, restartDrill } from '../tools/chaos/restart-drill.js';
 import { waitFor } from './support/db.js';
 import { startApiProcess, startWorker, WorkerProc, Proc } from './support/processes.js';
 

@@ -6,7 +6,7 @@ import { EventNotifier } from '../src/events/event-notifier.js';
 import { subscribeEvents } from '../src/events/subscribe.js';
 import { NewEvent, StoredEvent } from '../src/events/event.types.js';
 import { ConcurrencyError } from '../src/common/errors.js';
-import { createTestDb, TestDb, waitFor } from './support/db.js';
+import { appendAlone, createTestDb, TestDb, waitFor } from './support/db.js';
 
 const meta = { actor: 'test', via: 'api' as const, reason: 'test' };
 const tick = (n: number): NewEvent => ({
@@ -55,7 +55,10 @@ describe('event store (real PostgreSQL)', () => {
       // Mixed single and batched appends, each in its own transaction.
       for (let i = 0; i < total / 8;) {
         const n = Math.min(i % 3 === 0 ? 1 : 5, total / 8 - i);
-        await store.append(Array.from({ length: n }, (_, k) => tick(w * 10000 + i + k)));
+        await appendAlone(
+          t.db,
+          Array.from({ length: n }, (_, k) => tick(w * 10000 + i + k)),
+        );
         i += n;
       }
     });
@@ -86,9 +89,9 @@ describe('event store (real PostgreSQL)', () => {
       metadata: meta,
       expectedVersion: current - 1,
     };
-    await expect(store.append([ev])).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(appendAlone(t.db, [ev])).rejects.toBeInstanceOf(ConcurrencyError);
     expect(await store.headSeq()).toBe(head);
-    const ok = await store.append([{ ...ev, expectedVersion: current }]);
+    const ok = await appendAlone(t.db, [{ ...ev, expectedVersion: current }]);
     expect(ok[0]).toMatchObject({ stream: 'control', stream_version: current + 1, seq: head + 1 });
   });
 
@@ -101,7 +104,7 @@ describe('event store (real PostgreSQL)', () => {
       metadata: meta,
       expectedVersion: 0,
     };
-    await expect(store.append([good, bad, good])).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(appendAlone(t.db, [good, bad, good])).rejects.toBeInstanceOf(ConcurrencyError);
     expect(await store.headSeq()).toBe(head);
   });
 
@@ -125,7 +128,7 @@ describe('event store (real PostgreSQL)', () => {
         throw new Error('roll back');
       })
       .catch(() => undefined);
-    const [e] = await store.append([tick(2)]);
+    const [e] = await appendAlone(t.db, [tick(2)]);
     await waitFor(() => got.length > 0, 10000, 'notification');
     await client.end();
     expect(got).toHaveLength(1);
@@ -140,7 +143,7 @@ describe('event store (real PostgreSQL)', () => {
   it('verify names the first tampered seq (triggers disabled by a superuser)', async () => {
     const t2 = await createTestDb('tamper');
     const s2 = new EventStore(t2.db);
-    for (let i = 0; i < 5; i++) await s2.append([tick(i)]);
+    for (let i = 0; i < 5; i++) await appendAlone(t2.db, [tick(i)]);
     expect((await s2.verify()).ok).toBe(true);
     await t2.db.query('ALTER TABLE aol_events DISABLE TRIGGER aol_events_no_update');
     await t2.db.query(
@@ -154,11 +157,27 @@ describe('event store (real PostgreSQL)', () => {
   it('verify finds a deleted event', async () => {
     const t3 = await createTestDb('tamper_delete');
     const s3 = new EventStore(t3.db);
-    for (let i = 0; i < 4; i++) await s3.append([tick(i)]);
+    for (let i = 0; i < 4; i++) await appendAlone(t3.db, [tick(i)]);
     await t3.db.query('ALTER TABLE aol_events DISABLE TRIGGER aol_events_no_update');
     await t3.db.query('DELETE FROM aol_events WHERE seq = 3');
     expect(await s3.verify()).toMatchObject({ ok: false, first_bad_seq: 3 });
     await t3.db.close();
+  });
+
+  it('a notifier that can read the head starts there (lag counts from the head, not from 0)', async () => {
+    await appendAlone(t.db, [tick(1), tick(2)]);
+    const head = await store.headSeq();
+    const blind = new EventNotifier(t.url);
+    const seeing = new EventNotifier(t.url, () => store.headSeq());
+    try {
+      await blind.start();
+      await seeing.start();
+      expect(blind.lastSeq).toBe(0);
+      expect(seeing.lastSeq).toBe(head);
+    } finally {
+      await blind.stop();
+      await seeing.stop();
+    }
   });
 
   it('a subscriber whose LISTEN connection is killed resumes with no event missed or repeated', async () => {
@@ -176,7 +195,7 @@ describe('event store (real PostgreSQL)', () => {
     let written = 0;
     const writer = (async () => {
       while (writing) {
-        await store.append([tick(written++)]);
+        await appendAlone(t.db, [tick(written++)]);
         await new Promise((r) => setTimeout(r, 5));
       }
     })();

@@ -43,6 +43,11 @@ const hostileJson: fc.Arbitrary<string> = fc.oneof(
       payload: { url: 'http://example.com/', headers: { [s]: 'v', X: s } },
     }),
   ),
+  fc
+    .constantFrom(...NASTY)
+    .map((s) =>
+      JSON.stringify({ cron: s, time_zone: s, action_type: 'NOOP', payload: {}, catch_up_max: s }),
+    ),
   fc.constant(`{"reason":${deep(5000)}}`),
   fc.constant(`{"action_type":"NOOP","payload":{"note":${deep(40)}}}`),
   fc.constant(
@@ -82,6 +87,12 @@ const ROUTES: Route[] = [
   { method: 'GET', path: () => '/events/verify' },
   { method: 'GET', path: (v) => `/state?at=${q(v)}` },
   { method: 'GET', path: () => '/metrics' },
+  { method: 'POST', path: () => '/schedules', body: true },
+  { method: 'GET', path: (v) => `/schedules?all=${q(v)}` },
+  { method: 'GET', path: (v) => `/schedules/${q(v)}` },
+  { method: 'POST', path: (v) => `/schedules/${q(v)}/pause`, body: true },
+  { method: 'POST', path: (v) => `/schedules/${q(v)}/resume`, body: true },
+  { method: 'DELETE', path: (v) => `/schedules/${q(v)}`, body: true },
 ];
 
 const tally = { http: 0, http5xx: 0, httpRefused: 0, cli: 0, cliBadExit: 0, cliRefused: 0 };
@@ -204,6 +215,25 @@ describe('every input boundary is total (fast-check over every route and CLI com
     () => ['lease', 'release'],
     (_v, s) => ['health', s],
     () => ['artifacts', 'verify'],
+    (_v, s) => ['schedules', 'add', '--cron', s, '--tz', s, '--type', 'NOOP', '--payload', '{}'],
+    (v) => [
+      'schedules',
+      'add',
+      '--cron',
+      '* * * * *',
+      '--type',
+      'NOOP',
+      '--payload',
+      '{}',
+      '--missed',
+      'catch_up',
+      '--catch-up-max',
+      v,
+    ],
+    (_v, s) => ['schedules', 'add', '--cron', '0 9 * * *', '--type', s, '--payload', s],
+    (_v, s) => ['schedules', 'pause', s, '--reason', s],
+    (_v, s) => ['schedules', 'delete', s],
+    () => ['schedules', 'list'],
     (_v, s) => [s],
   ];
   // argv can't carry NUL; lone surrogates become U+FFFD on the way: the payload JSON escapes carry those

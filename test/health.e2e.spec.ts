@@ -7,7 +7,13 @@ type Health = {
   worker_state: string;
   last_tick_status: string | null;
   last_tick_age_seconds: number | null;
-  lease: { status: string; owner: string | null; ttl_seconds: number | null; epoch: number | null };
+  lease: {
+    status: string;
+    owner: string | null;
+    ttl_seconds: number | null;
+    epoch: number | null;
+    expires_at: string | null;
+  };
   lease_owner: string | null;
   flags: { paused: boolean; killed: boolean; proof_mode: boolean };
   queue_counts: Record<string, number>;
@@ -93,6 +99,29 @@ describe('health: GET /health/aol and aol health driven by a real worker', () =>
     expect(r.stdout + r.stderr).not.toContain('s3cretpw');
     expect(r.stdout).not.toContain('\u001b['); // plain when piped
     expect(r.stdout).toMatch(/\[OK\] worker active/);
+
+    // renewals are liveness, not events (migration 0018): health reads the lease's expiry from
+    // the lease row's liveness column, which moves on past the acquisition's
+    const [acquired] = await events(t.db, `type = 'LeaseAcquired' AND data->>'owner' = $1`, [
+      w.id(),
+    ]);
+    h = await waitFor(
+      async () => {
+        const x = await health();
+        return x.lease.expires_at &&
+          new Date(x.lease.expires_at).getTime() >
+            new Date(acquired.data.expires_at as string).getTime()
+          ? x
+          : null;
+      },
+      30000,
+      'the lease renewed past its acquisition (no event)',
+    );
+    expect(h.worker_state).toBe('active');
+    expect(h.lease).toMatchObject({ status: 'valid', owner: w.id() });
+    expect(await events(t.db, `type = 'LeaseRenewed' AND data->>'owner' = $1`, [w.id()])).toEqual(
+      [],
+    );
 
     await t.db.query('UPDATE aol_control_flags SET paused = true WHERE id = 1');
     await waitFor(async () => (await health()).worker_state === 'paused', 20000, 'paused');

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTestDb, TestDb, waitFor } from './support/db.js';
 import { runCli, startApiProcess, startWorker, WorkerProc, Proc } from './support/processes.js';
-import { events, lease } from './support/queries.js';
+import { events, lease, ticks } from './support/queries.js';
 
 describe('lease, failover and kill (spawned workers)', () => {
   let t: TestDb;
@@ -91,10 +91,15 @@ describe('lease, failover and kill (spawned workers)', () => {
   });
 
   it('--max-ticks: N ticks then exit 0 releasing the lease; with the lease held, exit 0 at once naming the holder', async () => {
+    const before = (await ticks(t.db)).ticks;
     const cron = spawnW({}, ['--max-ticks=2']);
     expect(await cron.exited).toBe(0);
-    const ticks = await events(t.db, `type = 'TickRecorded' AND data->>'worker' = $1`, [cron.id()]);
-    expect(ticks).toHaveLength(2);
+    // two ticks: two TickRecorded events (one ledger row per tick), counted in aol_tick_liveness too
+    expect(await ticks(t.db)).toEqual({ ticks: before + 2, worker: cron.id() });
+    const recorded = await events(t.db, `type = 'TickRecorded' AND data->>'worker' = $1`, [
+      cron.id(),
+    ]);
+    expect(recorded).toHaveLength(2);
     expect(await lease(t.db)).toBeUndefined();
 
     const a = spawnW();

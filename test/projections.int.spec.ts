@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { ControlService } from '../src/control/control.service.js';
 import { EventStore } from '../src/events/event-store.js';
-import { replayTo } from '../src/events/replay.js';
-import { createTestDb, TestDb, waitFor } from './support/db.js';
+import { replayTo } from '../src/history/snapshots.js';
+import { appendAlone, createTestDb, TestDb, waitFor } from './support/db.js';
 
 const READ_MODELS = ['aol_control_flags', 'aol_control_ack'];
 
@@ -144,7 +144,7 @@ describe('projections, rebuild, replay and the runbook SQL', () => {
 
   it('rebuild from the log equals the live tables row for row', async () => {
     await control.change('kill', 'stop', actor);
-    await store.append([
+    await appendAlone(t.db, [
       {
         stream: 'control',
         event: {
@@ -161,19 +161,19 @@ describe('projections, rebuild, replay and the runbook SQL', () => {
   });
 
   it('replay to an earlier seq gives the flags as they were then; at the head it equals the read model', async () => {
-    expect((await replayTo(store, 1)).flags).toEqual({
+    expect((await replayTo(t.db, 1)).flags).toEqual({
       paused: false,
       killed: false,
       proof_mode: true,
       version: 1,
     });
-    expect((await replayTo(store, 2)).flags).toEqual({
+    expect((await replayTo(t.db, 2)).flags).toEqual({
       paused: true,
       killed: false,
       proof_mode: true,
       version: 2,
     });
-    const head = await replayTo(store, await store.headSeq());
+    const head = await replayTo(t.db, await store.headSeq());
     const live = await control.get();
     expect(head.flags).toEqual({
       paused: live.paused,

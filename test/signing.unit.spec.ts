@@ -10,7 +10,7 @@ import {
   parsePublicKey,
   signHead,
   verifyHead,
-} from '../src/events/signing.js';
+} from '../src/common/signing.js';
 import { checkpointDue } from '../src/events/checkpoints.js';
 import { checkAgainstCheckpoints } from '../src/events/checkpoint-verify.js';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createTestDb } from './support/db.js';
 import { ROOT, spawnNode, startApiProcess, startWorker } from './support/processes.js';
 
-const SMOKE = join(ROOT, 'dist', 'smoke.js');
+const SMOKE = join(ROOT, 'dist-tools', 'tools', 'smoke.js');
 
 describe('npm run smoke (the on-deploy checklist) against a locally started system', () => {
   it('passes every check with an API and a worker, leaving the flags as it found them', async () => {

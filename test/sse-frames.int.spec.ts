@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createTestDb, TestDb } from './support/db.js';
+import { appendAlone, createTestDb, TestDb } from './support/db.js';
 import { EventStore } from '../src/events/event-store.js';
 import { readFrames } from '../src/events/sse.sql.js';
 
@@ -9,7 +9,8 @@ describe('SSE frames (events/sse.sql.ts)', () => {
   beforeAll(async () => {
     t = await createTestDb('sse_frames');
     const tricky = 'quote " backslash \\ newline \n tab \t unicode é ☃ 𝄞 \u2028';
-    await new EventStore(t.db).append(
+    await appendAlone(
+      t.db,
       Array.from({ length: 30 }, (_, i) => ({
         stream: `action:${900 + i}`,
         expectedVersion: 0,

@@ -69,6 +69,28 @@ describeWithBrowser('operator web UI (headless Chromium)', () => {
       .waitFor({ timeout: 30000 });
   });
 
+  it('the workers panel shows the active worker, a standby joining and its death', async () => {
+    await page
+      .getByTestId(`worker-${worker.id()}`)
+      .filter({ hasText: 'active' })
+      .waitFor({ timeout: 20000 });
+    const standby = startWorker(t.url, { AOL_LEASE_TTL_SECONDS: '2' });
+    try {
+      await page
+        .getByTestId(`worker-${standby.id()}`)
+        .filter({ hasText: 'standby' })
+        .waitFor({ timeout: 20000 });
+      await page.getByTestId('standbys').filter({ hasText: '1 standby' }).waitFor();
+    } finally {
+      await standby.stop('SIGKILL');
+    }
+    await page
+      .getByTestId(`worker-${standby.id()}`)
+      .filter({ hasText: 'dead' })
+      .waitFor({ timeout: 20000 });
+    await page.getByTestId('standbys').filter({ hasText: '0 standby' }).waitFor();
+  });
+
   it('pause with a reason: the flag and the acknowledgment appear without a reload', async () => {
     await page.getByRole('button', { name: 'Pause', exact: true }).click();
     const dialog = page.locator('dialog[open]');
@@ -122,6 +144,82 @@ describeWithBrowser('operator web UI (headless Chromium)', () => {
       data: { pause_id, expired: false },
       metadata: { via: 'ui', reason: 'smtp back' },
     });
+  });
+
+  it('the audit log shows people and decisions by default, heartbeats (idle ticks) on request; the API filter is validated', async () => {
+    // an idle TickRecorded (the first tick, a heartbeat) is in the log
+    const [beat] = (
+      await events(
+        t.db,
+        `type = 'TickRecorded' AND (data->>'actions_attempted')::int = 0 AND data->>'status' = 'SUCCESS'`,
+      )
+    ).slice(-1);
+    expect(beat).toBeDefined();
+    const get = (q: string) => fetch(`${api.url}/events?${q}`);
+    const only = (await (await get('heartbeats=only&limit=1000')).json()) as {
+      events: { seq: number; type: string; data: { actions_attempted?: number } }[];
+    };
+    expect(only.events.map((e) => e.seq)).toContain(beat.seq);
+    expect(
+      only.events.every(
+        (e) =>
+          e.type === 'LeaseRenewed' ||
+          (e.type === 'TickRecorded' && (e.data.actions_attempted ?? 0) === 0),
+      ),
+    ).toBe(true);
+    const excluded = (await (await get('heartbeats=exclude&limit=1000')).json()) as {
+      events: { seq: number; type: string }[];
+    };
+    expect(excluded.events.map((e) => e.seq)).not.toContain(beat.seq);
+    expect(excluded.events.map((e) => e.type)).toContain('ControlPaused');
+    const bad = await get('heartbeats=some');
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toContain(
+      'heartbeats must be include, exclude or only',
+    );
+
+    // a fresh page: the first page of the audit log, then live
+    await page.reload();
+    const table = page.getByTestId('audit-table');
+    await table.getByText('maintenance window').first().waitFor({ timeout: 30000 });
+    const beatRow = table.locator('tr').filter({
+      has: page.locator('td:first-child', { hasText: new RegExp(`^${beat.seq}$`) }),
+    });
+    expect(await beatRow.count()).toBe(0);
+    await page.getByTestId('audit-heartbeats').check();
+    await beatRow.first().waitFor({ timeout: 10000 });
+    await expect(beatRow.first().textContent()).resolves.toContain('TickRecorded');
+    await page.getByTestId('audit-heartbeats').uncheck();
+    await beatRow.first().waitFor({ state: 'detached', timeout: 10000 });
+  });
+
+  it('a schedule appears with its next fire times without a reload', async () => {
+    const res = await fetch(`${api.url}/schedules`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        cron: '0 9 * * 1-5',
+        time_zone: 'Europe/Berlin',
+        action_type: 'NOOP',
+        payload: { note: 'weekday digest' },
+      }),
+    });
+    expect(res.status).toBe(201);
+    const s = (await res.json()) as { schedule_id: string; next_fires: string[] };
+    const row = page.getByTestId('schedule-row').filter({ hasText: s.schedule_id.slice(0, 8) });
+    await row.waitFor({ timeout: 30000 });
+    await expect(row.textContent()).resolves.toMatch(/0 9 \* \* 1-5.*Europe\/Berlin.*NOOP.*ACTIVE/);
+    const shown = await row
+      .getByTestId('next-fires')
+      .locator('time')
+      .evaluateAll((ts) => ts.map((x) => x.getAttribute('datetime')));
+    expect(shown).toEqual(s.next_fires.slice(0, 3));
+    // 09:00 in Berlin is 07:00 or 08:00 UTC, on weekdays
+    for (const f of shown) {
+      const d = new Date(f!);
+      expect([7, 8]).toContain(d.getUTCHours());
+      expect([0, 6]).not.toContain(d.getUTCDay());
+    }
   });
 
   it('a reason is required: the dialog refuses an empty one and writes nothing', async () => {

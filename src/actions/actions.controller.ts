@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import { actorFrom, type AolRequest } from '../common/request-actor.js';
 import { ActionsService } from './actions.service.js';
 import { EnqueueDto, ListActionsDto, parseId } from './actions.dto.js';
-import { OptionalReasonDto } from '../control/control.dto.js';
+import { OptionalReasonDto } from '../common/reason.dto.js';
 import { RequireRole } from '../auth/auth.decorators.js';
 
 @ApiTags('events')

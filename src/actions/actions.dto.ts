@@ -1,7 +1,7 @@
 import { BoundedInt, parseBoundedInt } from '../common/bounded.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsObject, IsOptional, IsString, Length, Matches } from 'class-validator';
-import { ACTION_STATUSES } from '../events/replay.js';
+import { ACTION_STATUSES } from './actions.decider.js';
 import { ACTION_TYPES } from './action-registry.js';
 
 export class EnqueueDto {

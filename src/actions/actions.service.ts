@@ -3,6 +3,7 @@ import { Db, Queryable } from '../db/db.js';
 import { Config, loadConfig } from '../config/config.js';
 import { checkJsonInput } from '../common/input-limits.js';
 import { EventStore } from '../events/event-store.js';
+import { ActionCommand, decideAction } from './actions.decider.js';
 import { Actor, metadataFor } from '../common/actor.js';
 import { ConflictError, NotFoundError, ValidationError } from '../common/errors.js';
 import { HANDLERS } from './action-registry.js';
@@ -25,9 +26,6 @@ export type EnqueueInput = Readonly<{
   idempotency_key?: string;
   not_before?: string;
 }>;
-
-const RETRYABLE = ['DLQ', 'FAILED', 'UNKNOWN'];
-const CANCELLABLE = ['PENDING', 'RETRY', 'DLQ', 'FAILED', 'UNKNOWN'];
 
 /** Validate a payload against its action type's handler; every problem in one ValidationError. */
 export async function validateAction(
@@ -123,11 +121,11 @@ export class ActionsService {
   }
 
   retry(id: number, actor: Actor, reason?: string): Promise<ActionView> {
-    return this.transition(id, 'ActionRequeued', RETRYABLE, actor, reason);
+    return this.transition(id, 'retry', actor, reason);
   }
 
   cancel(id: number, actor: Actor, reason?: string): Promise<ActionView> {
-    return this.transition(id, 'ActionCancelled', CANCELLABLE, actor, reason);
+    return this.transition(id, 'cancel', actor, reason);
   }
 
   /** Retry or cancel every DLQ action, in one transaction. */
@@ -141,14 +139,11 @@ export class ActionsService {
       const rows = await selectActionsByStatus(c, 'DLQ');
       await EventStore.append(
         c,
-        rows.map((r) => ({
-          stream: `action:${r.id}`,
-          metadata: metadataFor(actor, reason),
-          event: {
-            type: op === 'retry' ? 'ActionRequeued' : 'ActionCancelled',
-            data: { previous_status: r.status },
-          },
-        })),
+        rows.map((r) => {
+          const d = decideAction(op, r.status);
+          if ('refused' in d) throw new ConflictError(`action ${r.id} ${d.refused}`);
+          return { stream: `action:${r.id}`, metadata: metadataFor(actor, reason), event: d.event };
+        }),
       );
       return { count: rows.length, ids: rows.map((r) => r.id) };
     });
@@ -156,26 +151,17 @@ export class ActionsService {
 
   private async transition(
     id: number,
-    type: 'ActionRequeued' | 'ActionCancelled',
-    allowed: string[],
+    command: ActionCommand,
     actor: Actor,
     reason?: string,
   ): Promise<ActionView> {
     return this.db.tx(async (c) => {
       await EventStore.lock(c);
       const row = await this.mustGet(c, id);
-      if (!allowed.includes(row.status)) {
-        const verb = type === 'ActionRequeued' ? 'retried' : 'cancelled';
-        throw new ConflictError(
-          `action ${id} is ${row.status}; only ${allowed.join(', ')} actions can be ${verb}`,
-        );
-      }
+      const d = decideAction(command, row.status);
+      if ('refused' in d) throw new ConflictError(`action ${id} ${d.refused}`);
       await EventStore.append(c, [
-        {
-          stream: `action:${id}`,
-          metadata: metadataFor(actor, reason),
-          event: { type, data: { previous_status: row.status } },
-        },
+        { stream: `action:${id}`, metadata: metadataFor(actor, reason), event: d.event },
       ]);
       return toActionView((await selectAction(c, id))!);
     });

@@ -101,13 +101,3 @@ export async function selectLogs(db: Queryable, actionId: number) {
   );
   return rows.map((r) => ({ ...r, ts_utc: r.ts_utc.toISOString() }));
 }
-
-/** Per-status counters maintained by the projection: O(1), no COUNT(*) over aol_actions. */
-export async function selectQueueCounts(db: Queryable): Promise<Record<string, number>> {
-  const { rows } = await db.query<{ status: string; n: number }>(
-    'SELECT status, n FROM aol_queue_counts',
-  );
-  const out: Record<string, number> = {};
-  for (const r of rows) out[r.status.toLowerCase()] = r.n;
-  return { ...out, succeeded: out.success ?? 0 };
-}

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { ActionsService } from '../actions/actions.service.js';
 import { ActionView } from '../actions/actions.sql.js';
 import { verifyArtifacts } from '../actions/artifacts.js';
-import { ACTION_STATUSES } from '../events/replay.js';
+import { ACTION_STATUSES } from '../actions/actions.decider.js';
 import { Db } from '../db/db.js';
 import { cliActor, cliConfig, openDb, UsageError } from './context.js';
 

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { archive, planArchive } from '../events/archive.js';
-import { parseInstant } from '../events/replay.js';
+import { parseInstant } from '../history/replay.js';
 import { cliConfig, openDb, progress, UsageError } from './context.js';
 
 /** --before: a seq (events below it) or an ISO-8601 time (events that occurred before it). */

@@ -19,7 +19,7 @@ import {
 } from '../events/checkpoint-verify.js';
 import { ArchiveFormatError } from '../events/archive.js';
 import { EventStore } from '../events/event-store.js';
-import { generateSigningKeyPair, KeyFormatError, parsePublicKey } from '../events/signing.js';
+import { generateSigningKeyPair, KeyFormatError, parsePublicKey } from '../common/signing.js';
 import { cliActor, cliConfig, openDb, progress, UsageError } from './context.js';
 
 /** --public-key: the key as `aol keys generate` prints it, or a file holding it (or an SPKI PEM). */

@@ -1,12 +1,14 @@
 import { Command } from 'commander';
 import { EventStore } from '../events/event-store.js';
 import { StoredEvent } from '../events/event.types.js';
-import { replayTo, resolveAt } from '../events/replay.js';
+import { resolveAt } from '../history/replay.js';
+import { replayTo, takeSnapshot } from '../history/snapshots.js';
 import { parseBoundedInt } from '../common/bounded.js';
-import { cliConfig, openDb, progress, usageInt, UsageError } from './context.js';
+import { Db } from '../db/db.js';
+import { cliActor, cliConfig, openDb, progress, usageInt, UsageError } from './context.js';
 import { registerCheckpointCommands } from './checkpoints.cmd.js';
 import { registerArchiveCommand } from './archive.cmd.js';
-import { ArchiveFormatError, archiveThenLive } from '../events/archive.js';
+import { ArchiveFormatError, archiveSource } from '../events/archive.js';
 
 /** A seq option: 0 … 2^63−1, else a usage error (exit 64). */
 function seqOption(v: string): number {
@@ -24,10 +26,10 @@ export function formatEvent(e: StoredEvent): string {
   return `${String(e.seq).padStart(7)}  ${e.occurred_at}  ${e.stream.padEnd(12)} ${e.type.padEnd(26)} ${who}${reason}`;
 }
 
-async function withStore<T>(fn: (store: EventStore) => Promise<T>): Promise<T> {
+async function withStore<T>(fn: (store: EventStore, db: Db) => Promise<T>): Promise<T> {
   const db = openDb(cliConfig());
   try {
-    return await fn(new EventStore(db));
+    return await fn(new EventStore(db), db);
   } finally {
     await db.close();
   }
@@ -42,7 +44,10 @@ export function registerEventCommands(program: Command): void {
     .command('list')
     .description('list events after a seq')
     .option('--after <seq>', 'only events after this seq', seqOption, 0)
-    .option('--stream <stream>', 'only this stream (control, lease, tick, action:<id>)')
+    .option(
+      '--stream <stream>',
+      'only this stream (control, lease, tick, log, schedule, action:<id>)',
+    )
     .option('--type <type>', 'only this event type')
     .option(
       '--limit <n>',
@@ -95,20 +100,56 @@ export function registerEventCommands(program: Command): void {
     });
 
   events
+    .command('snapshot')
+    .description(
+      'store a snapshot of the replayed state at the head (or --at), recorded by a SnapshotTaken event; needs the service role',
+    )
+    .option('--at <seq|iso-time>', 'the seq or time to snapshot (default: the head of the log)')
+    .option('--json', 'print JSON')
+    .action((o: { at?: string; json?: boolean }) =>
+      withStore(async (store, db) => {
+        const seq = await resolveAt(store, o.at);
+        if (seq === 0) throw new UsageError('the log is empty: nothing to snapshot');
+        const actor = await cliActor(db, undefined);
+        const bar = progress('snapshot');
+        const t = await takeSnapshot(
+          db,
+          seq,
+          { actor: actor.name, via: 'cli', reason: 'aol events snapshot' },
+          bar.update,
+        );
+        bar.done();
+        if (o.json) console.log(JSON.stringify(t, null, 2));
+        else if (t.event_seq === null) console.log(`a snapshot of seq ${t.seq} exists already`);
+        else
+          console.log(
+            `snapshot of seq ${t.seq} (${t.bytes} bytes, sha256 ${t.sha256}) recorded by event ${t.event_seq}`,
+          );
+      }),
+    );
+
+  events
     .command('replay')
-    .description('the state (flags, lease, queue counts) as of a seq or a time')
+    .description(
+      'the state (flags, lease, queue counts) as of a seq or a time, folded from the nearest snapshot',
+    )
     .option('--until <seq|iso-time>', 'replay up to this seq or time (default: the whole log)')
     .option(
       '--archive <dir>',
       'read the archived events from this directory (aol events archive --out), then the live ones',
     )
     .option('--json', 'print JSON (the same body as GET /state)')
-    .action((o: { until?: string; archive?: string; json?: boolean }) =>
-      withStore(async (store) => {
+    .option('--full', 'fold from seq 1, ignoring snapshots')
+    .action((o: { until?: string; archive?: string; json?: boolean; full?: boolean }) =>
+      withStore(async (store, db) => {
         const until = await resolveAt(store, o.until);
         const bar = progress('replay');
-        const source = o.archive ? archiveThenLive(o.archive, store, until) : undefined;
-        const state = await replayTo(store, until, bar.update, source).catch((err: unknown) => {
+        const state = await replayTo(db, until, {
+          onProgress: bar.update,
+          snapshots: !o.full,
+          source: o.archive ? archiveSource(o.archive, store, db) : undefined,
+          onRejected: (s, why) => console.error(`aol: snapshot of seq ${s} not used: ${why}`),
+        }).catch((err: unknown) => {
           if (err instanceof ArchiveFormatError) throw new UsageError(err.message);
           throw err;
         });

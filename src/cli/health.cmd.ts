@@ -79,6 +79,16 @@ export function renderHealth(h: HealthReport, dbUrl: string, tty: boolean): stri
       `control version ${h.control_version} ${h.control_acknowledged ? `acknowledged (${h.acknowledgment_delay_ms} ms)` : 'not yet acknowledged'}`,
     ),
     '',
+    head('WORKERS'),
+    ...(h.workers === null || h.workers.length === 0
+      ? [line('warn', 'no worker process seen')]
+      : h.workers.map((w) =>
+          line(
+            w.alive ? 'ok' : 'bad',
+            `${w.id} ${w.status}${w.epoch === null ? '' : ` (epoch ${w.epoch})`}, seen ${w.seen_age_seconds} s ago`,
+          ),
+        )),
+    '',
     head('ACTION QUEUE'),
     line(
       q.dlq > 0 || q.unknown > 0 ? 'warn' : 'ok',

@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.js';
 import { DomainError } from '../common/errors.js';
 import { SchemaMismatchError, migrate } from '../db/migrator.js';
-import { mapDbError } from '../events/event-store.js';
+import { mapDbError } from '../db/db-errors.js';
 import { dbReason } from '../common/db-reason.js';
 import { registerControlCommands } from './control.cmd.js';
 import { registerEventCommands } from './events.cmd.js';
@@ -16,6 +16,8 @@ import { diagnostic } from '../common/log.js';
 import { markProduction } from '../control/deployment.js';
 import { registerHealthCommand } from './health.cmd.js';
 import { registerKeyCommands } from './checkpoints.cmd.js';
+import { registerWorkersCommand } from './workers.cmd.js';
+import { registerScheduleCommands } from './schedules.cmd.js';
 
 export { EXIT };
 
@@ -84,6 +86,8 @@ export function buildProgram(): Command {
   registerLeaseCommands(program);
   registerHealthCommand(program);
   registerKeyCommands(program);
+  registerWorkersCommand(program);
+  registerScheduleCommands(program);
   return program;
 }
 

@@ -5,28 +5,9 @@ import { assertSchemaCurrent } from '../db/migrator.js';
 import { EventStore } from '../events/event-store.js';
 import type { Worker, WorkerLog } from '../worker/worker.js';
 import { cliConfig, usageInt } from './context.js';
-import { Config } from '../config/config.js';
-import { selectControl } from '../control/control.sql.js';
+import { assertProductionProofGuard } from '../control/proof-guard.js';
 import { markProduction, ProofExpirySweeper } from '../control/deployment.js';
-
-/**
- * In production a worker with AOL_PROOF_MODE=false would make real calls as
- * soon as the flag is off. It may start only when the flag was turned off
- * through an approved four-eyes change (the last ProofModeDisabled carries the
- * approved request id).
- */
-export async function assertProductionProofGuard(db: Db, config: Config): Promise<void> {
-  if (!config.production || config.proofMode) return;
-  const flags = await selectControl(db);
-  const { rows } = await db.query<{ request_id: string | null }>(
-    `SELECT data->>'request_id' AS request_id FROM aol_events WHERE stream = 'control' AND type = 'ProofModeDisabled' ORDER BY seq DESC LIMIT 1`,
-  );
-  if (!flags.proof_mode && rows[0]?.request_id) return;
-  throw new Error(
-    'refusing to start: NODE_ENV=production with AOL_PROOF_MODE=false needs proof mode turned off through an approved four-eyes change ' +
-      '(aol proof off, then a second admin: aol proof approve <request-id>); or set AOL_PROOF_MODE=true',
-  );
-}
+import { announce, Presence } from '../worker/presence.js';
 
 export function workerLog(id: () => string): WorkerLog {
   const log = logger('worker');
@@ -51,6 +32,7 @@ export function registerWorkerCommand(program: Command): void {
       const log = workerLog(() => worker?.id ?? String(process.pid));
       const db = new Db(config.databaseUrl!, { max: 4, applicationName: 'aol-worker' });
       let stopEarly = false;
+      let presence: Presence | undefined;
       const onSignal = () => (worker ? worker.requestStop() : (stopEarly = true));
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
@@ -58,13 +40,14 @@ export function registerWorkerCommand(program: Command): void {
       try {
         await waitForDatabase(db, config.dbStartupRetrySecs, (m) => log('warn', m));
         await assertSchemaCurrent(db);
+        presence = await announce(db, config.leaseTtlSeconds, log);
         if (config.production) await markProduction(db, 'worker');
         await assertProductionProofGuard(db, config);
         const { EventNotifier } = await import('../events/event-notifier.js');
         const { Worker } = await import('../worker/worker.js');
         const notifier = new EventNotifier(config.databaseUrl!);
         await notifier.start();
-        worker = new Worker(config, db, new EventStore(db), notifier, { maxTicks, log });
+        worker = new Worker(config, db, new EventStore(db), notifier, { maxTicks, log, presence });
         const { startCheckpointer } = await import('../events/checkpointer.js');
         const checkpointer = startCheckpointer(
           db,
@@ -80,6 +63,7 @@ export function registerWorkerCommand(program: Command): void {
         await checkpointer?.stop();
         await notifier.stop();
       } finally {
+        await presence?.stop(); // a start-up failure leaves the row as left, not dead
         await db.close().catch(() => undefined);
       }
       // Don't linger on sockets a timed-out query left behind.

@@ -1,4 +1,13 @@
-import { EventMetadata, Via } from '../events/event.types.js';
+export type Via = 'api' | 'cli' | 'sql' | 'worker' | 'ui';
+
+export type EventMetadata = Readonly<{
+  actor: string;
+  via: Via;
+  reason?: string;
+  request_id?: string;
+  /** Free text a CLI user gave with --actor; never the identity. */
+  label?: string;
+}>;
 
 /** Who asks for a change and through which door; becomes the event metadata. */
 export type Actor = Readonly<{ name: string; via: Via; requestId?: string; label?: string }>;

@@ -1,6 +1,9 @@
+/** A bad setting (environment variable); the CLI exits 2, the server does not start. */
+export class ConfigError extends Error {}
+
 /**
- * Domain errors, mapped once to HTTP statuses (common/error.filter.ts) and to
- * CLI exit codes (cli/run.ts).
+ * Domain errors, mapped once to HTTP statuses (http/error.filter.ts) and to
+ * CLI exit codes (cli/program.ts).
  */
 export class DomainError extends Error {
   constructor(

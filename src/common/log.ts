@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { DestinationStream, Logger } from 'pino';
 import type { PrettyStream } from 'pino-pretty';
-import { ConfigError } from '../config/config.js';
+import { ConfigError } from './errors.js';
 
 // Loaded on first use: most CLI commands never log, and pino + pino-pretty
 // add ~100 ms to a start-up of ~170 ms.

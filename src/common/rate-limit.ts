@@ -1,13 +1,14 @@
-import type { Config } from '../config/config.js';
 import { RetryLaterError } from './unavailable.js';
 
-/** Replays running at once in this process; each folds the log from the start. */
+/** Replays running at once in this process; each folds the log from its nearest snapshot. */
 const MAX_CONCURRENT = 2;
 
 /**
- * Point-in-time replays (`/health/aol?at=`, `/state?at=`) fold the whole log
- * up to that point: cheap for one operator, a denial of service when a script
- * fires forty at once (4.9 s each, /health pushed to 503). Each caller (token
+ * Point-in-time replays (`/health/aol?at=`, `/state?at=`) fold the log from
+ * the nearest snapshot at or before that point (src/history/snapshots.ts),
+ * and from seq 1 where there is none (a log not yet snapshotted, or snapshots
+ * off): cheap for one operator, a denial of service when a script fires forty
+ * whole-log folds at once (4.9 s each, /health pushed to 503). Each caller (token
  * name) gets a token bucket of AOL_REPLAY_RATE_PER_MINUTE, burst a third of
  * it (at least 1), and at most MAX_CONCURRENT replays run at once in the
  * process; beyond either the caller gets 429 with Retry-After.
@@ -19,7 +20,7 @@ export class ReplayLimiter {
   private readonly burst: number;
 
   constructor(
-    config: Config,
+    config: Readonly<{ replayRatePerMinute: number }>,
     private readonly now: () => number = Date.now,
   ) {
     this.perMs = config.replayRatePerMinute / 60_000;

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
-import { KeyFormatError, parsePrivateKey } from '../events/signing.js';
+import { KeyFormatError, parsePrivateKey } from '../common/signing.js';
 import { redactQuery } from '../common/redact.js';
+import { ConfigError } from '../common/errors.js';
 
 /**
  * Configuration, parsed and validated once at start-up (SPEC section 7). A bad
@@ -47,6 +48,10 @@ export type Config = Readonly<{
   checkpointEveryEvents: number;
   checkpointEverySeconds: number;
   checkpointDir: string | undefined;
+  /** A snapshot of the replayed state every this many events (AOL_SNAPSHOT_EVERY_EVENTS; 0: none). */
+  snapshotEveryEvents: number;
+  /** How often an API process looks for due schedule fire times (AOL_SCHEDULER_INTERVAL_SECONDS; 0: this process never fires). */
+  schedulerIntervalSeconds: number;
   mastodonBaseUrl: string | undefined;
   mastodonAccessToken: string | undefined;
   blueskyServiceUrl: string | undefined;
@@ -58,6 +63,14 @@ export type Config = Readonly<{
   webhookAllowHosts: readonly string[];
   /** AOL_SECRET_<NAME> values by NAME, for `{"$secret": "NAME"}` references (never logged). */
   secrets: ReadonlyMap<string, string>;
+  /** Warn (health, alerts) when the active worker has no live standby. */
+  expectStandby: boolean;
+  /** Built-in notifier: Slack-compatible webhook and/or email recipients (SMTP_URL). */
+  alertWebhookUrl: string | undefined;
+  alertEmail: string[];
+  alertIntervalSeconds: number;
+  /** How often each API process verifies the hash chain for the metrics and alerts (0: never). */
+  verifyIntervalSeconds: number;
 }>;
 
 /** Credential headers whose literal values are refused at enqueue; AOL_CREDENTIAL_HEADERS adds more. */
@@ -76,7 +89,8 @@ const list = (env: Env, name: string): string[] =>
     .map((s) => s.trim().toLowerCase())
     .filter(Boolean);
 
-export class ConfigError extends Error {}
+/** A bad setting; defined in common/errors.ts so logging can name it without importing config. */
+export { ConfigError };
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -154,6 +168,8 @@ export function loadConfig(env: Env = process.env): Config {
     checkpointEveryEvents: num(env, 'AOL_CHECKPOINT_EVERY_EVENTS', 1000, { min: 1, int: true }),
     checkpointEverySeconds: num(env, 'AOL_CHECKPOINT_EVERY_SECONDS', 3600, { min: 0.1 }),
     checkpointDir: text(env, 'AOL_CHECKPOINT_DIR'),
+    snapshotEveryEvents: num(env, 'AOL_SNAPSHOT_EVERY_EVENTS', 1000, { min: 0, int: true }),
+    schedulerIntervalSeconds: num(env, 'AOL_SCHEDULER_INTERVAL_SECONDS', 1, { min: 0 }),
     ...socialConfig(env),
     credentialHeaders: [
       ...new Set([...DEFAULT_CREDENTIAL_HEADERS, ...list(env, 'AOL_CREDENTIAL_HEADERS')]),
@@ -164,6 +180,29 @@ export function loadConfig(env: Env = process.env): Config {
         .filter(([k, v]) => k.startsWith('AOL_SECRET_') && k.length > 11 && v !== undefined)
         .map(([k, v]) => [k.slice(11), v!]),
     ),
+    expectStandby: bool(env, 'AOL_EXPECT_STANDBY', false),
+    ...alerting(env),
+  };
+}
+
+function alerting(env: Env) {
+  const alertWebhookUrl = text(env, 'AOL_ALERT_WEBHOOK_URL');
+  if (alertWebhookUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(alertWebhookUrl))
+    throw new ConfigError('AOL_ALERT_WEBHOOK_URL must be an http:// or https:// URL');
+  const alertEmail = (text(env, 'AOL_ALERT_EMAIL') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const a of alertEmail)
+    if (!/^[^\s@]+@[^\s@]+$/.test(a))
+      throw new ConfigError(`AOL_ALERT_EMAIL must be comma-separated email addresses, got "${a}"`);
+  if (alertEmail.length > 0 && !text(env, 'SMTP_URL'))
+    throw new ConfigError('AOL_ALERT_EMAIL needs SMTP_URL to send through');
+  return {
+    alertWebhookUrl,
+    alertEmail,
+    alertIntervalSeconds: num(env, 'AOL_ALERT_INTERVAL_SECONDS', 15, { min: 0.05 }),
+    verifyIntervalSeconds: num(env, 'AOL_VERIFY_INTERVAL_SECONDS', 300, { min: 0 }),
   };
 }
 

@@ -11,7 +11,6 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ForbiddenError, ValidationError } from '../common/errors.js';
@@ -21,7 +20,6 @@ import { actorFrom, type AolRequest } from '../common/request-actor.js';
 import { Dangerous, RequireRole } from '../auth/auth.decorators.js';
 import { assertDangerousAllowed } from '../auth/auth.guard.js';
 import { hasRole, Role } from '../auth/tokens.js';
-import { ChangeControlCommand } from './control.commands.js';
 import { ControlChange } from './control.decider.js';
 import { OptionalReasonDto, PauseDto, ProofModeDto, ReasonDto, ResumeDto } from './control.dto.js';
 import { ControlResult, ControlService, ControlView } from './control.service.js';
@@ -40,7 +38,6 @@ export function parseIfMatch(header: string | undefined): number | undefined {
 export class ControlController {
   constructor(
     private readonly control: ControlService,
-    private readonly commands: CommandBus,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
@@ -163,9 +160,7 @@ export class ControlController {
     ifMatch: string | undefined,
     res: Response,
   ): Promise<ControlResult> {
-    const result = await this.commands.execute(
-      new ChangeControlCommand(change, reason, actorFrom(req), parseIfMatch(ifMatch)),
-    );
+    const result = await this.control.change(change, reason, actorFrom(req), parseIfMatch(ifMatch));
     res.setHeader('ETag', `"${result.version}"`);
     return result;
   }

@@ -7,24 +7,12 @@ import {
   IsIn,
   IsISO8601,
   IsOptional,
-  IsString,
   IsUUID,
-  Matches,
-  MaxLength,
 } from 'class-validator';
 import { ACTION_TYPES } from '../actions/action-registry.js';
+import { ReasonDto } from '../common/reason.dto.js';
 
-export class ReasonDto {
-  /** Why: recorded in the event metadata for auditors. */
-  @ApiProperty({
-    example: 'deploy freeze until 14:00',
-    description: 'why; recorded in the event metadata',
-  })
-  @IsString()
-  @Matches(/\S/, { message: 'reason must not be empty' })
-  @MaxLength(1000)
-  reason!: string;
-}
+export { OptionalReasonDto, ReasonDto } from '../common/reason.dto.js';
 
 export class ProofModeDto extends ReasonDto {
   @ApiProperty({
@@ -33,14 +21,6 @@ export class ProofModeDto extends ReasonDto {
   })
   @IsBoolean()
   enabled!: boolean;
-}
-
-export class OptionalReasonDto {
-  @ApiPropertyOptional({ example: 'receiver fixed' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(1000)
-  reason?: string;
 }
 
 /** POST /control/pause: without action_types and until, the global pause (runbook); with either, a scoped pause. */

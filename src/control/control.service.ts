@@ -147,11 +147,7 @@ export class ControlService {
       const d = decideScopedPause(req, await selectNow(client));
       if ('errors' in d) throw new ValidationError(d.errors.join('; '));
       const seq = await this.append(client, [d.event], actor, reason);
-      const data = d.event.data as {
-        pause_id: string;
-        action_types: string[] | null;
-        until: string | null;
-      };
+      const data = d.event.data;
       const what = data.action_types?.join(', ') ?? 'all action types';
       return {
         ...toControlView(await selectControl(client)),

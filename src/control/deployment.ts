@@ -1,6 +1,6 @@
 import { Queryable } from '../db/db.js';
 import { Via } from '../events/event.types.js';
-import { mapDbError } from '../events/event-store.js';
+import { mapDbError } from '../db/db-errors.js';
 
 /**
  * Production-ness lives in the database (aol_deployment, migration 0010), so

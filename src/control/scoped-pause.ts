@@ -19,7 +19,7 @@ export function decideScopedPause(
   req: ScopedPauseRequest,
   now: Date,
   pauseId: string = randomUUID(),
-): { errors: string[] } | { event: ControlEvent } {
+): { errors: string[] } | { event: Extract<ControlEvent, { type: 'ScopedPauseStarted' }> } {
   const errors: string[] = [];
   const types = req.actionTypes ? [...new Set(req.actionTypes)] : null;
   for (const t of types ?? [])

@@ -10,11 +10,12 @@ import {
   ChainStart,
   EventStore,
   GENESIS_HASH,
-  mapDbError,
+  toStoredEvent,
   walkChain,
 } from './event-store.js';
+import { mapDbError } from '../db/db-errors.js';
 import { EventMetadata, LogEvent, StoredEvent } from './event.types.js';
-import { keyId, signManifest, verifyManifest } from './signing.js';
+import { keyId, signManifest, verifyManifest } from '../common/signing.js';
 
 /**
  * Archiving (docs/operations.md, "Retention"): whole partitions below the
@@ -95,17 +96,17 @@ export function lineContent(l: ArchivedLine): string {
 }
 
 export function toStored(l: ArchivedLine): StoredEvent {
-  return {
+  return toStoredEvent({
     seq: l.seq,
     stream: l.stream,
     stream_version: l.stream_version,
     type: l.type,
-    data: JSON.parse(l.data) as Record<string, unknown>,
+    data: JSON.parse(l.data) as unknown,
     metadata: JSON.parse(l.metadata) as EventMetadata,
-    occurred_at: new Date(l.occurred_at).toISOString(),
+    occurred_at: new Date(l.occurred_at),
     prev_hash: l.prev_hash,
     hash: l.hash,
-  };
+  });
 }
 
 const pad = (n: number) => String(n).padStart(12, '0');
@@ -485,19 +486,52 @@ export async function* archiveThenLive(
   dir: string,
   store: EventStore,
   untilSeq: number,
+  after = 0,
 ): AsyncGenerator<StoredEvent[]> {
   let last = 0;
   for await (const page of archivedEvents(dir, untilSeq)) {
     last = page[page.length - 1].seq;
-    yield page;
+    if (last <= after) continue;
+    yield page.filter((e) => e.seq > after);
   }
   if (last >= untilSeq) return;
   const firstLive = await store.firstSeq();
-  if (firstLive > last + 1)
+  if (firstLive > last + 1 && firstLive > after + 1)
     throw new ArchiveFormatError(
       `the archive ${dir} ends at seq ${last}, the live log starts at ${firstLive}: events ${last + 1}..${firstLive - 1} are in neither`,
     );
-  yield* store.readAll(last, untilSeq);
+  yield* store.readAll(Math.max(last, after), untilSeq);
+}
+
+/**
+ * The archive directory, then the live table, as what a fold reads
+ * (the EventSource of src/history/replay.ts, stated here structurally:
+ * src/events imports nothing from the areas).
+ */
+export function archiveSource(
+  dir: string,
+  store: EventStore,
+  db: Queryable,
+): {
+  pages(after: number, until: number): AsyncIterable<readonly StoredEvent[]>;
+  lastTypes(streams: readonly string[], seq: number): Promise<ReadonlyMap<string, string>>;
+} {
+  return {
+    pages: (after, until) => archiveThenLive(dir, store, until, after),
+    async lastTypes(streams, seq) {
+      const wanted = new Set(streams);
+      const out = new Map<string, string>();
+      for await (const page of archivedEvents(dir, seq))
+        for (const e of page) if (wanted.has(e.stream)) out.set(e.stream, e.type);
+      const { rows } = await db.query<{ stream: string; type: string }>(
+        `SELECT DISTINCT ON (stream) stream, type FROM aol_events
+          WHERE stream = ANY($1::text[]) AND seq <= $2 ORDER BY stream, seq DESC`,
+        [streams, seq],
+      );
+      for (const r of rows) out.set(r.stream, r.type);
+      return out;
+    },
+  };
 }
 
 /** The last archived seq of the directory (its manifests' highest last_seq). */

@@ -3,7 +3,7 @@ import { Queryable } from '../db/db.js';
 import { Checkpoint, listCheckpoints, OCCURRED_AT_TEXT, readCheckpointDir } from './checkpoints.js';
 import { archiveRecords, ArchiveVerifyResult, verifyArchive } from './archive.js';
 import { ChainStart, EventStore, GENESIS_HASH, VerifyResult } from './event-store.js';
-import { keyId, verifyHead } from './signing.js';
+import { keyId, verifyHead } from '../common/signing.js';
 
 export const OUTSIDE_COPY_NOTE =
   "Checkpoints read from the database can be deleted together with the events they cover: only a copy held outside the database (the auditor's saved `aol events checkpoints --json` file, or AOL_CHECKPOINT_DIR) can prove that no tail was cut.";

@@ -12,7 +12,7 @@ import {
   mirrorCheckpoint,
   mirroredNames,
 } from './checkpoints.js';
-import { verifyHead } from './signing.js';
+import { verifyHead } from '../common/signing.js';
 
 export type CheckpointerOptions = Readonly<{
   key: KeyObject;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Db, Queryable } from '../db/db.js';
 import { EventStore } from './event-store.js';
 import { EventMetadata, LogEvent } from './event.types.js';
-import { keyId, signHead } from './signing.js';
+import { keyId, signHead } from '../common/signing.js';
 
 /**
  * Signed checkpoints: the head of the log `{seq, hash, occurred_at}` signed

@@ -32,11 +32,33 @@ export function reconnectDelayMs(attempt: number, random = Math.random): number 
 export class EventNotifier {
   readonly wakeups$ = new Subject<Wakeup>();
   readonly status$ = new Subject<'connected' | 'reconnecting'>();
-  /** The highest seq a NOTIFY has pointed at: how far this process's live view has got. */
+  /**
+   * How far this process's live view has got: the highest seq a NOTIFY has
+   * pointed at, or the head of the log when LISTEN last (re)connected (the
+   * subscribers re-read the table then, so what committed while the
+   * connection was down is seen). /health/aol's lag.subscription_events is the
+   * head minus this; without `readHead` it counts from 0 until a NOTIFY comes.
+   */
   lastSeq = 0;
   private subscriber: Subscriber | undefined;
 
-  constructor(private readonly url: string) {}
+  constructor(
+    private readonly url: string,
+    private readonly readHead?: () => Promise<number>,
+  ) {}
+
+  private seen(seq: number): void {
+    if (seq > this.lastSeq) this.lastSeq = seq;
+  }
+
+  private catchUp(): Promise<void> {
+    return this.readHead
+      ? this.readHead().then(
+          (h) => this.seen(h),
+          () => undefined, // the database is down again: the next (re)connect reads it
+        )
+      : Promise.resolve();
+  }
 
   async start(): Promise<void> {
     const sub = createSubscriber(
@@ -49,11 +71,12 @@ export class EventNotifier {
       },
     );
     sub.notifications.on(EVENTS_CHANNEL, (payload: EventPointer) => {
-      if (payload.seq > this.lastSeq) this.lastSeq = payload.seq;
+      this.seen(payload.seq);
       this.wakeups$.next(payload);
     });
     sub.events.on('connected', () => {
       this.status$.next('connected');
+      void this.catchUp();
       this.wakeups$.next(null);
     });
     sub.events.on('reconnect', () => this.status$.next('reconnecting'));
@@ -62,6 +85,7 @@ export class EventNotifier {
     this.subscriber = sub;
     await sub.connect();
     await sub.listenTo(EVENTS_CHANNEL);
+    await this.catchUp();
     this.wakeups$.next(null);
   }
 

@@ -1,16 +1,33 @@
 import { createHash } from 'node:crypto';
 import { Db, Queryable } from '../db/db.js';
-import { ConcurrencyError, DomainError, ForbiddenError } from '../common/errors.js';
+import { mapDbError } from '../db/db-errors.js';
 import { NewEvent, StoredEvent } from './event.types.js';
 
 /** The transaction-scoped lock aol_append() takes; see migrations/0001. */
 export const APPEND_LOCK = 7310001;
 const GENESIS = '0'.repeat(64);
 
-export type EventRow = Omit<StoredEvent, 'occurred_at'> & { occurred_at: Date };
+/** A row of aol_events as pg returns it. */
+export type EventRow = Readonly<{
+  seq: number;
+  stream: string;
+  stream_version: number;
+  type: string;
+  data: unknown;
+  metadata: StoredEvent['metadata'];
+  occurred_at: Date;
+  prev_hash: string;
+  hash: string;
+}>;
 
+/**
+ * The one place a row becomes a typed event. Only this codebase's appenders
+ * write aol_events (aol_append, checked by the stream check of migration
+ * 0011), each from a DomainEvent, so a row's data has its type's shape;
+ * readers narrow by `type` from here on and never cast.
+ */
 export function toStoredEvent(r: EventRow): StoredEvent {
-  return { ...r, occurred_at: r.occurred_at.toISOString() };
+  return { ...r, occurred_at: r.occurred_at.toISOString() } as StoredEvent;
 }
 
 export type EventFilter = Readonly<{
@@ -18,22 +35,25 @@ export type EventFilter = Readonly<{
   limit?: number;
   stream?: string;
   type?: string;
+  /** Heartbeats (HEARTBEAT_SQL): 'include' (the default), 'exclude' or 'only'. */
+  heartbeats?: HeartbeatFilter;
 }>;
+
+export const HEARTBEAT_FILTERS = ['include', 'exclude', 'only'] as const;
+export type HeartbeatFilter = (typeof HEARTBEAT_FILTERS)[number];
+
+/**
+ * A heartbeat says only "the worker is still there": a LeaseRenewed (older
+ * logs; no longer written, migration 0018) or a TickRecorded that attempted no
+ * action. Everything else is a change made by someone or a worker's decision.
+ */
+export const HEARTBEAT_SQL = `(type = 'LeaseRenewed' OR (type = 'TickRecorded' AND coalesce((data->>'actions_attempted')::int, 0) = 0))`;
 export type VerifyResult = Readonly<{
   ok: boolean;
   checked: number;
   first_bad_seq: number | null;
   problem?: string;
 }>;
-
-/** Map the SQLSTATEs the event store's functions raise to domain errors. */
-export function mapDbError(err: unknown): unknown {
-  const e = err as { code?: string; message?: string };
-  if (e.code === 'AOL09') return new ConcurrencyError(e.message ?? 'version conflict');
-  if (e.code === 'AOL01') return new DomainError(e.message ?? 'refused', 409);
-  if (e.code === 'AOL03' || e.code === '42501') return new ForbiddenError(e.message ?? 'forbidden');
-  return err;
-}
 
 /**
  * Appends to and reads from aol_events. Appends run in the caller's
@@ -91,17 +111,19 @@ export class EventStore {
     }
   }
 
-  /** Append in a transaction of its own. */
-  append(events: readonly NewEvent[]): Promise<StoredEvent[]> {
-    return this.db.tx((c) => EventStore.append(c, events));
-  }
-
   async read(filter: EventFilter = {}, client: Queryable = this.db): Promise<StoredEvent[]> {
     const { rows } = await client.query<EventRow>(
       `SELECT * FROM aol_events
         WHERE seq > $1 AND ($2::text IS NULL OR stream = $2) AND ($3::text IS NULL OR type = $3)
+          AND ($5::text = 'include' OR ($5::text = 'only') = ${HEARTBEAT_SQL})
         ORDER BY seq LIMIT $4`,
-      [filter.after ?? 0, filter.stream ?? null, filter.type ?? null, filter.limit ?? 100],
+      [
+        filter.after ?? 0,
+        filter.stream ?? null,
+        filter.type ?? null,
+        filter.limit ?? 100,
+        filter.heartbeats ?? 'include',
+      ],
     );
     return rows.map(toStoredEvent);
   }

@@ -2,17 +2,9 @@
  * The event catalogue (docs/events.md is its prose twin; keep them in step).
  * One discriminated union per stream; persisted events are plain data.
  */
-export type Via = 'api' | 'cli' | 'sql' | 'worker' | 'ui';
-export const VIAS: readonly Via[] = ['api', 'cli', 'sql', 'worker', 'ui'];
-
-export type EventMetadata = Readonly<{
-  actor: string;
-  via: Via;
-  reason?: string;
-  request_id?: string;
-  /** Free text a CLI user gave with --actor; never the identity. */
-  label?: string;
-}>;
+/** Who did it and through which door; defined beside Actor (common/actor.ts). */
+export type { EventMetadata, Via } from '../common/actor.js';
+import type { EventMetadata } from '../common/actor.js';
 
 type Ev<T extends string, D> = Readonly<{ type: T; data: Readonly<D> }>;
 type Empty = Record<string, never>;
@@ -126,23 +118,142 @@ export type LogEvent =
         files: number;
         key_id: string;
       }
+    >
+  /** A snapshot of the replayed state at `seq` (aol_snapshots), `bytes` long, hashing to `sha256`. */
+  | Ev<'SnapshotTaken', { seq: number; sha256: string; bytes: number }>;
+
+/** Per channel: 'sent', or why it was not. */
+export type AlertDeliveries = Readonly<Record<string, string>>;
+
+/** `alert` stream: what the built-in notifier sent (src/alerts). */
+export type AlertEvent =
+  | Ev<
+      'AlertFired',
+      {
+        alert: string;
+        severity: 'critical' | 'warning';
+        summary: string;
+        incident_id: string;
+        deliveries: AlertDeliveries;
+      }
+    >
+  | Ev<
+      'AlertResolved',
+      { alert: string; incident_id: string; summary: string; deliveries: AlertDeliveries }
     >;
 
-export type DomainEvent = ControlEvent | LeaseEvent | TickEvent | ActionEvent | LogEvent;
+/** The `schedule` stream: recurring schedules and their firings (src/schedules/). */
+export type ScheduleEvent =
+  | Ev<
+      'ScheduleCreated',
+      {
+        schedule_id: string;
+        cron: string;
+        time_zone: string;
+        action_type: string;
+        payload: unknown;
+        missed_fires: 'skip' | 'catch_up';
+        catch_up_max: number | null;
+        handled_through: string;
+        next_fire: string | null;
+      }
+    >
+  | Ev<'SchedulePaused', { schedule_id: string }>
+  | Ev<
+      'ScheduleResumed',
+      { schedule_id: string; handled_through: string; next_fire: string | null }
+    >
+  | Ev<'ScheduleDeleted', { schedule_id: string }>
+  | Ev<
+      'ScheduleFired',
+      {
+        schedule_id: string;
+        fire_time: string;
+        action_id: number;
+        idempotency_key: string;
+        next_fire: string | null;
+      }
+    >
+  | Ev<
+      'ScheduleFiresMissed',
+      { schedule_id: string; count: number; first: string; last: string; next_fire: string | null }
+    >;
+
+export type DomainEvent =
+  ControlEvent | LeaseEvent | TickEvent | ActionEvent | LogEvent | AlertEvent | ScheduleEvent;
 export type EventType = DomainEvent['type'];
 
-/** An event as stored in aol_events (and as served by the API). */
-export type StoredEvent = Readonly<{
-  seq: number;
-  stream: string;
-  stream_version: number;
-  type: string;
-  data: Record<string, unknown>;
-  metadata: EventMetadata;
-  occurred_at: string;
-  prev_hash: string;
-  hash: string;
-}>;
+type StoredOf<E extends DomainEvent> = E extends DomainEvent
+  ? Readonly<{
+      seq: number;
+      stream: string;
+      stream_version: number;
+      type: E['type'];
+      data: E['data'];
+      metadata: EventMetadata;
+      occurred_at: string;
+      prev_hash: string;
+      hash: string;
+    }>
+  : never;
+
+/**
+ * An event as stored in aol_events (and as served by the API): one member per
+ * event type, so a reader narrows by `type` (an exhaustive switch, or
+ * `isEvent`) and gets that type's data without a cast.
+ */
+export type StoredEvent = StoredOf<DomainEvent>;
+/** The stored form of one event type, e.g. `Stored<'LeaseAcquired'>`. */
+export type Stored<T extends EventType> = Extract<StoredEvent, { type: T }>;
+
+/** The domain event a stored event carries (type and data), e.g. for a decider's evolve. */
+export function domainEvent<E extends StoredEvent>(
+  e: E,
+): Extract<DomainEvent, { type: E['type'] }> {
+  return { type: e.type, data: e.data } as Extract<DomainEvent, { type: E['type'] }>;
+}
+
+const CONTROL_TYPES: ReadonlySet<string> = new Set<ControlEvent['type']>([
+  'ControlPaused',
+  'ControlResumed',
+  'ControlKilled',
+  'ControlRevived',
+  'ProofModeEnabled',
+  'ProofModeDisabled',
+  'ProofModeDisableRequested',
+  'ProofModeDisableApproved',
+  'ProofModeDisableExpired',
+  'ProductionModeEntered',
+  'ProductionModeCleared',
+  'TestClockSet',
+  'ScopedPauseStarted',
+  'ScopedPauseEnded',
+  'ControlAcknowledged',
+]);
+
+const LEASE_TYPES: ReadonlySet<string> = new Set<LeaseEvent['type']>([
+  'LeaseAcquired',
+  'LeaseRenewed',
+  'LeaseReleased',
+  'LeaseExpired',
+  'LeaseForceReleased',
+  'FencedWriteRejected',
+]);
+
+/** Narrow a stored event to one of the given types. */
+export function isEvent<T extends EventType>(e: StoredEvent, ...types: T[]): e is Stored<T> {
+  return (types as string[]).includes(e.type);
+}
+
+/** Narrow a stored event to the lease stream's events. */
+export function isLeaseEvent(e: StoredEvent): e is Stored<LeaseEvent['type']> {
+  return LEASE_TYPES.has(e.type);
+}
+
+/** Narrow a stored event to the control stream's events. */
+export function isControlEvent(e: StoredEvent): e is Stored<ControlEvent['type']> {
+  return CONTROL_TYPES.has(e.type);
+}
 
 /** An event to append: which stream, what it says, who did it, and the stream version decided on. */
 export type NewEvent = Readonly<{

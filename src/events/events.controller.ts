@@ -6,7 +6,7 @@ import type { Config } from '../config/config.js';
 import { Db } from '../db/db.js';
 import { Checkpoint, listCheckpoints } from './checkpoints.js';
 import { CheckpointedVerifyResult, verifyLog } from './checkpoint-verify.js';
-import { KeyFormatError, parsePublicKey } from './signing.js';
+import { KeyFormatError, parsePublicKey } from '../common/signing.js';
 import type { Response } from 'express';
 import { parseBoundedInt } from '../common/bounded.js';
 import { ValidationError } from '../common/errors.js';
@@ -15,14 +15,11 @@ import { EventStore } from './event-store.js';
 import {
   CheckpointsQueryDto,
   EventsQueryDto,
-  StateQueryDto,
   StreamQueryDto,
   VerifyQueryDto,
 } from './events.dto.js';
 import { StoredEvent } from './event.types.js';
-import { replayTo, resolveAt, ReplayedState } from './replay.js';
 import { RequireRole } from '../auth/auth.decorators.js';
-import { ReplayLimiter } from '../common/rate-limit.js';
 import { SseRelays } from './sse-relay.js';
 
 @ApiTags('events')
@@ -32,7 +29,6 @@ export class EventsController {
   constructor(
     private readonly store: EventStore,
     private readonly relays: SseRelays,
-    private readonly replays: ReplayLimiter,
     private readonly db: Db,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
@@ -48,6 +44,7 @@ export class EventsController {
       limit,
       stream: q.stream,
       type: q.type,
+      heartbeats: q.heartbeats,
     });
     return { events, next_after: events.length === limit ? events[events.length - 1].seq : null };
   }
@@ -81,14 +78,6 @@ export class EventsController {
   @Get('events/checkpoints')
   checkpoints(@Query() q: CheckpointsQueryDto): Promise<Checkpoint[]> {
     return listCheckpoints(this.db, q.after ?? 0);
-  }
-
-  @RequireRole('viewer')
-  @Get('state')
-  state(@Query() q: StateQueryDto, @Req() req: AolRequest): Promise<ReplayedState> {
-    return this.replays.run(req.principal?.name ?? 'anonymous', async () =>
-      replayTo(this.store, await resolveAt(this.store, q.at)),
-    );
   }
 
   /**

@@ -1,5 +1,7 @@
 import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import { BoundedInt } from '../common/bounded.js';
+import { HEARTBEAT_FILTERS } from './event-store.js';
+import type { HeartbeatFilter } from './event-store.js';
 
 export class EventsQueryDto {
   @IsOptional()
@@ -12,8 +14,8 @@ export class EventsQueryDto {
 
   @IsOptional()
   @IsString()
-  @Matches(/^(control|lease|tick|log|action:\d+)$/, {
-    message: 'stream must be control, lease, tick, log or action:<id>',
+  @Matches(/^(control|lease|tick|log|schedule|action:\d+)$/, {
+    message: 'stream must be control, lease, tick, log, schedule or action:<id>',
   })
   stream?: string;
 
@@ -21,6 +23,11 @@ export class EventsQueryDto {
   @IsString()
   @Matches(/^[A-Za-z]{1,64}$/, { message: 'type must be an event type name' })
   type?: string;
+
+  /** Heartbeats (idle ticks, renewals): include (default), exclude or only. */
+  @IsOptional()
+  @IsIn(HEARTBEAT_FILTERS, { message: 'heartbeats must be include, exclude or only' })
+  heartbeats?: HeartbeatFilter;
 }
 
 export class StreamQueryDto {
@@ -30,8 +37,8 @@ export class StreamQueryDto {
 
   @IsOptional()
   @IsString()
-  @Matches(/^(control|lease|tick|log|action:\d+)$/, {
-    message: 'stream must be control, lease, tick, log or action:<id>',
+  @Matches(/^(control|lease|tick|log|schedule|action:\d+)$/, {
+    message: 'stream must be control, lease, tick, log, schedule or action:<id>',
   })
   stream?: string;
 
@@ -39,12 +46,6 @@ export class StreamQueryDto {
   @IsOptional()
   @IsString()
   access_token?: string;
-}
-
-export class StateQueryDto {
-  @IsOptional()
-  @IsString()
-  at?: string;
 }
 
 export class VerifyQueryDto {

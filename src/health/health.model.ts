@@ -1,3 +1,5 @@
+import { ACTION_STATUSES, ActionStatus } from '../actions/actions.decider.js';
+import { leaseStatus, leaseTtlSeconds, shownTtl } from '../lease/lease.decider.js';
 import type { ScopedPause } from '../control/scoped-pause.sql.js';
 
 /**
@@ -7,6 +9,16 @@ import type { ScopedPause } from '../control/scoped-pause.sql.js';
  * slow, > 300 s dead, no tick ever: never.
  */
 export type WorkerState = 'active' | 'paused' | 'slow' | 'dead' | 'never';
+
+/** A worker process's liveness row as health needs it (workers.service.ts WorkerView). */
+export type PresenceInput = Readonly<{
+  id: string;
+  status: 'active' | 'standby' | 'stopping' | 'dead' | 'left';
+  alive: boolean;
+  epoch: number | null;
+  last_seen_at_utc: string;
+  seen_age_seconds: number;
+}>;
 
 export type HealthInputs = Readonly<{
   now: Date;
@@ -27,6 +39,10 @@ export type HealthInputs = Readonly<{
   controlChangedAt: string | null;
   /** Active scoped pauses (live health only; a replay `?at=` leaves it out). */
   scopedPauses?: readonly ScopedPause[];
+  /** Presence rows (aol_workers); undefined when not known (a replay: presence is not in the log). */
+  workers?: readonly PresenceInput[];
+  /** The earliest next fire times of active schedules (live health only; src/schedules/). */
+  scheduleFires?: readonly Readonly<{ schedule_id: string; next_fire: string }>[];
 }>;
 
 export type HealthEnv = Readonly<{
@@ -35,19 +51,16 @@ export type HealthEnv = Readonly<{
   tokensConfigured: boolean;
   /** Whether this process has AOL_SIGNING_KEY (signs checkpoints); undefined: not asked. */
   checkpointsSigned?: boolean;
+  /** AOL_EXPECT_STANDBY: warn when the active worker has no live standby. */
+  expectStandby?: boolean;
 }>;
 export type Warning = Readonly<{ code: string; message: string }>;
 
-export const STATUSES = [
-  'pending',
-  'running',
-  'retry',
-  'success',
-  'failed',
-  'dlq',
-  'unknown',
-  'cancelled',
-] as const;
+/** The queue counts' keys: the action statuses, lower case (as aol_queue_counts and /health/aol name them). */
+export const STATUSES = ACTION_STATUSES.map((s) => s.toLowerCase() as Lowercase<ActionStatus>);
+
+/** A schedule fire time this far behind the database clock means nobody is firing. */
+export const SCHEDULE_OVERDUE_SECONDS = 30;
 
 export function workerState(
   lastTick: HealthInputs['lastTick'],
@@ -62,10 +75,10 @@ export function workerState(
 
 export function evaluateHealth(i: HealthInputs, env: HealthEnv) {
   const { state, age } = workerState(i.lastTick, i.now);
-  const ttl = i.lease ? (new Date(i.lease.expires_at).getTime() - i.now.getTime()) / 1000 : null;
-  const leaseStatus = !i.lease ? 'none' : (ttl ?? 0) > 0 ? 'valid' : 'expired';
+  const ttl = leaseTtlSeconds(i.lease?.expires_at ?? null, i.now);
+  const lease = leaseStatus(i.lease !== null, ttl);
   const counts = Object.fromEntries(STATUSES.map((s) => [s, i.counts[s] ?? 0])) as Record<
-    (typeof STATUSES)[number],
+    Lowercase<ActionStatus>,
     number
   >;
   const acknowledged = i.ackVersion >= i.flags.version;
@@ -81,7 +94,7 @@ export function evaluateHealth(i: HealthInputs, env: HealthEnv) {
       'CHECKPOINTS_UNSIGNED',
       'AOL_SIGNING_KEY is not set: no signed checkpoints, so a database owner could rewrite or cut the log undetected (docs/checkpoints.md)',
     );
-  if (leaseStatus === 'expired')
+  if (lease === 'expired')
     warn(
       'LEASE_EXPIRED',
       `the lease of ${i.lease!.owner} expired ${Math.round(-ttl!)} s ago: its worker crashed without cleanup`,
@@ -96,7 +109,7 @@ export function evaluateHealth(i: HealthInputs, env: HealthEnv) {
   if (
     !acknowledged &&
     i.lease &&
-    leaseStatus === 'valid' &&
+    lease === 'valid' &&
     i.controlChangedAt &&
     i.now.getTime() - new Date(i.controlChangedAt).getTime() > 10_000
   ) {
@@ -110,6 +123,24 @@ export function evaluateHealth(i: HealthInputs, env: HealthEnv) {
       warn(
         'SCOPED_PAUSE_OVERDUE',
         `scoped pause ${p.pause_id} passed its deadline ${p.until} but has not ended: no active worker has claimed since`,
+      );
+  const live = i.workers?.filter((w) => w.alive);
+  const standbys = live?.filter((w) => w.status === 'standby').length ?? null;
+  if (i.workers && i.workers.length > 0 && live!.length === 0 && !i.flags.killed)
+    warn(
+      'NO_LIVE_WORKER',
+      'no worker process is alive: none has refreshed its presence within its TTL',
+    );
+  if (env.expectStandby && live?.some((w) => w.status === 'active') && standbys === 0)
+    warn(
+      'NO_STANDBY',
+      'the active worker has no standby (AOL_EXPECT_STANDBY=true): a failover has nowhere to go',
+    );
+  for (const f of i.scheduleFires ?? [])
+    if (new Date(f.next_fire).getTime() < i.now.getTime() - SCHEDULE_OVERDUE_SECONDS * 1000)
+      warn(
+        'SCHEDULE_OVERDUE',
+        `schedule ${f.schedule_id} was due at ${f.next_fire} and has not fired: no API process is running the scheduler (AOL_SCHEDULER_INTERVAL_SECONDS)`,
       );
   if (env.production && env.dangerousUiOps)
     warn(
@@ -128,8 +159,8 @@ export function evaluateHealth(i: HealthInputs, env: HealthEnv) {
       owner: i.lease?.owner ?? null,
       epoch: i.lease?.epoch ?? null,
       expires_at: i.lease?.expires_at ?? null,
-      ttl_seconds: ttl === null ? null : Math.max(0, Math.round(ttl * 10) / 10),
-      status: leaseStatus,
+      ttl_seconds: shownTtl(ttl),
+      status: lease,
     },
     lease_owner: i.lease?.owner ?? null,
     flags: { paused: i.flags.paused, killed: i.flags.killed, proof_mode: i.flags.proof_mode },
@@ -139,6 +170,8 @@ export function evaluateHealth(i: HealthInputs, env: HealthEnv) {
     acknowledgment_delay_ms: i.ackDelayMs,
     queue_counts: { ...counts, succeeded: counts.success },
     last_event_seq: i.lastEventSeq,
+    workers: i.workers?.filter((w) => w.status !== 'left') ?? null,
+    standbys,
     server_time_utc: i.now.toISOString(),
     warnings,
   };

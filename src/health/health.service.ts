@@ -1,19 +1,27 @@
 import { selectScopedPauses } from '../control/scoped-pause.sql.js';
+import { selectEarliestFires } from '../schedules/schedules.sql.js';
 import type { Config } from '../config/config.js';
 import { Queryable } from '../db/db.js';
-import { EventStore } from '../events/event-store.js';
-import { parseInstant, replayer, resolveAt } from '../events/replay.js';
+import { selectWorkers } from '../workers/workers.sql.js';
+import { toWorkerView } from '../workers/workers.service.js';
 import { evaluateHealth, HealthEnv, HealthInputs, HealthReport } from './health.model.js';
 
 type Raw = {
   now: string;
   last_tick: {
+    seq: number;
     started_at_utc: string;
     finished_at_utc: string;
     status: string;
     worker: string;
     epoch: number;
     notes: string;
+  } | null;
+  /** The liveness row (migration 0018): the latest tick, also when it only repeated the event `seq`. */
+  tick_liveness: {
+    seq: number;
+    started_at_utc: string;
+    finished_at_utc: string;
   } | null;
   lease: { owner: string; epoch: number; expires_at_utc: string } | null;
   flags: {
@@ -34,19 +42,30 @@ export function healthEnv(config: Config): HealthEnv {
     dangerousUiOps: config.dangerousUiOps,
     tokensConfigured: !!config.apiTokens,
     checkpointsSigned: !!config.signingKey,
+    expectStandby: config.expectStandby,
   };
 }
 
-/** The live inputs: one statement of index lookups (aol_health_inputs, migration 0006). */
+/**
+ * The live inputs: one statement of index lookups (aol_health_inputs, migration
+ * 0006), and beside it the presence rows (aol_worker_presence, migration 0016;
+ * at most a day's worth of worker processes).
+ */
 export async function liveHealthInputs(db: Queryable): Promise<HealthInputs> {
-  const { rows } = await db.query<{ h: Raw }>('SELECT aol_health_inputs() AS h');
+  const [{ rows }, presence] = await Promise.all([
+    db.query<{ h: Raw }>('SELECT aol_health_inputs() AS h'),
+    selectWorkers(db),
+  ]);
   const h = rows[0].h;
   const iso = (t: string) => new Date(t).toISOString();
+  // The liveness row follows the latest tick (migration 0018); it is used when
+  // it describes the ledger's last row (same seq), the ledger's row otherwise.
+  const live = h.last_tick && h.tick_liveness?.seq === h.last_tick.seq ? h.tick_liveness : null;
   return {
     now: new Date(h.now),
     lastTick: h.last_tick && {
-      started_at: iso(h.last_tick.started_at_utc),
-      finished_at: iso(h.last_tick.finished_at_utc),
+      started_at: iso((live ?? h.last_tick).started_at_utc),
+      finished_at: iso((live ?? h.last_tick).finished_at_utc),
       status: h.last_tick.status,
       worker: h.last_tick.worker,
       epoch: h.last_tick.epoch,
@@ -68,34 +87,41 @@ export async function liveHealthInputs(db: Queryable): Promise<HealthInputs> {
     counts: h.counts,
     lastEventSeq: h.last_event_seq,
     controlChangedAt: h.flags.updated_at_utc && iso(h.flags.updated_at_utc),
+    workers: presence.map(toWorkerView),
   };
 }
 
 export type AolHealth = HealthReport & { at_seq?: number };
 
 /**
+ * Health's inputs as of `at` (a seq or an instant), replayed from the log:
+ * src/history/health-at.ts folds from the nearest snapshot. Passed in, so
+ * health (below history in the layers) does not import it.
+ */
+export type HealthInputsAt = (at: string) => Promise<{ inputs: HealthInputs; atSeq: number }>;
+
+/**
  * GET /health/aol: served from the projected read models in O(1); with
- * `at`, replayed from the log as of that seq or time.
+ * `at`, replayed from the log as of that seq or time (HealthInputsAt).
  */
 /** Free of NestJS, like every service the CLI uses (common/plain-provider.ts). */
 export class HealthService {
   constructor(
-    private readonly store: EventStore,
     private readonly config: Config,
+    private readonly inputsAt: HealthInputsAt,
   ) {}
 
   async live(db: Queryable): Promise<AolHealth> {
-    const inputs = { ...(await liveHealthInputs(db)), scopedPauses: await selectScopedPauses(db) };
+    const inputs = {
+      ...(await liveHealthInputs(db)),
+      scopedPauses: await selectScopedPauses(db),
+      scheduleFires: await selectEarliestFires(db),
+    };
     return evaluateHealth(inputs, healthEnv(this.config));
   }
 
   async at(at: string): Promise<AolHealth> {
-    const seq = await resolveAt(this.store, at);
-    const r = await replayer(this.store, seq);
-    const now = /^\d+$/.test(at) ? undefined : parseInstant(at, 'at');
-    return {
-      ...evaluateHealth(r.healthInputs(now), healthEnv(this.config)),
-      at_seq: r.state().at_seq,
-    };
+    const { inputs, atSeq } = await this.inputsAt(at);
+    return { ...evaluateHealth(inputs, healthEnv(this.config)), at_seq: atSeq };
   }
 }

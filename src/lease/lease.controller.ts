@@ -2,7 +2,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
 import { Equals } from 'class-validator';
 import { ApiProperty } from '@nestjs/swagger';
-import { ReasonDto } from '../control/control.dto.js';
+import { ReasonDto } from '../common/reason.dto.js';
 import { actorFrom, type AolRequest } from '../common/request-actor.js';
 import { LeaseService } from './lease.service.js';
 import { LeaseView } from './lease.sql.js';

@@ -18,7 +18,6 @@ export class LeaseService {
   ): Promise<{ seq: number; released: { owner: string; epoch: number } }> {
     const e = await this.db.tx((c) => forceReleaseLease(c, metadataFor(actor, reason)));
     if (!e) throw new ConflictError('nobody holds the lease');
-    const d = e.data as { owner: string; epoch: number };
-    return { seq: e.seq, released: { owner: d.owner, epoch: d.epoch } };
+    return { seq: e.seq, released: { owner: e.data.owner, epoch: e.data.epoch } };
   }
 }

@@ -1,8 +1,9 @@
 import { Queryable } from '../db/db.js';
-import { EventMetadata, StoredEvent } from '../events/event.types.js';
+import { EventMetadata, Stored } from '../events/event.types.js';
 import { EventRow, toStoredEvent } from '../events/event-store.js';
+import { LeaseStatus, leaseStatus, shownTtl } from './lease.decider.js';
 
-/** The lease as health and operators see it; `status` and TTL computed with database time. */
+/** The lease as health and operators see it; TTL on database time, status by lease.decider.ts. */
 export type LeaseView = Readonly<{
   owner: string | null;
   epoch: number | null;
@@ -10,7 +11,7 @@ export type LeaseView = Readonly<{
   renewed_at: string | null;
   expires_at: string | null;
   ttl_seconds: number | null;
-  status: 'valid' | 'expired' | 'none';
+  status: LeaseStatus;
   last_epoch: number;
 }>;
 
@@ -29,15 +30,14 @@ export async function selectLease(db: Queryable): Promise<LeaseView> {
        FROM aol_lease_epoch e LEFT JOIN aol_lease l ON true`,
   );
   const r = rows[0];
-  const status = r.owner === null ? 'none' : (r.ttl ?? 0) > 0 ? 'valid' : 'expired';
   return {
     owner: r.owner,
     epoch: r.epoch,
     acquired_at: r.acquired_at_utc?.toISOString() ?? null,
     renewed_at: r.renewed_at_utc?.toISOString() ?? null,
     expires_at: r.expires_at_utc?.toISOString() ?? null,
-    ttl_seconds: r.ttl === null ? null : Math.max(0, Math.round(r.ttl * 10) / 10),
-    status,
+    ttl_seconds: shownTtl(r.ttl),
+    status: leaseStatus(r.owner !== null, r.ttl),
     last_epoch: r.last_epoch,
   };
 }
@@ -99,11 +99,15 @@ export async function releaseLease(db: Queryable, owner: string, epoch: number):
 export async function forceReleaseLease(
   db: Queryable,
   metadata: EventMetadata,
-): Promise<StoredEvent | null> {
+): Promise<Stored<'LeaseForceReleased'> | null> {
   const { rows } = await db.query<EventRow>('SELECT * FROM aol_lease_force_release($1)', [
     JSON.stringify(metadata),
   ]);
-  return rows[0]?.seq == null ? null : toStoredEvent(rows[0]);
+  if (rows[0]?.seq == null) return null;
+  const e = toStoredEvent(rows[0]);
+  if (e.type !== 'LeaseForceReleased')
+    throw new Error(`aol_lease_force_release returned ${e.type}`);
+  return e;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { Subscription } from 'rxjs';
 import { Db } from '../db/db.js';
@@ -7,8 +7,13 @@ import { EventNotifier } from '../events/event-notifier.js';
 import { StoredEvent } from '../events/event.types.js';
 import { subscribeEvents } from '../events/subscribe.js';
 import { liveHealthInputs } from '../health/health.service.js';
-import { workerState } from '../health/health.model.js';
 import { sseStats } from '../events/sse-relay.js';
+import { evaluateHealth } from '../health/health.model.js';
+import { healthEnv } from '../health/health.service.js';
+import type { Config } from '../config/config.js';
+import { CONFIG } from '../common/tokens.js';
+import { VerifyMonitor } from '../events/verify-monitor.js';
+import { levelGauges } from './levels.js';
 
 const OUTCOMES: Record<string, string> = {
   ActionSucceeded: 'success',
@@ -69,63 +74,33 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     private readonly db: Db,
     private readonly store: EventStore,
     private readonly notifier: EventNotifier,
+    @Inject(CONFIG) config: Config,
+    private readonly verify: VerifyMonitor,
   ) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'aol_process_' });
+    // The client's standard names (process_*, nodejs_*), so stock dashboards and rules apply.
+    collectDefaultMetrics({ register: this.registry });
+    // prom-client adds *_total twins of its nodejs_active_{handles,requests,resources}
+    // gauges; Prometheus reserves _total for counters (promtool check metrics
+    // refuses them), so only the twins without the suffix stay.
+    for (const n of ['handles', 'requests', 'resources'])
+      this.registry.removeSingleMetric(`nodejs_active_${n}_total`);
+    const gauges = levelGauges(verify.enabled);
     this.registerSseMetrics();
-    const leaseHeld = new Gauge({
-      name: 'aol_lease_held',
-      help: '1 when a live lease is held',
-      registers: [],
-    });
-    const leaseEpoch = new Gauge({
-      name: 'aol_lease_epoch',
-      help: 'Fencing epoch of the current lease (0: none)',
-      registers: [],
-    });
-    const tickAge = new Gauge({
-      name: 'aol_last_tick_age_seconds',
-      help: 'Age of the last recorded tick (-1: never)',
-      registers: [],
-    });
-    const lag = new Gauge({
-      name: 'aol_subscriber_lag_events',
-      help: 'Events in the log this process has not yet observed',
-      registers: [],
-    });
-    const head = new Gauge({
-      name: 'aol_last_event_seq',
-      help: 'seq of the newest event',
-      registers: [],
-    });
-    const ok = new Gauge({
-      name: 'aol_scrape_ok',
-      help: '1 when the read models could be read for this scrape',
-      registers: [],
-    });
     const levels = async () => {
       try {
-        const h = await liveHealthInputs(db);
-        for (const [s, n] of Object.entries(h.counts)) queue.set({ status: s }, n);
-        leaseHeld.set(!!h.lease && new Date(h.lease.expires_at) > h.now ? 1 : 0);
-        leaseEpoch.set(h.lease?.epoch ?? 0);
-        tickAge.set(workerState(h.lastTick, h.now).age ?? -1);
-        head.set(h.lastEventSeq);
-        lag.set(Math.max(0, h.lastEventSeq - this.lastSeen));
-        ok.set(1);
+        const inputs = await liveHealthInputs(db);
+        const h = evaluateHealth(inputs, healthEnv(config));
+        gauges.set(inputs, h, Math.max(0, h.last_event_seq - this.lastSeen), verify.last);
+        gauges.production.set(config.production ? 1 : 0);
+        gauges.ok.set(1);
       } catch {
-        ok.set(0);
+        gauges.ok.set(0);
       }
     };
     // The registry collects metrics concurrently: every level gauge awaits the same single read per scrape.
     let inflight: Promise<void> | undefined;
     const collect = () => (inflight ??= levels().finally(() => (inflight = undefined)));
-    const queue = new Gauge({
-      name: 'aol_queue_depth',
-      help: 'Actions by status (projected counters)',
-      labelNames: ['status'],
-      registers: [],
-    });
-    for (const g of [queue, leaseHeld, leaseEpoch, tickAge, lag, head, ok]) {
+    for (const g of gauges.all) {
       (g as unknown as { collect: () => Promise<void> }).collect = collect;
       this.registry.registerMetric(g);
     }
@@ -166,14 +141,16 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     EventStore.onAppend = (seconds) => this.append.observe(seconds);
+    this.verify.start();
     this.lastSeen = await this.store.headSeq().catch(() => 0);
     this.sub = subscribeEvents(this.store, this.notifier, this.lastSeen).subscribe((e) =>
       this.observe(e),
     );
   }
 
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
     this.sub?.unsubscribe();
+    await this.verify.stop();
     EventStore.onAppend = undefined;
   }
 
@@ -182,14 +159,12 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     this.notifyToApply.observe(
       Math.max(0, (Date.now() - new Date(e.occurred_at).getTime()) / 1000),
     );
-    const d = e.data as Record<string, unknown>;
     if (e.type === 'TickRecorded') {
-      const secs =
-        (new Date(String(d.finished_at)).getTime() - new Date(String(d.started_at)).getTime()) /
-        1000;
-      this.tickDuration.observe({ status: String(d.status) }, Math.max(0, secs));
+      const d = e.data;
+      const secs = (new Date(d.finished_at).getTime() - new Date(d.started_at).getTime()) / 1000;
+      this.tickDuration.observe({ status: d.status }, Math.max(0, secs));
     } else if (e.type === 'ControlAcknowledged') {
-      this.ackDelay.observe(Number(d.delay_ms) / 1000);
+      this.ackDelay.observe(e.data.delay_ms / 1000);
     } else if (OUTCOMES[e.type]) {
       this.actions.inc({ outcome: OUTCOMES[e.type], action_type: 'any' });
     }

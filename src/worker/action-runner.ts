@@ -1,31 +1,21 @@
 import { Config } from '../config/config.js';
 import { Db } from '../db/db.js';
 import { HANDLERS } from '../actions/action-registry.js';
-import { ActionError, retryDelaySeconds, toActionError } from '../actions/action-error.js';
+import { ActionError, toActionError } from '../actions/action-error.js';
+import { AttemptOutcome, AttemptResult, decideAttempt } from '../actions/actions.decider.js';
 import { Artifact, mirrorArtifact, sha256, storeArtifact } from '../actions/artifacts.js';
 import { ClaimedAction, OutcomeWrite, writeOutcomes } from './worker.sql.js';
 
-export type AttemptResult = 'success' | 'failed' | 'overran' | 'fenced';
+export type RecordedAttempt = 'success' | 'failed' | 'overran' | 'fenced';
 
 type Logger = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
-type Outcome =
-  | {
-      type: 'ActionSucceeded';
-      data: { attempt: number; message: string; artifact_ref?: string; artifact_sha256?: string };
-      artifact?: { contentType: string; body: string };
-    }
-  | {
-      type: 'ActionRetryScheduled';
-      data: { attempt: number; error: string; retry_in_seconds: number; detail?: string };
-    }
-  | {
-      type: 'ActionDeadLettered' | 'ActionFailed';
-      data: { attempt: number; error: string; detail?: string };
-    };
-
 /** An attempt that has run and whose outcome is not yet recorded. */
-export type Attempt = Readonly<{ action: ClaimedAction; outcome: Outcome; overran: boolean }>;
+export type Attempt = Readonly<{
+  action: ClaimedAction;
+  outcome: AttemptOutcome;
+  overran: boolean;
+}>;
 
 /**
  * Runs claimed attempts and records their outcomes behind the fence.
@@ -83,7 +73,7 @@ export class ActionRunner {
    * same transaction. Without artifacts the batch is one statement (atomic on
    * its own), so it skips the BEGIN/COMMIT round trips.
    */
-  async record(epoch: number, attempts: readonly Attempt[]): Promise<AttemptResult[]> {
+  async record(epoch: number, attempts: readonly Attempt[]): Promise<RecordedAttempt[]> {
     if (attempts.length === 0) return [];
     const items = attempts.map((x) => ({
       id: x.action.id,
@@ -106,7 +96,7 @@ export class ActionRunner {
                 stored.set(a.id, await storeArtifact(c, a.id, a.contentType, a.body));
             return r;
           });
-    const results: AttemptResult[] = [];
+    const results: RecordedAttempt[] = [];
     for (const x of attempts)
       results.push(
         await this.report(epoch, x, written.get(x.action.id) ?? 'stale', stored.get(x.action.id)),
@@ -119,7 +109,7 @@ export class ActionRunner {
     x: Attempt,
     written: OutcomeWrite,
     stored: Artifact | undefined,
-  ): Promise<AttemptResult> {
+  ): Promise<RecordedAttempt> {
     const { action: a, outcome: o } = x;
     if (written === 'fenced') {
       this.log(
@@ -150,45 +140,26 @@ export class ActionRunner {
     a: ClaimedAction,
     message: string,
     artifact?: { contentType: string; body: string },
-  ): Outcome {
-    if (!artifact) return { type: 'ActionSucceeded', data: { attempt: a.attempt, message } };
-    const hash = sha256(Buffer.from(artifact.body, 'utf8'));
-    return {
-      type: 'ActionSucceeded',
-      data: { attempt: a.attempt, message, artifact_ref: `${a.id}/${hash}`, artifact_sha256: hash },
-      artifact,
-    };
+  ): AttemptOutcome {
+    const sha = artifact && sha256(Buffer.from(artifact.body, 'utf8'));
+    return this.decide(a, {
+      ok: true,
+      message,
+      ...(artifact && sha ? { artifact: { ...artifact, sha256: sha } } : {}),
+    });
   }
 
-  private failure(a: ClaimedAction, e: ActionError): Outcome {
+  private failure(a: ClaimedAction, error: ActionError): AttemptOutcome {
     // the receiver's words go to the execution log line (migration 0013), never to last_error
-    const detail = e.detail ? { detail: e.detail } : {};
-    if (e.kind === 'permanent')
-      return { type: 'ActionFailed', data: { attempt: a.attempt, error: e.message, ...detail } };
-    if (a.attempt >= this.config.maxRetries) {
-      return {
-        type: 'ActionDeadLettered',
-        data: {
-          attempt: a.attempt,
-          error: `${e.message} (attempt ${a.attempt} of ${this.config.maxRetries})`,
-          ...detail,
-        },
-      };
-    }
-    const delay = retryDelaySeconds(
-      a.attempt,
-      this.config.retryBaseSeconds,
-      this.config.retryMaxSeconds,
-    );
-    return {
-      type: 'ActionRetryScheduled',
-      data: {
-        attempt: a.attempt,
-        error: e.message,
-        retry_in_seconds: Math.round(delay * 1000) / 1000,
-        ...detail,
-      },
-    };
+    return this.decide(a, { ok: false, error });
+  }
+
+  private decide(a: ClaimedAction, result: AttemptResult): AttemptOutcome {
+    return decideAttempt(a.id, a.attempt, result, {
+      maxRetries: this.config.maxRetries,
+      baseSeconds: this.config.retryBaseSeconds,
+      maxSeconds: this.config.retryMaxSeconds,
+    });
   }
 }
 

@@ -4,14 +4,18 @@ import { Config } from '../config/config.js';
 import { Db } from '../db/db.js';
 import { EventStore } from '../events/event-store.js';
 import { EventNotifier } from '../events/event-notifier.js';
-import { ControlEvent, StoredEvent } from '../events/event.types.js';
+import { domainEvent, isLeaseEvent, StoredEvent } from '../events/event.types.js';
 import { subscribeEvents } from '../events/subscribe.js';
-import { ControlState, evolveControl, FLAG_EVENT_TYPES } from '../control/control.decider.js';
 import { selectControl, toControlState } from '../control/control.sql.js';
 import { acquireLease, releaseLease, renewLease } from '../lease/lease.sql.js';
+import { reactToLease } from '../lease/lease.decider.js';
 import { HANDLERS } from '../actions/action-registry.js';
-import { ActionRunner, mapLimit } from './action-runner.js';
+import { ActionRunner } from './action-runner.js';
+import { ControlFollower } from './control-follower.js';
+import { LeaseTerm } from './lease-term.js';
+import { Ticker } from './tick.js';
 import { Waker } from './waker.js';
+import type { WorkerLog } from './worker-log.js';
 import {
   ackControl,
   claimActions,
@@ -19,37 +23,40 @@ import {
   recordTick,
   recoverOrphans,
 } from './worker.sql.js';
+import { Presence } from './presence.js';
 
-export type WorkerLog = (level: 'info' | 'warn' | 'error', msg: string) => void;
-export type WorkerOptions = Readonly<{ maxTicks?: number; log: WorkerLog; id?: string }>;
-
-type Term = { epoch: number; abort: AbortController; lost: boolean; renewTimer: NodeJS.Timeout };
-
-const LEASE_FREED = new Set(['LeaseReleased', 'LeaseForceReleased', 'LeaseExpired']);
+export type { WorkerLog } from './worker-log.js';
+export type WorkerOptions = Readonly<{
+  maxTicks?: number;
+  log: WorkerLog;
+  id?: string;
+  /** Already announced by the CLI (presence.ts announce), before the worker's heavier imports. */
+  presence?: Presence;
+}>;
 
 /**
- * The worker process. Exactly one worker holds the lease and works; the others
- * wait as hot standbys. Control reaches it through NOTIFY (never polling): a
- * pause/kill/proof change wakes it, it applies the change and appends
- * ControlAcknowledged. Every write it makes is fenced by its lease epoch.
+ * The worker process, composed of three parts: the lease term (lease-term.ts:
+ * epoch, renewal, loss), the tick (tick.ts, with tick.decider.ts) and the
+ * control follower (control-follower.ts). Exactly one worker holds the lease
+ * and works; the others wait as hot standbys. Control reaches it through
+ * NOTIFY (never polling): a pause/kill/proof change wakes it, it applies the
+ * change and appends ControlAcknowledged. Every write it makes is fenced by
+ * its lease epoch.
  *
  * States: standby → (acquire) → active term → (lease lost) → standby …
  *                                            → (kill / SIGTERM / --max-ticks) → exit 0
  */
 export class Worker {
   readonly id: string;
-  private flags: ControlState = { paused: false, killed: false, proofMode: true, version: 0 };
-  private term: Term | undefined;
+  private term: LeaseTerm | undefined;
   private stopping = false;
-  private resumed = false;
   private ticks = 0;
   private failures = 0;
-  private acks: Promise<void> = Promise.resolve();
   private clockOffsetMs = 0;
-  private inFlight: Promise<unknown> = Promise.resolve();
   private readonly waker = new Waker();
-  private readonly subs: Subscription[] = [];
-  private readonly runner: ActionRunner;
+  private readonly control: ControlFollower;
+  private readonly ticker: Ticker;
+  private readonly presence: Presence;
 
   constructor(
     private readonly config: Config,
@@ -59,41 +66,64 @@ export class Worker {
     private readonly opts: WorkerOptions,
   ) {
     this.id = opts.id ?? `${hostname()}:${process.pid}`;
-    this.runner = new ActionRunner(db, config, this.id, opts.log);
+    const runner = new ActionRunner(db, config, this.id, opts.log);
+    this.presence = opts.presence ?? new Presence(db, this.id, config.leaseTtlSeconds, opts.log);
+    this.control = new ControlFollower({
+      ack: (version) => this.ack(version),
+      holding: () => this.term !== undefined && !this.term.lost,
+      log: opts.log,
+      onChange: () => {
+        if (this.control.flags.killed) this.presence.set('stopping');
+        this.waker.wake();
+      },
+    });
+    this.ticker = new Ticker({
+      config,
+      claim: (epoch, limit) => claimActions(db, this.id, epoch, limit, config.proofMode),
+      execute: (a, signal, budgetMs) => runner.execute(a, signal, budgetMs),
+      record: (epoch, attempts) => runner.record(epoch, attempts),
+      expireScopedPauses: () => expireScopedPauses(db, this.id),
+      recordTick: (epoch, record) => recordTick(db, this.id, epoch, record),
+      dbNow: () => new Date(Date.now() + this.clockOffsetMs),
+      flags: () => this.control.flags,
+      stopping: () => this.stopping,
+    });
   }
 
   /** SIGTERM/SIGINT: as kill, without setting the flag. */
   requestStop(): void {
     this.stopping = true;
+    this.presence.set('stopping');
     this.waker.wake();
   }
 
   /** Run until killed, stopped or --max-ticks is done. Resolves with the exit code. */
   async run(): Promise<number> {
     const log = this.opts.log;
+    // Announce first: a standby is visible before it does anything else.
+    await this.presence.start();
     const head = await this.store.headSeq();
     // Subscribe before reading the flags: an event committed in between is
     // seen by the subscription, and evolve skips what the read already has.
-    this.subs.push(
+    const subs: Subscription[] = [
       subscribeEvents(this.store, this.notifier, head, {
         stream: 'control',
         safetyIntervalMs: 60_000,
-      }).subscribe((e) => this.onControl(e)),
-    );
-    this.subs.push(
+      }).subscribe((e) => this.control.apply(e)),
       subscribeEvents(this.store, this.notifier, head, {
         stream: 'lease',
         safetyIntervalMs: 60_000,
       }).subscribe((e) => this.onLease(e)),
-    );
-    this.flags = toControlState(await selectControl(this.db));
+    ];
+    this.control.load(toControlState(await selectControl(this.db)));
+    const proof = this.control.flags.proofMode || this.config.proofMode;
     log(
       'info',
-      `worker ${this.id} started (proof mode ${this.proofMode() ? 'on' : 'off'}${this.config.proofMode ? ', forced by AOL_PROOF_MODE' : ''})`,
+      `worker ${this.id} started (proof mode ${proof ? 'on' : 'off'}${this.config.proofMode ? ', forced by AOL_PROOF_MODE' : ''})`,
     );
     try {
-      while (!this.stopping && !this.flags.killed) {
-        await this.inFlight;
+      while (!this.stopping && !this.control.flags.killed) {
+        await this.ticker.settled();
         const lease = await this.tryAcquire();
         if (lease.acquired) {
           const failed = await this.activeTerm(lease.epoch, lease.expiresAt);
@@ -114,10 +144,11 @@ export class Worker {
         const waitMs = lease.expiresAt.getTime() - lease.now.getTime() + 20;
         await this.waker.sleep(Math.min(waitMs, this.config.leaseTtlSeconds * 1000));
       }
-      if (this.flags.killed) log('info', 'kill is set: exiting (revive to run again)');
+      if (this.control.flags.killed) log('info', 'kill is set: exiting (revive to run again)');
       return 0;
     } finally {
-      for (const s of this.subs) s.unsubscribe();
+      for (const s of subs) s.unsubscribe();
+      await this.presence.stop();
     }
   }
 
@@ -145,65 +176,34 @@ export class Worker {
   /** One stretch as lease holder. Resolves true when it ended in an error. */
   private async activeTerm(epoch: number, expiresAt: Date): Promise<boolean> {
     const log = this.opts.log;
-    const term: Term = {
-      epoch,
-      abort: new AbortController(),
-      lost: false,
-      renewTimer: setInterval(
-        () => void this.renew(term),
-        (this.config.leaseTtlSeconds * 1000) / 3,
-      ),
-    };
+    const term = new LeaseTerm(epoch, {
+      ttlSeconds: this.config.leaseTtlSeconds,
+      renew: (e) => renewLease(this.db, this.id, e, this.config.leaseTtlSeconds),
+      log,
+      onLost: () => this.waker.wake(),
+    }).start();
     this.term = term;
+    this.presence.set('active', epoch);
     let failed = false;
     log('info', `lease acquired: epoch ${epoch}, expires ${expiresAt.toISOString()}`);
     try {
-      const idempotent = [...HANDLERS.values()].filter((h) => h.idempotent).map((h) => h.type);
-      for (const r of await recoverOrphans(
-        this.db,
-        this.id,
-        epoch,
-        idempotent,
-        this.config.maxRetries,
-      )) {
-        log('warn', `action ${r.id} was left RUNNING by a lost lease: now ${r.status}`);
-      }
+      await this.recover(epoch);
       // Changes made while no worker was active are acknowledged now.
       const control = await selectControl(this.db);
-      this.flags = toControlState(control);
+      this.control.load(toControlState(control));
       if (control.ack_version < control.version) await this.ack(control.version);
-      let nextTickAt = Date.now();
-      while (!term.lost) {
-        if (this.stopping || this.flags.killed) {
-          await this.acks;
-          await this.tick(term, 'stopping');
-          break;
-        }
-        await this.waitUntil(nextTickAt, term);
-        if (term.lost || this.stopping || this.flags.killed) continue;
-        // Acknowledgements before new work: a resume's ack is not queued behind the claim it allows.
-        await this.acks;
-        nextTickAt = Date.now() + this.config.tickIntervalSeconds * 1000;
-        this.resumed = false;
-        await this.tick(term, 'scheduled');
-        // A kill or stop that arrived during the tick is covered by the tick just recorded.
-        if (this.stopping || this.flags.killed) break;
-        if (this.opts.maxTicks !== undefined && this.ticks >= this.opts.maxTicks) {
-          log('info', `${this.ticks} tick(s) done (--max-ticks): exiting`);
-          this.stopping = true;
-          break;
-        }
-      }
+      await this.tickLoop(term);
     } catch (err) {
       log('error', `active term failed: ${(err as Error).message}; back to standby`);
-      this.lose(term, 'error');
+      term.lose('error');
       failed = true;
     } finally {
-      clearInterval(term.renewTimer);
+      term.end();
       this.term = undefined;
+      this.presence.set(this.stopping || this.control.flags.killed ? 'stopping' : 'standby');
     }
     if (!term.lost) {
-      await this.acks;
+      await this.control.settled();
       const released = await releaseLease(this.db, this.id, epoch).catch(() => false);
       log(
         'info',
@@ -217,155 +217,62 @@ export class Worker {
     return failed;
   }
 
+  /** A new holder's first duty: actions a lost term left RUNNING (aol_recover_orphans). */
+  private async recover(epoch: number): Promise<void> {
+    const idempotent = [...HANDLERS.values()].filter((h) => h.idempotent).map((h) => h.type);
+    for (const r of await recoverOrphans(
+      this.db,
+      this.id,
+      epoch,
+      idempotent,
+      this.config.maxRetries,
+    )) {
+      this.opts.log('warn', `action ${r.id} was left RUNNING by a lost lease: now ${r.status}`);
+    }
+  }
+
+  private async tickLoop(term: LeaseTerm): Promise<void> {
+    const flags = () => this.control.flags;
+    let nextTickAt = Date.now();
+    while (!term.lost) {
+      if (this.stopping || flags().killed) {
+        await this.control.settled();
+        if (await this.ticker.run(term, 'stopping')) this.ticks++;
+        break;
+      }
+      await this.waitUntil(nextTickAt, term);
+      if (term.lost || this.stopping || flags().killed) continue;
+      // Acknowledgements before new work: a resume's ack is not queued behind the claim it allows.
+      await this.control.settled();
+      nextTickAt = Date.now() + this.config.tickIntervalSeconds * 1000;
+      this.control.tickStarted();
+      if (await this.ticker.run(term, 'scheduled')) this.ticks++;
+      // A kill or stop that arrived during the tick is covered by the tick just recorded.
+      if (this.stopping || flags().killed) break;
+      if (this.opts.maxTicks !== undefined && this.ticks >= this.opts.maxTicks) {
+        this.opts.log('info', `${this.ticks} tick(s) done (--max-ticks): exiting`);
+        this.stopping = true;
+        break;
+      }
+    }
+  }
+
   /** Sleep until the next tick, unless kill, stop, lease loss or a resume cuts it short. */
-  private async waitUntil(at: number, term: Term): Promise<void> {
-    while (!term.lost && !this.stopping && !this.flags.killed && !this.resumed) {
+  private async waitUntil(at: number, term: LeaseTerm): Promise<void> {
+    while (!term.lost && !this.stopping && !this.control.flags.killed && !this.control.resumed) {
       const ms = at - Date.now();
       if (ms <= 0) return;
       await this.waker.sleep(ms);
     }
   }
 
-  private async tick(term: Term, why: 'scheduled' | 'stopping'): Promise<void> {
-    const startedAt = new Date(Date.now() + this.clockOffsetMs).toISOString();
-    const started = Date.now();
-    let attempted = 0;
-    let succeeded = 0;
-    let overran = false;
-    let notes: string[] = [];
-    if (why === 'stopping') {
-      notes.push(this.flags.killed ? 'killed: stopping' : 'stop requested: stopping');
-    } else if (this.flags.paused) {
-      notes.push('paused');
-      // no claim runs while paused, so scoped pauses reach their deadline here
-      await expireScopedPauses(this.db, this.id);
-    } else {
-      const deadline = started + this.config.maxTickSeconds * 1000;
-      // Claim in batches of AOL_CLAIM_BATCH_SIZE (default 1: pause and kill take
-      // effect between any two actions), run up to AOL_WORKER_CONCURRENCY of a
-      // batch at once, record the batch's outcomes in one transaction.
-      while (attempted < this.config.maxActionsPerTick) {
-        if (term.lost || this.stopping || this.flags.killed || this.flags.paused) {
-          notes.push(
-            term.lost
-              ? 'lease lost'
-              : this.flags.killed
-                ? 'killed mid-tick'
-                : this.flags.paused
-                  ? 'paused mid-tick'
-                  : 'stop requested mid-tick',
-          );
-          break;
-        }
-        const budget = deadline - Date.now();
-        if (budget <= 0) {
-          overran = true;
-          notes.push('tick budget used up');
-          break;
-        }
-        const want = Math.min(
-          this.config.claimBatchSize,
-          this.config.maxActionsPerTick - attempted,
-        );
-        const claimed = await claimActions(
-          this.db,
-          this.id,
-          term.epoch,
-          want,
-          this.config.proofMode,
-        );
-        if (claimed === null) {
-          this.lose(term, 'fenced on claim');
-          break;
-        }
-        if (claimed.length === 0) break;
-        attempted += claimed.length;
-        const run = mapLimit(claimed, this.config.workerConcurrency, (a) =>
-          this.runner.execute(a, term.abort.signal, budget),
-        ).then((done) => this.runner.record(term.epoch, done));
-        this.inFlight = run.catch(() => undefined);
-        for (const result of await run) {
-          if (result === 'success') succeeded++;
-          if (result === 'overran') overran = true;
-          if (result === 'fenced') this.lose(term, 'fenced on outcome');
-        }
-      }
-    }
-    if (term.lost) return;
-    const status =
-      why === 'stopping'
-        ? 'SUCCESS'
-        : this.flags.paused && attempted === 0
-          ? 'PAUSED'
-          : overran || (attempted > 0 && succeeded > 0 && succeeded < attempted)
-            ? 'PARTIAL'
-            : attempted > 0 && succeeded === 0
-              ? 'FAIL'
-              : 'SUCCESS';
-    if (attempted === 0 && notes.length === 0) notes = ['no due actions'];
-    const ok = await recordTick(this.db, this.id, term.epoch, {
-      started_at: startedAt,
-      status,
-      actions_attempted: attempted,
-      actions_succeeded: succeeded,
-      notes: notes.join('; ') || `${succeeded}/${attempted} succeeded`,
-    });
-    if (!ok) this.lose(term, 'fenced on tick');
-    else this.ticks++;
-  }
-
-  private proofMode(): boolean {
-    return this.flags.proofMode || this.config.proofMode;
-  }
-
-  private async renew(term: Term): Promise<void> {
-    if (term.lost) return;
-    try {
-      const exp = await renewLease(this.db, this.id, term.epoch, this.config.leaseTtlSeconds);
-      if (exp === null) this.lose(term, 'renewal refused');
-    } catch (err) {
-      // Can't renew → stop working now; standby re-acquires (same epoch if it is still ours).
-      this.lose(term, `renewal failed: ${(err as Error).message}`);
-    }
-  }
-
-  private lose(term: Term, why: string): void {
-    if (term.lost) return;
-    term.lost = true;
-    this.opts.log('warn', `lease epoch ${term.epoch} lost (${why}): aborting the running action`);
-    term.abort.abort(new Error(`lease lost: ${why}`));
-    clearInterval(term.renewTimer);
-    this.waker.wake();
-  }
-
-  private onControl(e: StoredEvent): void {
-    if (!FLAG_EVENT_TYPES.has(e.type) || e.stream_version <= this.flags.version) return;
-    const wasPaused = this.flags.paused;
-    this.flags = evolveControl(
-      this.flags,
-      { type: e.type, data: e.data } as ControlEvent,
-      e.stream_version,
-    );
-    if (wasPaused && !this.flags.paused) this.resumed = true;
-    this.opts.log(
-      'info',
-      `control: ${e.type} (version ${e.stream_version}) by ${e.metadata.actor} via ${e.metadata.via}`,
-    );
-    this.waker.wake();
-    if (this.term && !this.term.lost) this.queueAck(e.stream_version);
-  }
-
-  /** Acknowledgements go out in order, and a stopping worker waits for them before its last tick and release. */
-  private queueAck(version: number): void {
-    this.acks = this.acks.then(() => this.ack(version));
-  }
-
+  /** ControlAcknowledged for `version`, fenced by the term held now; a standby does not acknowledge. */
   private async ack(version: number): Promise<void> {
     const term = this.term;
     if (!term) return;
     try {
       if (!(await ackControl(this.db, this.id, term.epoch, version)))
-        this.lose(term, 'fenced on acknowledgement');
+        term.lose('fenced on acknowledgement');
     } catch (err) {
       this.opts.log(
         'warn',
@@ -375,30 +282,11 @@ export class Worker {
   }
 
   private onLease(e: StoredEvent): void {
-    const d = e.data as { epoch?: number };
+    if (!isLeaseEvent(e)) return;
     const term = this.term;
-    if (
-      term &&
-      !term.lost &&
-      d.epoch !== undefined &&
-      d.epoch !== term.epoch &&
-      e.type === 'LeaseAcquired'
-    ) {
-      this.lose(term, `epoch ${d.epoch} acquired by ${(e.data as { owner: string }).owner}`);
-    } else if (
-      term &&
-      !term.lost &&
-      d.epoch === term.epoch &&
-      (e.type === 'LeaseForceReleased' || e.type === 'LeaseExpired')
-    ) {
-      this.lose(
-        term,
-        e.type === 'LeaseForceReleased'
-          ? `force-released by ${e.metadata.actor} via ${e.metadata.via}`
-          : 'expired',
-      );
-    } else if (!term && LEASE_FREED.has(e.type)) {
-      this.waker.wake(); // standby: take over now
-    }
+    if (term?.lost) return;
+    const r = reactToLease(term ? term.epoch : null, domainEvent(e), e.metadata);
+    if (r.kind === 'lost' && term) term.lose(r.why);
+    else if (r.kind === 'freed') this.waker.wake(); // standby: take over now
   }
 }

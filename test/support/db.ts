@@ -1,6 +1,8 @@
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { Db } from '../../src/db/db.js';
+import { EventStore } from '../../src/events/event-store.js';
+import type { NewEvent, StoredEvent } from '../../src/events/event.types.js';
 
 export function adminUrl(): string {
   const url = process.env.AOL_TEST_ADMIN_URL;
@@ -58,4 +60,9 @@ export async function waitFor<T>(
   throw new Error(
     `timed out waiting for ${label}; last value ${JSON.stringify(last)} ${lastErr ? String(lastErr) : ''}`,
   );
+}
+
+/** Append in a transaction of its own (what the product always does inside the transaction of its decision). */
+export function appendAlone(db: Db, events: readonly NewEvent[]): Promise<StoredEvent[]> {
+  return db.tx((c) => EventStore.append(c, events));
 }

@@ -2,18 +2,14 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { freePort } from '../../src/db/embedded.js';
+import { Proc, spawnProcess } from '../../tools/support/spawn.js';
 import { waitFor } from './db.js';
 
 export const ROOT = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', '..');
 export const CLI = join(ROOT, 'dist', 'cli.js');
 export const MAIN = join(ROOT, 'dist', 'main.js');
 
-export type Proc = {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
-};
+export type { Proc } from '../../tools/support/spawn.js';
 
 /**
  * Every process a test spawns carries the run's marker in its environment
@@ -31,6 +27,11 @@ function track(child: ChildProcess): ChildProcess {
   live.add(child);
   child.on('exit', () => live.delete(child));
   return child;
+}
+
+function tracked(p: Proc): Proc {
+  track(p.child);
+  return p;
 }
 
 /** The environment every spawned process gets: PATH, HOME, the run marker, then `env`. */
@@ -53,35 +54,9 @@ export function spawnNode(
 ): Proc {
   // detached: a process group of its own, so a test can send the group a
   // Ctrl-C (process.kill(-pid, 'SIGINT')) as a terminal would.
-  const child = track(
-    spawn(process.execPath, [script, ...args], {
-      cwd,
-      env: childEnv(env),
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: opts.detached,
-      uid: opts.uid,
-      gid: opts.gid,
-    }),
+  return tracked(
+    spawnProcess(process.execPath, [script, ...args], childEnv(env), { cwd, ...opts }),
   );
-  return wrap(child, false);
-}
-
-/** Capture a child's output; stop() signals it (or its whole process group). */
-function wrap(child: ChildProcess, group: boolean): Proc {
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return {
-    child,
-    output: () => out,
-    exited,
-    stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null)
-        process.kill(group ? -child.pid! : child.pid!, signal);
-      return exited;
-    },
-  };
 }
 
 export type RunResult = { code: number | null; stdout: string; stderr: string };
@@ -159,13 +134,11 @@ export function spawnShell(
   // command's); a command line runs in a process group of its own, and
   // stop() signals the whole group.
   const simple = !/[;&|<>()$`\\]/.test(command);
-  const child = track(
-    spawn('/bin/sh', ['-c', simple ? `exec ${command}` : command], {
+  return tracked(
+    spawnProcess('/bin/sh', ['-c', simple ? `exec ${command}` : command], childEnv(env), {
       cwd,
-      env: childEnv(env),
-      stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
+      group: !simple,
     }),
   );
-  return wrap(child, !simple);
 }

@@ -25,7 +25,17 @@ export async function createLoginRole(
   return { name, url: u.toString(), db: new Db(u.toString(), { max: 4 }) };
 }
 
-/** Every read model, as rows in a stable order: what a rebuild from the log must reproduce. */
+/**
+ * Liveness columns: written by the lease renewal and the tick, never by an
+ * event (migration 0018), so not history and left out of every comparison of
+ * rebuilt and live read models — exactly these, nothing else. (The tick
+ * liveness row, aol_tick_liveness, is all liveness and not a read model.)
+ */
+export const LIVENESS_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  aol_lease: ['renewed_at_utc', 'expires_at_utc'],
+};
+
+/** Every read model, as rows in a stable order, without its liveness columns: what a rebuild from the log must reproduce. */
 export async function readModels(db: Db): Promise<Record<string, unknown[]>> {
   const tables: Record<string, string> = {
     aol_control_flags: 'id',
@@ -39,10 +49,17 @@ export async function readModels(db: Db): Promise<Record<string, unknown[]>> {
     aol_actions: 'id',
     aol_execution_logs: 'seq',
     aol_queue_counts: 'status',
+    aol_schedules: 'schedule_id',
   };
   const out: Record<string, unknown[]> = {};
-  for (const [table, key] of Object.entries(tables))
-    out[table] = (await db.query(`SELECT * FROM ${table} ORDER BY ${key}`)).rows;
+  for (const [table, key] of Object.entries(tables)) {
+    const rows = (await db.query<Record<string, unknown>>(`SELECT * FROM ${table} ORDER BY ${key}`))
+      .rows;
+    const skip = LIVENESS_COLUMNS[table] ?? [];
+    out[table] = rows.map((r) =>
+      Object.fromEntries(Object.entries(r).filter(([c]) => !skip.includes(c))),
+    );
+  }
   return out;
 }
 

@@ -107,4 +107,10 @@ export const EVENT_TYPES = [
   'ActionOutcomeUnknown',
   'ActionCancelled',
   'ActionRequeued',
+  'ScheduleCreated',
+  'SchedulePaused',
+  'ScheduleResumed',
+  'ScheduleDeleted',
+  'ScheduleFired',
+  'ScheduleFiresMissed',
 ];

@@ -10,13 +10,15 @@ import {
   getToken,
   setToken,
 } from './api';
-import type { Action, AolEvent, Control, Health, Me, Tick } from './types';
+import type { Action, AolEvent, Control, Health, Me, Schedule, Tick } from './types';
 import { AuditLog } from './components/AuditLog';
 import { Controls } from './components/Controls';
 import { DlqTable, QueueCounts, RecentActions } from './components/Queue';
 import { Ask, ReasonDialog } from './components/ReasonDialog';
+import { Schedules } from './components/Schedules';
 import { Status } from './components/Status';
 import { TickChart } from './components/TickChart';
+import { Workers } from './components/Workers';
 import './styles.css';
 
 const POLL_MS = 3000;
@@ -36,6 +38,7 @@ function App() {
   const [dlq, setDlq] = useState<Action[]>([]);
   const [recent, setRecent] = useState<Action[]>([]);
   const [ticks, setTicks] = useState<Tick[]>([]);
+  const [schedules, setSchedules] = useState<Schedule[]>([]);
   const [events, setEvents] = useState<AolEvent[]>([]);
   const [down, setDown] = useState(false);
   const [lastGood, setLastGood] = useState<Date | null>(null);
@@ -59,12 +62,13 @@ function App() {
         setAuthError('this API needs a token: enter one above');
         return;
       }
-      const [c, who, d, r, t] = await Promise.all([
+      const [c, who, d, r, t, sc] = await Promise.all([
         api<Control>('/control'),
         api<Me>('/whoami'),
         api<{ actions: Action[] }>('/actions?status=DLQ&limit=100'),
         api<{ actions: Action[] }>('/actions?limit=15'),
         api<{ ticks: Tick[] }>('/ticks?limit=60'),
+        api<{ schedules: Schedule[] }>('/schedules'),
       ]);
       setControl(c);
       setMe(who);
@@ -72,6 +76,7 @@ function App() {
       setDlq(d.actions);
       setRecent(r.actions);
       setTicks(t.ticks);
+      setSchedules(sc.schedules);
     } catch (err) {
       if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
         setMe(null);
@@ -131,9 +136,23 @@ function App() {
         const h = await api<Health>('/health/aol');
         const after = lastSeq.current || Math.max(0, h.last_event_seq - 100);
         if (!lastSeq.current) {
-          const page = await api<{ events: AolEvent[] }>(`/events?after=${after}&limit=100`);
-          setEvents(page.events);
-          lastSeq.current = page.events.at(-1)?.seq ?? after;
+          // the last 100 events, and the people's changes and worker's decisions among the last
+          // 1000, so heartbeats (shown on request) never crowd them out of the first page
+          const [recent, decisions] = await Promise.all([
+            api<{ events: AolEvent[] }>(`/events?after=${after}&limit=100`),
+            api<{ events: AolEvent[] }>(
+              `/events?after=${Math.max(0, h.last_event_seq - 1000)}&limit=1000&heartbeats=exclude`,
+            ),
+          ]);
+          const upTo = recent.events.at(-1)?.seq ?? after;
+          const bySeq = new Map(
+            [...decisions.events.filter((e) => e.seq <= upTo), ...recent.events].map((e) => [
+              e.seq,
+              e,
+            ]),
+          );
+          setEvents([...bySeq.values()].sort((a, b) => a.seq - b.seq));
+          lastSeq.current = upTo;
         }
         if (closed) return;
         es = new EventSource(eventStreamUrl(lastSeq.current));
@@ -141,7 +160,7 @@ function App() {
           const e = JSON.parse(m.data) as AolEvent;
           if (e.seq <= lastSeq.current) return;
           lastSeq.current = e.seq;
-          setEvents((prev) => [...prev.slice(-400), e]);
+          setEvents((prev) => [...prev.slice(-1200), e]);
           if (e.type !== 'LeaseRenewed') soon();
         };
         for (const t of EVENT_TYPES) es.addEventListener(t, on as EventListener);
@@ -217,10 +236,12 @@ function App() {
             ask={setAsk}
             after={soon}
           />
+          <Workers health={health} />
           <QueueCounts health={health} />
           <DlqTable dlq={dlq} me={me} down={down} ask={setAsk} after={soon} />
           <TickChart ticks={ticks} />
           <RecentActions actions={recent} />
+          <Schedules schedules={schedules} />
           <AuditLog events={events} />
         </main>
       )}

@@ -18,6 +18,17 @@ export type Health = {
   last_event_seq: number;
   server_time_utc: string;
   warnings: { code: string; message: string }[];
+  /** Worker presence (null in a replayed view). */
+  workers: WorkerPresence[] | null;
+  standbys: number | null;
+};
+
+export type WorkerPresence = {
+  id: string;
+  status: 'active' | 'standby' | 'stopping' | 'dead';
+  alive: boolean;
+  epoch: number | null;
+  seen_age_seconds: number;
 };
 
 export type Control = {
@@ -93,4 +104,20 @@ export type UiConfig = {
   dangerousUiOps: boolean;
   production: boolean;
   authRequired: boolean;
+};
+
+/** GET /schedules (src/schedules/schedules.service.ts ScheduleView). */
+export type Schedule = {
+  schedule_id: string;
+  cron: string;
+  time_zone: string;
+  action_type: string;
+  missed_fires: 'skip' | 'catch_up';
+  catch_up_max: number | null;
+  status: 'ACTIVE' | 'PAUSED' | 'DELETED';
+  next_fires: string[];
+  fired: number;
+  missed: number;
+  last_fire: string | null;
+  last_action_id: number | null;
 };

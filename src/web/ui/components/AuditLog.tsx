@@ -3,14 +3,31 @@ import type { AolEvent } from '../types';
 
 const STREAMS = ['all', 'control', 'lease', 'tick', 'action'];
 
-/** The audit log, streaming in through SSE, filterable by stream. */
+/**
+ * A heartbeat says only "the worker is still there": a lease renewal (older
+ * logs) or a tick that attempted no action. The same rule as the events API's
+ * `heartbeats` filter (src/events/event-store.ts HEARTBEAT_SQL).
+ */
+export function isHeartbeat(e: AolEvent): boolean {
+  return (
+    e.type === 'LeaseRenewed' ||
+    (e.type === 'TickRecorded' && Number(e.data.actions_attempted ?? 0) === 0)
+  );
+}
+
+/**
+ * The audit log, streaming in through SSE, filterable by stream: changes made
+ * by people and the worker's decisions; heartbeats only on request.
+ */
 export function AuditLog({ events }: { events: AolEvent[] }) {
   const [stream, setStream] = useState('all');
+  const [heartbeats, setHeartbeats] = useState(false);
   const shown = events
     .filter(
       (e) =>
-        stream === 'all' ||
-        (stream === 'action' ? e.stream.startsWith('action:') : e.stream === stream),
+        (heartbeats || !isHeartbeat(e)) &&
+        (stream === 'all' ||
+          (stream === 'action' ? e.stream.startsWith('action:') : e.stream === stream)),
     )
     .slice(-100)
     .reverse();
@@ -30,6 +47,15 @@ export function AuditLog({ events }: { events: AolEvent[] }) {
             </option>
           ))}
         </select>
+      </label>{' '}
+      <label>
+        <input
+          type="checkbox"
+          checked={heartbeats}
+          onChange={(e) => setHeartbeats((e.target as HTMLInputElement).checked)}
+          data-testid="audit-heartbeats"
+        />{' '}
+        Show heartbeats (idle ticks, renewals)
       </label>
       <div class="scroll tall">
         <table data-testid="audit-table">

@@ -1,0 +1,1 @@
+export type WorkerLog = (level: 'info' | 'warn' | 'error', msg: string) => void;
