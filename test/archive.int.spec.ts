@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { migrate } from '../src/db/migrator.js';
 import { Db } from '../src/db/db.js';
 import { canonicalManifest, Manifest } from '../src/events/archive.js';
-import { generateSigningKeyPair, parsePrivateKey, signManifest } from '../src/events/signing.js';
+import { generateSigningKeyPair, parsePrivateKey, signManifest } from '../src/common/signing.js';
 import { adminQuery, createTestDb, TestDb } from './support/db.js';
 import { runCli } from './support/processes.js';
 import { createLoginRole, LoginRole } from './support/roles.js';
@@ -389,4 +389,40 @@ describe('partitions made ahead', () => {
       await t.db.close();
     }
   });
+});
+
+describe('replay after archiving, from a snapshot', () => {
+  it('a snapshot at or above the archived boundary folds without the archive; below it, refused', async () => {
+    const t = await createTestDb('archive_snap', { empty: true });
+    await adminQuery(`ALTER DATABASE ${t.name} SET aol.events_partition_rows = 10`);
+    const db = new Db(t.url, { max: 2 });
+    const out = mkdtempSync(join(tmpdir(), 'aol-archive-snap-'));
+    const env = { DATABASE_URL: t.url, AOL_SIGNING_KEY: key.signingKey };
+    const replay = async (until: number) => {
+      const r = await runCli(['events', 'replay', '--json', '--until', String(until)], env);
+      return { code: r.code, out: r.code === 0 ? (JSON.parse(r.stdout) as unknown) : r.stderr };
+    };
+    try {
+      await migrate(db);
+      for (let i = 0; i < 35; i++)
+        await db.query('UPDATE aol_control_flags SET paused = NOT paused WHERE id = 1');
+      const at33 = (await replay(33)).out;
+      const snap = await runCli(['events', 'snapshot', '--at', '25', '--json'], env);
+      expect(snap.code).toBe(0);
+      const a = await runCli(['events', 'archive', '--before', '21', '--out', out, '--json'], env);
+      expect(a.code).toBe(0);
+      expect(JSON.parse(a.stdout)).toMatchObject({ first_seq: 1, last_seq: 20 });
+      // the snapshot of seq 25 is above the boundary (20): a fold to 33 needs no archived event
+      const r = await replay(33);
+      expect(r.code).toBe(0);
+      expect(r.out).toEqual(at33);
+      // a fold to 15 starts below the boundary: it needs the archive, and says so
+      const refused = await replay(15);
+      expect(refused.code).not.toBe(0);
+      expect(refused.out).toMatch(/events 1\.\.20 were archived.*--archive DIR/);
+    } finally {
+      await db.close();
+      await t.db.close();
+    }
+  }, 120000);
 });
