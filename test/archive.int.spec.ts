@@ -420,6 +420,16 @@ describe('replay after archiving, from a snapshot', () => {
       const refused = await replay(15);
       expect(refused.code).not.toBe(0);
       expect(refused.out).toMatch(/events 1\.\.20 were archived.*--archive DIR/);
+      // a snapshot below the boundary is taken from the archive, then a fold to 15 needs none
+      const noArchive = await runCli(['events', 'snapshot', '--at', '12', '--json'], env);
+      expect(noArchive.code).not.toBe(0);
+      expect(noArchive.stderr).toMatch(/--archive DIR/);
+      const fromArchive = await runCli(
+        ['events', 'snapshot', '--at', '12', '--archive', out, '--json'],
+        env,
+      );
+      expect(fromArchive.code).toBe(0);
+      expect(JSON.parse(fromArchive.stdout)).toMatchObject({ seq: 12 });
     } finally {
       await db.close();
       await t.db.close();

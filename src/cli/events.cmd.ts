@@ -105,8 +105,12 @@ export function registerEventCommands(program: Command): void {
       'store a snapshot of the replayed state at the head (or --at), recorded by a SnapshotTaken event; needs the service role',
     )
     .option('--at <seq|iso-time>', 'the seq or time to snapshot (default: the head of the log)')
+    .option(
+      '--archive <dir>',
+      'read the archived events from this directory (aol events archive --out), then the live ones',
+    )
     .option('--json', 'print JSON')
-    .action((o: { at?: string; json?: boolean }) =>
+    .action((o: { at?: string; archive?: string; json?: boolean }) =>
       withStore(async (store, db) => {
         const seq = await resolveAt(store, o.at);
         if (seq === 0) throw new UsageError('the log is empty: nothing to snapshot');
@@ -117,7 +121,11 @@ export function registerEventCommands(program: Command): void {
           seq,
           { actor: actor.name, via: 'cli', reason: 'aol events snapshot' },
           bar.update,
-        );
+          o.archive ? archiveSource(o.archive, store, db) : undefined,
+        ).catch((err: unknown) => {
+          if (err instanceof ArchiveFormatError) throw new UsageError(err.message);
+          throw err;
+        });
         bar.done();
         if (o.json) console.log(JSON.stringify(t, null, 2));
         else if (t.event_seq === null) console.log(`a snapshot of seq ${t.seq} exists already`);

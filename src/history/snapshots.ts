@@ -151,8 +151,9 @@ export async function takeSnapshot(
   seq: number,
   metadata: EventMetadata,
   onProgress?: (done: number, total: number) => void,
+  source?: EventSource,
 ): Promise<TakenSnapshot> {
-  const r = await replayerAt(db, seq, { onProgress });
+  const r = await replayerAt(db, seq, { onProgress, source });
   if (r.atSeq !== seq)
     throw new ValidationError(`no snapshot of seq ${seq}: the log holds seq 1 to ${r.atSeq}`);
   return recordSnapshot(db, r, metadata);
