@@ -17,6 +17,7 @@ import { overload, restarts, stalled } from './faults.mjs';
 import { presence } from './presence.mjs';
 import { idle } from './idle-events.mjs';
 import { schedules } from './schedules.mjs';
+import { archiveBench } from './archive.mjs';
 
 const ALL = {
   reaction,
@@ -33,6 +34,7 @@ const ALL = {
   presence,
   idle,
   schedules,
+  archive: archiveBench,
 };
 const args = process.argv.slice(2).filter((a) => a !== '--');
 // --quick: every benchmark with small samples, so CI can check they run and
@@ -61,6 +63,9 @@ if (quick) {
     BENCH_IDLE_SECONDS: '35',
     BENCH_SCHEDULES: '50',
     BENCH_SCHEDULE_ROUNDS: '2',
+    BENCH_ARCHIVE_EVENTS: '20000',
+    BENCH_VERIFY_NEW: '5000',
+    BENCH_PARTITION_ROWS: '2000',
   };
   for (const [k, v] of Object.entries(small)) process.env[k] ??= v;
 }

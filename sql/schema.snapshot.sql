@@ -143,8 +143,10 @@ CREATE TABLE public.aol_events (
     occurred_at timestamp with time zone NOT NULL,
     prev_hash text NOT NULL,
     hash text NOT NULL,
+    CONSTRAINT aol_events_stream_check CHECK ((stream ~ '^(control|lease|tick|log|alert|schedule|action:[0-9]+)$'::text)),
     CONSTRAINT aol_events_stream_version_check CHECK ((stream_version > 0))
-);
+)
+PARTITION BY RANGE (seq);
 
 ALTER TABLE public.aol_events OWNER TO aol_owner;
 
@@ -241,7 +243,7 @@ CREATE FUNCTION public.aol_append_raw(p_stream text[], p_expected integer[], p_t
     LANGUAGE plpgsql SECURITY DEFINER
     SET plan_cache_mode TO 'force_generic_plan'
     SET search_path TO 'public', 'pg_temp'
-    AS $$
+    AS $_$
 DECLARE
   v_n integer := coalesce(cardinality(p_stream), 0);
   v_head aol_events;
@@ -275,6 +277,15 @@ BEGIN
                + (row_number() OVER (PARTITION BY u.stream ORDER BY u.i))::integer AS version
         FROM unnest(p_stream, p_type, p_data, p_metadata) WITH ORDINALITY AS u(stream, type, data, metadata, i)
     ) x;
+  -- a partition is always ready beyond the head (0020): this creates one every so often. The
+  -- session remembers below which seq that holds and the partition that makes it so; the check
+  -- is skipped while the head is below it and that partition exists (it may not, if the
+  -- transaction that made it rolled back)
+  IF coalesce(substring(current_setting('aol.events_ready_below', true) FROM '^[0-9]{1,18}$'), '0')::bigint
+       <= coalesce(v_head.seq, 0) + v_n
+     OR to_regclass(coalesce(nullif(current_setting('aol.events_last_partition', true), ''), '-')) IS NULL THEN
+    PERFORM aol_events_ensure_partitions(coalesce(v_head.seq, 0) + v_n);
+  END IF;
   v_h := coalesce(v_head.hash, repeat('0', 64));
   FOR i IN 1..v_n LOOP
     IF p_expected[i] IS NOT NULL AND p_expected[i] <> v_version[i] - 1 THEN
@@ -296,7 +307,7 @@ BEGIN
     'version', e.version)::text)
      FROM unnest(v_seq, p_stream, p_type, v_version) e(seq, stream, type, version);
   RETURN QUERY SELECT * FROM unnest(v_seq, p_stream, v_version, p_type, v_data, v_metadata, v_ats, v_prev, v_hash);
-END $$;
+END $_$;
 
 ALTER FUNCTION public.aol_append_raw(p_stream text[], p_expected integer[], p_type text[], p_data jsonb[], p_metadata jsonb[]) OWNER TO aol_owner;
 
@@ -589,6 +600,61 @@ END $$;
 
 ALTER FUNCTION public.aol_approve_proof_off(p_request_id text, p_reason text) OWNER TO aol_owner;
 
+CREATE FUNCTION public.aol_archive_segment(p_data jsonb, p_reason text, p_via text) RETURNS public.aol_events
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $_$
+DECLARE
+  v_last_seq bigint;
+  v_first aol_events;
+  v_last aol_events;
+  v_head bigint;
+  e aol_events;
+  p record;
+  v_bounds text;
+BEGIN
+  IF NOT pg_has_role(session_user, 'aol_admin', 'MEMBER') THEN
+    RAISE EXCEPTION 'only an admin (aol_admin) may archive events out of the live log' USING ERRCODE = 'AOL03';
+  END IF;
+  IF jsonb_typeof(p_data->'last_seq') IS DISTINCT FROM 'number' OR coalesce(p_data->>'manifest_sha256', '') !~ '^[0-9a-f]{64}$' THEN
+    RAISE EXCEPTION 'an archive record needs last_seq and manifest_sha256 (64 hex digits)' USING ERRCODE = 'AOL01';
+  END IF;
+  v_last_seq := (p_data->>'last_seq')::bigint;
+  PERFORM pg_advisory_xact_lock(7310001);
+  SELECT * INTO v_first FROM aol_events ORDER BY seq LIMIT 1;
+  v_head := (SELECT max(seq) FROM aol_events);
+  SELECT * INTO v_last FROM aol_events WHERE seq = v_last_seq;
+  IF NOT FOUND OR v_last_seq >= v_head THEN
+    RAISE EXCEPTION 'seq % is not a live event before the head (the live log holds %..%)', v_last_seq, v_first.seq, v_head
+      USING ERRCODE = 'AOL01';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM aol_events_partitions() x WHERE x.end_seq = v_last_seq + 1) THEN
+    SELECT string_agg((x.end_seq - 1)::text, ', ' ORDER BY x.first_seq) INTO v_bounds
+      FROM aol_events_partitions() x WHERE x.end_seq <= v_head;
+    RAISE EXCEPTION 'an archive ends at a partition boundary: seq % does not (archivable ends: %)', v_last_seq,
+      coalesce(v_bounds, 'none yet') USING ERRCODE = 'AOL01';
+  END IF;
+  IF (p_data->>'first_seq')::bigint IS DISTINCT FROM v_first.seq
+     OR (p_data->>'count')::bigint IS DISTINCT FROM v_last_seq - v_first.seq + 1
+     OR p_data->>'first_prev_hash' IS DISTINCT FROM v_first.prev_hash
+     OR p_data->>'last_hash' IS DISTINCT FROM v_last.hash THEN
+    RAISE EXCEPTION 'the archive record does not match the live log (events %..%, prev_hash %, last hash %): nothing was removed',
+      v_first.seq, v_last_seq, v_first.prev_hash, v_last.hash USING ERRCODE = 'AOL01';
+  END IF;
+  SELECT * INTO e FROM aol_append_raw(ARRAY['log'], NULL, ARRAY['LogSegmentArchived'], ARRAY[p_data],
+    ARRAY[jsonb_build_object('actor', session_user::text, 'via', CASE WHEN p_via = 'cli' THEN 'cli' ELSE 'sql' END,
+      'reason', coalesce(nullif(btrim(p_reason), ''), 'archived'))]);
+  -- a reader in the middle of a long query would make this wait: fail instead, nothing removed
+  PERFORM set_config('lock_timeout', '10s', true);
+  FOR p IN SELECT * FROM aol_events_partitions() x WHERE x.end_seq <= v_last_seq + 1 ORDER BY x.first_seq LOOP
+    EXECUTE format('ALTER TABLE aol_events DETACH PARTITION %I', p.partition);
+    EXECUTE format('DROP TABLE %I', p.partition);
+  END LOOP;
+  RETURN e;
+END $_$;
+
+ALTER FUNCTION public.aol_archive_segment(p_data jsonb, p_reason text, p_via text) OWNER TO aol_owner;
+
 CREATE FUNCTION public.aol_claim(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean) RETURNS TABLE(fenced boolean, id bigint, action_type text, payload jsonb, idempotency_key text, attempt integer, proof_mode boolean)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
@@ -731,6 +797,93 @@ CREATE FUNCTION public.aol_event_content(p_seq bigint, p_stream text, p_version 
 $$;
 
 ALTER FUNCTION public.aol_event_content(p_seq bigint, p_stream text, p_version integer, p_type text, p_data jsonb, p_metadata jsonb, p_occurred_at timestamp with time zone) OWNER TO aol_owner;
+
+CREATE FUNCTION public.aol_events_create_partition(p_from bigint, p_to bigint) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+  v_name text := format('aol_events_%s', lpad(p_from::text, 12, '0'));
+BEGIN
+  -- only the next partition, right after the last (so no caller can leave a hole the append would
+  -- fall into)
+  IF p_from IS DISTINCT FROM (SELECT upper FROM aol_events_horizon WHERE id = 1) OR NOT p_to > p_from THEN
+    RAISE EXCEPTION 'the next partition of aol_events starts at seq %, not %', (SELECT upper FROM aol_events_horizon WHERE id = 1), p_from
+      USING ERRCODE = 'AOL01';
+  END IF;
+  EXECUTE format('CREATE TABLE %I (LIKE aol_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', v_name);
+  EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I CHECK (seq >= %s AND seq < %s)', v_name, v_name || '_range', p_from, p_to);
+  EXECUTE format('ALTER TABLE aol_events ATTACH PARTITION %I FOR VALUES FROM (%s) TO (%s)', v_name, p_from, p_to);
+  EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', v_name, v_name || '_range');
+  PERFORM aol_events_guard_partitions();
+  EXECUTE format('REVOKE ALL ON %I FROM PUBLIC', v_name);
+  EXECUTE format('GRANT SELECT ON %I TO aol_auditor', v_name);
+  UPDATE aol_events_horizon SET upper = greatest(upper, p_to) WHERE id = 1;
+END $$;
+
+ALTER FUNCTION public.aol_events_create_partition(p_from bigint, p_to bigint) OWNER TO aol_owner;
+
+CREATE FUNCTION public.aol_events_ensure_partitions(p_upto bigint) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+  v_hi bigint := (SELECT upper FROM aol_events_horizon WHERE id = 1);
+  v_width bigint;
+BEGIN
+  v_width := aol_events_partition_rows();
+  WHILE v_hi <= p_upto + v_width LOOP
+    PERFORM aol_events_create_partition(v_hi, v_hi + v_width);
+    v_hi := v_hi + v_width;
+  END LOOP;
+  -- Until the head reaches v_hi - v_width a whole partition stays ready: this session's appends
+  -- skip the check until then, while the last partition exists (aol_append_raw).
+  PERFORM set_config('aol.events_ready_below', (v_hi - v_width)::text, false);
+  PERFORM set_config('aol.events_last_partition',
+    (SELECT x.partition FROM aol_events_partitions() x ORDER BY x.first_seq DESC LIMIT 1), false);
+END $$;
+
+ALTER FUNCTION public.aol_events_ensure_partitions(p_upto bigint) OWNER TO aol_owner;
+
+CREATE FUNCTION public.aol_events_guard_partitions() RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+  p record;
+BEGIN
+  FOR p IN SELECT x.partition FROM aol_events_partitions() x LOOP
+    EXECUTE format('DROP TRIGGER IF EXISTS aol_events_partition_no_truncate ON %I', p.partition);
+    EXECUTE format('CREATE TRIGGER aol_events_partition_no_truncate BEFORE TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION aol_events_refuse_change()', p.partition);
+    EXECUTE format('DROP TRIGGER IF EXISTS aol_events_partition_insert_by_append ON %I', p.partition);
+    EXECUTE format('CREATE TRIGGER aol_events_partition_insert_by_append BEFORE INSERT ON %I FOR EACH STATEMENT EXECUTE FUNCTION aol_events_refuse_change()', p.partition);
+  END LOOP;
+END $$;
+
+ALTER FUNCTION public.aol_events_guard_partitions() OWNER TO aol_owner;
+
+CREATE FUNCTION public.aol_events_partition_rows() RETURNS bigint
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $_$
+  SELECT CASE WHEN v ~ '^[0-9]{1,10}$' THEN greatest(10, least(1000000000, v::bigint)) ELSE 100000 END
+    FROM coalesce(current_setting('aol.events_partition_rows', true), '') v
+$_$;
+
+ALTER FUNCTION public.aol_events_partition_rows() OWNER TO aol_owner;
+
+CREATE FUNCTION public.aol_events_partitions() RETURNS TABLE(partition text, first_seq bigint, end_seq bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+  SELECT c.relname::text, b[1]::bigint, b[2]::bigint
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid,
+         regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \(''?(-?[0-9]+)''?\) TO \(''?(-?[0-9]+)''?\)') b
+   WHERE i.inhparent = 'aol_events'::regclass
+   ORDER BY 2
+$$;
+
+ALTER FUNCTION public.aol_events_partitions() OWNER TO aol_owner;
 
 CREATE FUNCTION public.aol_events_refuse_change() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1032,6 +1185,7 @@ DECLARE
   v_metadata jsonb[];
   v_at timestamptz[];
   v_lease aol_lease;
+  v_archived aol_events;
 BEGIN
   PERFORM pg_advisory_xact_lock(7310001);
   PERFORM set_config('aol.projecting', 'on', true);
@@ -1042,6 +1196,13 @@ BEGIN
   PERFORM aol_reset_action();
   PERFORM aol_reset_schedule();
   v_head := coalesce((SELECT max(seq) FROM aol_events), 0);
+  v_from := coalesce((SELECT min(seq) FROM aol_events), 1);
+  IF v_from > 1 THEN
+    -- 0020: the prefix lives only in the archive; a fold of what is left would be a wrong state
+    SELECT * INTO v_archived FROM aol_events WHERE type = 'LogSegmentArchived' ORDER BY seq DESC LIMIT 1;
+    RAISE EXCEPTION 'cannot rebuild from the live log: it starts at seq % because events 1..% were archived (LogSegmentArchived at seq %, manifest sha256 %); the state needs those events: replay from the archive (aol events replay --archive DIR) instead',
+      v_from, v_from - 1, v_archived.seq, coalesce(v_archived.data->>'manifest_sha256', '?') USING ERRCODE = 'AOL01';
+  END IF;
   WHILE v_from <= v_head LOOP -- seq is gapless
     SELECT array_agg(e.seq ORDER BY e.seq), array_agg(e.stream ORDER BY e.seq), array_agg(e.stream_version ORDER BY e.seq),
            array_agg(e.type ORDER BY e.seq), array_agg(e.data ORDER BY e.seq), array_agg(e.metadata ORDER BY e.seq),
@@ -1450,6 +1611,46 @@ CREATE TABLE public.aol_deployment (
 
 ALTER TABLE public.aol_deployment OWNER TO aol_owner;
 
+CREATE TABLE public.aol_events_000000000001 (
+    seq bigint NOT NULL,
+    stream text NOT NULL,
+    stream_version integer NOT NULL,
+    type text NOT NULL,
+    data jsonb NOT NULL,
+    metadata jsonb NOT NULL,
+    occurred_at timestamp with time zone NOT NULL,
+    prev_hash text NOT NULL,
+    hash text NOT NULL,
+    CONSTRAINT aol_events_stream_check CHECK ((stream ~ '^(control|lease|tick|log|alert|schedule|action:[0-9]+)$'::text)),
+    CONSTRAINT aol_events_stream_version_check CHECK ((stream_version > 0))
+);
+
+ALTER TABLE public.aol_events_000000000001 OWNER TO aol_owner;
+
+CREATE TABLE public.aol_events_000000100001 (
+    seq bigint NOT NULL,
+    stream text NOT NULL,
+    stream_version integer NOT NULL,
+    type text NOT NULL,
+    data jsonb NOT NULL,
+    metadata jsonb NOT NULL,
+    occurred_at timestamp with time zone NOT NULL,
+    prev_hash text NOT NULL,
+    hash text NOT NULL,
+    CONSTRAINT aol_events_stream_check CHECK ((stream ~ '^(control|lease|tick|log|alert|schedule|action:[0-9]+)$'::text)),
+    CONSTRAINT aol_events_stream_version_check CHECK ((stream_version > 0))
+);
+
+ALTER TABLE public.aol_events_000000100001 OWNER TO aol_owner;
+
+CREATE TABLE public.aol_events_horizon (
+    id integer NOT NULL,
+    upper bigint NOT NULL,
+    CONSTRAINT aol_events_horizon_id_check CHECK ((id = 1))
+);
+
+ALTER TABLE public.aol_events_horizon OWNER TO aol_owner;
+
 CREATE TABLE public.aol_execution_logs (
     seq bigint NOT NULL,
     action_id bigint NOT NULL,
@@ -1609,6 +1810,10 @@ CREATE TABLE public.aol_workers (
 
 ALTER TABLE public.aol_workers OWNER TO aol_owner;
 
+ALTER TABLE ONLY public.aol_events ATTACH PARTITION public.aol_events_000000000001 FOR VALUES FROM ('1') TO ('100001');
+
+ALTER TABLE ONLY public.aol_events ATTACH PARTITION public.aol_events_000000100001 FOR VALUES FROM ('100001') TO ('200001');
+
 ALTER TABLE ONLY public.aol_actions
     ADD CONSTRAINT aol_actions_idempotency_key_key UNIQUE (idempotency_key);
 
@@ -1633,11 +1838,14 @@ ALTER TABLE ONLY public.aol_deployment
 ALTER TABLE ONLY public.aol_events
     ADD CONSTRAINT aol_events_pkey PRIMARY KEY (seq);
 
-ALTER TABLE public.aol_events
-    ADD CONSTRAINT aol_events_stream_check CHECK ((stream ~ '^(control|lease|tick|log|alert|schedule|action:[0-9]+)$'::text)) NOT VALID;
+ALTER TABLE ONLY public.aol_events_000000000001
+    ADD CONSTRAINT aol_events_000000000001_pkey PRIMARY KEY (seq);
 
-ALTER TABLE ONLY public.aol_events
-    ADD CONSTRAINT aol_events_stream_stream_version_key UNIQUE (stream, stream_version);
+ALTER TABLE ONLY public.aol_events_000000100001
+    ADD CONSTRAINT aol_events_000000100001_pkey PRIMARY KEY (seq);
+
+ALTER TABLE ONLY public.aol_events_horizon
+    ADD CONSTRAINT aol_events_horizon_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.aol_execution_logs
     ADD CONSTRAINT aol_execution_logs_pkey PRIMARY KEY (seq);
@@ -1681,13 +1889,35 @@ CREATE INDEX aol_actions_status ON public.aol_actions USING btree (status, id);
 
 CREATE INDEX aol_artifacts_action ON public.aol_artifacts USING btree (action_id);
 
-CREATE INDEX aol_events_alert_name ON public.aol_events USING btree (((data ->> 'alert'::text)), seq) WHERE (stream = 'alert'::text);
+CREATE INDEX aol_events_alert_name ON ONLY public.aol_events USING btree (((data ->> 'alert'::text)), seq) WHERE (stream = 'alert'::text);
 
-CREATE INDEX aol_events_occurred_at ON public.aol_events USING btree (occurred_at);
+CREATE INDEX aol_events_000000000001_expr_seq_idx ON public.aol_events_000000000001 USING btree (((data ->> 'alert'::text)), seq) WHERE (stream = 'alert'::text);
 
-CREATE INDEX aol_events_stream_seq ON public.aol_events USING btree (stream, seq);
+CREATE INDEX aol_events_occurred_at ON ONLY public.aol_events USING btree (occurred_at);
 
-CREATE INDEX aol_events_type_seq ON public.aol_events USING btree (type, seq);
+CREATE INDEX aol_events_000000000001_occurred_at_idx ON public.aol_events_000000000001 USING btree (occurred_at);
+
+CREATE INDEX aol_events_stream_seq ON ONLY public.aol_events USING btree (stream, seq);
+
+CREATE INDEX aol_events_000000000001_stream_seq_idx ON public.aol_events_000000000001 USING btree (stream, seq);
+
+CREATE INDEX aol_events_stream_version ON ONLY public.aol_events USING btree (stream, stream_version);
+
+CREATE INDEX aol_events_000000000001_stream_stream_version_idx ON public.aol_events_000000000001 USING btree (stream, stream_version);
+
+CREATE INDEX aol_events_type_seq ON ONLY public.aol_events USING btree (type, seq);
+
+CREATE INDEX aol_events_000000000001_type_seq_idx ON public.aol_events_000000000001 USING btree (type, seq);
+
+CREATE INDEX aol_events_000000100001_expr_seq_idx ON public.aol_events_000000100001 USING btree (((data ->> 'alert'::text)), seq) WHERE (stream = 'alert'::text);
+
+CREATE INDEX aol_events_000000100001_occurred_at_idx ON public.aol_events_000000100001 USING btree (occurred_at);
+
+CREATE INDEX aol_events_000000100001_stream_seq_idx ON public.aol_events_000000100001 USING btree (stream, seq);
+
+CREATE INDEX aol_events_000000100001_stream_stream_version_idx ON public.aol_events_000000100001 USING btree (stream, stream_version);
+
+CREATE INDEX aol_events_000000100001_type_seq_idx ON public.aol_events_000000100001 USING btree (type, seq);
 
 CREATE INDEX aol_execution_logs_action ON public.aol_execution_logs USING btree (action_id, seq);
 
@@ -1702,6 +1932,30 @@ CREATE INDEX aol_scoped_pauses_active ON public.aol_scoped_pauses USING btree (u
 CREATE INDEX aol_tick_ledger_finished ON public.aol_tick_ledger USING btree (finished_at_utc DESC);
 
 CREATE INDEX aol_workers_seen_at ON public.aol_workers USING btree (seen_at_utc);
+
+ALTER INDEX public.aol_events_alert_name ATTACH PARTITION public.aol_events_000000000001_expr_seq_idx;
+
+ALTER INDEX public.aol_events_occurred_at ATTACH PARTITION public.aol_events_000000000001_occurred_at_idx;
+
+ALTER INDEX public.aol_events_pkey ATTACH PARTITION public.aol_events_000000000001_pkey;
+
+ALTER INDEX public.aol_events_stream_seq ATTACH PARTITION public.aol_events_000000000001_stream_seq_idx;
+
+ALTER INDEX public.aol_events_stream_version ATTACH PARTITION public.aol_events_000000000001_stream_stream_version_idx;
+
+ALTER INDEX public.aol_events_type_seq ATTACH PARTITION public.aol_events_000000000001_type_seq_idx;
+
+ALTER INDEX public.aol_events_alert_name ATTACH PARTITION public.aol_events_000000100001_expr_seq_idx;
+
+ALTER INDEX public.aol_events_occurred_at ATTACH PARTITION public.aol_events_000000100001_occurred_at_idx;
+
+ALTER INDEX public.aol_events_pkey ATTACH PARTITION public.aol_events_000000100001_pkey;
+
+ALTER INDEX public.aol_events_stream_seq ATTACH PARTITION public.aol_events_000000100001_stream_seq_idx;
+
+ALTER INDEX public.aol_events_stream_version ATTACH PARTITION public.aol_events_000000100001_stream_stream_version_idx;
+
+ALTER INDEX public.aol_events_type_seq ATTACH PARTITION public.aol_events_000000100001_type_seq_idx;
 
 CREATE TRIGGER aol_actions_lock_first BEFORE INSERT OR DELETE OR UPDATE ON public.aol_actions FOR EACH STATEMENT WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_take_append_lock();
 
@@ -1732,6 +1986,14 @@ CREATE TRIGGER aol_events_insert_by_append BEFORE INSERT ON public.aol_events FO
 CREATE TRIGGER aol_events_no_truncate BEFORE TRUNCATE ON public.aol_events FOR EACH STATEMENT EXECUTE FUNCTION public.aol_events_refuse_change();
 
 CREATE TRIGGER aol_events_no_update BEFORE DELETE OR UPDATE ON public.aol_events FOR EACH ROW EXECUTE FUNCTION public.aol_events_refuse_change();
+
+CREATE TRIGGER aol_events_partition_insert_by_append BEFORE INSERT ON public.aol_events_000000000001 FOR EACH STATEMENT EXECUTE FUNCTION public.aol_events_refuse_change();
+
+CREATE TRIGGER aol_events_partition_insert_by_append BEFORE INSERT ON public.aol_events_000000100001 FOR EACH STATEMENT EXECUTE FUNCTION public.aol_events_refuse_change();
+
+CREATE TRIGGER aol_events_partition_no_truncate BEFORE TRUNCATE ON public.aol_events_000000000001 FOR EACH STATEMENT EXECUTE FUNCTION public.aol_events_refuse_change();
+
+CREATE TRIGGER aol_events_partition_no_truncate BEFORE TRUNCATE ON public.aol_events_000000100001 FOR EACH STATEMENT EXECUTE FUNCTION public.aol_events_refuse_change();
 
 CREATE TRIGGER aol_execution_logs_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.aol_execution_logs FOR EACH STATEMENT WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
 
@@ -1834,6 +2096,10 @@ GRANT ALL ON FUNCTION public.aol_approve_proof_off(p_request_id text, p_reason t
 GRANT ALL ON FUNCTION public.aol_approve_proof_off(p_request_id text, p_reason text) TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_approve_proof_off(p_request_id text, p_reason text) FROM PUBLIC;
 
+GRANT ALL ON FUNCTION public.aol_archive_segment(p_data jsonb, p_reason text, p_via text) TO aol_admin;
+GRANT ALL ON FUNCTION public.aol_archive_segment(p_data jsonb, p_reason text, p_via text) TO aol_service;
+REVOKE ALL ON FUNCTION public.aol_archive_segment(p_data jsonb, p_reason text, p_via text) FROM PUBLIC;
+
 GRANT ALL ON FUNCTION public.aol_claim(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean) TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_claim(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean) FROM PUBLIC;
 
@@ -1850,6 +2116,23 @@ REVOKE ALL ON FUNCTION public.aol_control_flags_runbook() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.aol_event_content(p_seq bigint, p_stream text, p_version integer, p_type text, p_data jsonb, p_metadata jsonb, p_occurred_at timestamp with time zone) TO aol_auditor;
 GRANT ALL ON FUNCTION public.aol_event_content(p_seq bigint, p_stream text, p_version integer, p_type text, p_data jsonb, p_metadata jsonb, p_occurred_at timestamp with time zone) TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_event_content(p_seq bigint, p_stream text, p_version integer, p_type text, p_data jsonb, p_metadata jsonb, p_occurred_at timestamp with time zone) FROM PUBLIC;
+
+GRANT ALL ON FUNCTION public.aol_events_create_partition(p_from bigint, p_to bigint) TO aol_service;
+REVOKE ALL ON FUNCTION public.aol_events_create_partition(p_from bigint, p_to bigint) FROM PUBLIC;
+
+GRANT ALL ON FUNCTION public.aol_events_ensure_partitions(p_upto bigint) TO aol_service;
+REVOKE ALL ON FUNCTION public.aol_events_ensure_partitions(p_upto bigint) FROM PUBLIC;
+
+GRANT ALL ON FUNCTION public.aol_events_guard_partitions() TO aol_service;
+REVOKE ALL ON FUNCTION public.aol_events_guard_partitions() FROM PUBLIC;
+
+GRANT ALL ON FUNCTION public.aol_events_partition_rows() TO aol_auditor;
+GRANT ALL ON FUNCTION public.aol_events_partition_rows() TO aol_service;
+REVOKE ALL ON FUNCTION public.aol_events_partition_rows() FROM PUBLIC;
+
+GRANT ALL ON FUNCTION public.aol_events_partitions() TO aol_auditor;
+GRANT ALL ON FUNCTION public.aol_events_partitions() TO aol_service;
+REVOKE ALL ON FUNCTION public.aol_events_partitions() FROM PUBLIC;
 
 GRANT ALL ON FUNCTION public.aol_events_refuse_change() TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_events_refuse_change() FROM PUBLIC;
@@ -1993,6 +2276,12 @@ GRANT UPDATE(killed) ON TABLE public.aol_control_flags TO aol_operator;
 GRANT UPDATE(proof_mode) ON TABLE public.aol_control_flags TO aol_operator;
 
 GRANT SELECT ON TABLE public.aol_deployment TO aol_auditor;
+
+GRANT SELECT ON TABLE public.aol_events_000000000001 TO aol_auditor;
+
+GRANT SELECT ON TABLE public.aol_events_000000100001 TO aol_auditor;
+
+GRANT SELECT ON TABLE public.aol_events_horizon TO aol_auditor;
 
 GRANT SELECT ON TABLE public.aol_execution_logs TO aol_auditor;
 

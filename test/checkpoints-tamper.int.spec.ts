@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createCheckpoint, listCheckpoints } from '../src/events/checkpoints.js';
 import { generateSigningKeyPair, parsePrivateKey, signHead } from '../src/common/signing.js';
 import { createTestDb, TestDb } from './support/db.js';
-import { runCli } from './support/processes.js';
+import { CLI, runCli } from './support/processes.js';
 
 /**
  * A database superuser tampers with history the ways issue 12 lists: the
@@ -26,6 +27,9 @@ type Verify = {
   problem?: string;
   bad_range?: [number, number];
   unchecked: string[];
+  mode: 'full' | 'incremental';
+  from_seq: number;
+  checked: number;
 };
 
 // Recompute every prev_hash and hash from the first event, as an attacker who
@@ -115,7 +119,14 @@ describe('superuser tampering is caught by verify --checkpoints', () => {
       t,
       `UPDATE aol_events SET metadata = jsonb_set(metadata, '{actor}', '"mallory"') WHERE seq = 15`,
     );
-    const edited = await verify(t, ['--checkpoints', file, '--public-key', key.publicKey]);
+    // Edited in place, hashes kept: inside what checkpoint B (seq 19) vouches for, so only --full walks it.
+    const edited = await verify(t, [
+      '--full',
+      '--checkpoints',
+      file,
+      '--public-key',
+      key.publicKey,
+    ]);
     expect([edited.code, edited.r.first_bad_seq]).toEqual([1, 15]);
 
     await tamper(t, 'SELECT test_rechain()');
@@ -145,10 +156,20 @@ describe('superuser tampering is caught by verify --checkpoints', () => {
     const { t, file } = await open('cp_swap');
     await tamper(
       t,
-      `UPDATE aol_events SET seq = -1 WHERE seq = 12; UPDATE aol_events SET seq = 12 WHERE seq = 13;
-       UPDATE aol_events SET seq = 13 WHERE seq = -1`,
+      // every column but seq traded between the two rows (a partitioned log has no room for a seq
+      // outside its range to park one in)
+      `UPDATE aol_events a SET stream = b.stream, stream_version = b.stream_version, type = b.type,
+         data = b.data, metadata = b.metadata, occurred_at = b.occurred_at, prev_hash = b.prev_hash,
+         hash = b.hash
+         FROM aol_events b WHERE (a.seq, b.seq) IN ((12, 13), (13, 12))`,
     );
-    const swapped = await verify(t, ['--checkpoints', file, '--public-key', key.publicKey]);
+    const swapped = await verify(t, [
+      '--full',
+      '--checkpoints',
+      file,
+      '--public-key',
+      key.publicKey,
+    ]);
     expect([swapped.code, swapped.r.first_bad_seq]).toEqual([1, 12]);
     await tamper(t, 'SELECT test_rechain()');
     expect((await runCli(['events', 'verify'], { DATABASE_URL: t.url })).code).toBe(0);
@@ -199,6 +220,92 @@ describe('superuser tampering is caught by verify --checkpoints', () => {
     const other = await verify(t, ['--checkpoints', file, '--public-key', attacker.publicKey]);
     expect([other.code, other.r.first_bad_seq]).toEqual([1, 10]);
   });
+
+  it('incremental verify walks only what follows the last trusted checkpoint and catches a tamper there', async () => {
+    const { t, file } = await open('cp_incr');
+    const clean = await verify(t, ['--checkpoints', file, '--public-key', key.publicKey]);
+    // Checkpoint B signs seq 19: events 20..24 are walked, 1..19 vouched for by its signature.
+    expect([clean.code, clean.r.mode, clean.r.from_seq, clean.r.checked]).toEqual([
+      0,
+      'incremental',
+      20,
+      5,
+    ]);
+    await tamper(t, `UPDATE aol_events SET data = '{"x": 1}'::jsonb WHERE seq = 22`);
+    const after = await verify(t, ['--checkpoints', file, '--public-key', key.publicKey]);
+    expect([after.code, after.r.ok, after.r.first_bad_seq, after.r.mode]).toEqual([
+      1,
+      false,
+      22,
+      'incremental',
+    ]);
+    // Without a key nothing is trusted: the whole log is walked.
+    const nokey = await runCli(['events', 'verify', '--json'], { DATABASE_URL: t.url });
+    expect(JSON.parse(nokey.stdout)).toMatchObject({
+      mode: 'full',
+      from_seq: 1,
+      first_bad_seq: 22,
+    });
+  });
+
+  it('a tamper before the trusted checkpoint that kept the hashes is found by --full', async () => {
+    const { t, file } = await open('cp_full');
+    await tamper(
+      t,
+      `UPDATE aol_events SET metadata = jsonb_set(metadata, '{actor}', '"mallory"') WHERE seq = 5`,
+    );
+    const incr = await verify(t, ['--checkpoints', file, '--public-key', key.publicKey]);
+    expect([incr.code, incr.r.mode]).toEqual([0, 'incremental']);
+    expect(incr.r.unchecked.join(' ')).toMatch(/events 1\.\.19 were not walked.*--full/);
+    const full = await verify(t, ['--full', '--checkpoints', file, '--public-key', key.publicKey]);
+    expect([full.code, full.r.first_bad_seq, full.r.mode, full.r.checked]).toEqual([
+      1,
+      5,
+      'full',
+      4,
+    ]);
+  });
+
+  it('output stays machine-readable off a terminal: no progress on stderr, one JSON document on stdout', async () => {
+    const { t, file } = await open('cp_pipe');
+    for (const args of [['--full'], []]) {
+      const res = await runCli(
+        [
+          'events',
+          'verify',
+          '--json',
+          ...args,
+          '--checkpoints',
+          file,
+          '--public-key',
+          key.publicKey,
+        ],
+        { DATABASE_URL: t.url },
+      );
+      expect(res.code).toBe(0);
+      expect(res.stderr).toBe('');
+      expect(res.stdout).not.toMatch(/\r/);
+      expect(JSON.parse(res.stdout)).toMatchObject({ ok: true });
+      const plain = await runCli(['events', 'verify', ...args], { DATABASE_URL: t.url });
+      expect(plain.stderr).toBe('');
+      expect(plain.stdout.split('\n')[0]).toMatch(/^OK: \d+ events/);
+    }
+  });
+
+  // On a terminal (a pty from util-linux `script`), the progress bar is drawn on stderr.
+  (existsSync('/usr/bin/script') ? it : it.skip)(
+    'on a terminal, a full verify draws its progress bar',
+    async () => {
+      const { t } = await open('cp_tty');
+      const out = execFileSync(
+        '/usr/bin/script',
+        ['-qec', `${process.execPath} ${CLI} events verify --full`, '/dev/null'],
+        { env: { ...process.env, DATABASE_URL: t.url }, encoding: 'utf8' },
+      );
+      expect(out).toMatch(/\rverify \[#+\] 100% 24\/24/);
+      expect(out).toMatch(/OK: 24 events/);
+    },
+  );
 
   it('bad arguments are usage errors (64), not tampering', async () => {
     const { t } = await open('cp_usage');

@@ -23,6 +23,8 @@ type Verify = {
   checkpoints: { checked: number; by_source: Record<string, number>; key_id: string | null };
   unchecked: string[];
   note: string;
+  mode?: 'full' | 'incremental';
+  from_seq?: number;
 };
 
 const key = generateSigningKeyPair();
@@ -117,6 +119,13 @@ describe('signed checkpoints through the API, the worker and the CLI', () => {
       );
       const given = await get<Verify>(`/events/verify?public_key=${key.publicKey}`);
       expect(given.body.ok).toBe(true);
+      // incremental by default (from the last trusted checkpoint), every event with ?full=true
+      expect(given.body.mode).toBe('incremental');
+      const full = await get<Verify>(`/events/verify?public_key=${key.publicKey}&full=true`);
+      expect([full.body.ok, full.body.mode, full.body.from_seq]).toEqual([true, 'full', 1]);
+      expect(full.body.checked).toBeGreaterThan(given.body.checked);
+      const badFull = await fetch(`${apis[0].url}/events/verify?full=yes`);
+      expect(badFull.status).toBe(400);
       const wrong = await get<Verify>(`/events/verify?public_key=${other.publicKey}`);
       expect([wrong.status, wrong.body.ok]).toEqual([200, false]);
       expect(wrong.body.problem).toMatch(/bad signature/);

@@ -158,6 +158,15 @@ BEGIN
                + (row_number() OVER (PARTITION BY u.stream ORDER BY u.i))::integer AS version
         FROM unnest(p_stream, p_type, p_data, p_metadata) WITH ORDINALITY AS u(stream, type, data, metadata, i)
     ) x;
+  -- a partition is always ready beyond the head (0020): this creates one every so often. The
+  -- session remembers below which seq that holds and the partition that makes it so; the check
+  -- is skipped while the head is below it and that partition exists (it may not, if the
+  -- transaction that made it rolled back)
+  IF coalesce(substring(current_setting('aol.events_ready_below', true) FROM '^[0-9]{1,18}$'), '0')::bigint
+       <= coalesce(v_head.seq, 0) + v_n
+     OR to_regclass(coalesce(nullif(current_setting('aol.events_last_partition', true), ''), '-')) IS NULL THEN
+    PERFORM aol_events_ensure_partitions(coalesce(v_head.seq, 0) + v_n);
+  END IF;
   v_h := coalesce(v_head.hash, repeat('0', 64));
   FOR i IN 1..v_n LOOP
     IF p_expected[i] IS NOT NULL AND p_expected[i] <> v_version[i] - 1 THEN
@@ -333,6 +342,7 @@ DECLARE
   v_metadata jsonb[];
   v_at timestamptz[];
   v_lease aol_lease;
+  v_archived aol_events;
 BEGIN
   PERFORM pg_advisory_xact_lock(7310001);
   PERFORM set_config('aol.projecting', 'on', true);
@@ -343,6 +353,13 @@ BEGIN
   PERFORM aol_reset_action();
   PERFORM aol_reset_schedule();
   v_head := coalesce((SELECT max(seq) FROM aol_events), 0);
+  v_from := coalesce((SELECT min(seq) FROM aol_events), 1);
+  IF v_from > 1 THEN
+    -- 0020: the prefix lives only in the archive; a fold of what is left would be a wrong state
+    SELECT * INTO v_archived FROM aol_events WHERE type = 'LogSegmentArchived' ORDER BY seq DESC LIMIT 1;
+    RAISE EXCEPTION 'cannot rebuild from the live log: it starts at seq % because events 1..% were archived (LogSegmentArchived at seq %, manifest sha256 %); the state needs those events: replay from the archive (aol events replay --archive DIR) instead',
+      v_from, v_from - 1, v_archived.seq, coalesce(v_archived.data->>'manifest_sha256', '?') USING ERRCODE = 'AOL01';
+  END IF;
   WHILE v_from <= v_head LOOP -- seq is gapless
     SELECT array_agg(e.seq ORDER BY e.seq), array_agg(e.stream ORDER BY e.seq), array_agg(e.stream_version ORDER BY e.seq),
            array_agg(e.type ORDER BY e.seq), array_agg(e.data ORDER BY e.seq), array_agg(e.metadata ORDER BY e.seq),
@@ -360,3 +377,139 @@ BEGIN
   PERFORM set_config('aol.projecting', 'off', true);
   RETURN v_head;
 END $$;
+
+-- Partitions of aol_events (issue 15, migrations/0020): made ahead by the
+-- append, dropped only by aol_archive_segment().
+-- How many seqs a new partition holds: the database's setting
+-- aol.events_partition_rows (ALTER DATABASE … SET), else 100,000.
+CREATE OR REPLACE FUNCTION aol_events_partition_rows() RETURNS bigint LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN v ~ '^[0-9]{1,10}$' THEN greatest(10, least(1000000000, v::bigint)) ELSE 100000 END
+    FROM coalesce(current_setting('aol.events_partition_rows', true), '') v
+$$;
+
+-- The live partitions, oldest first: name and seq range [first_seq, end_seq).
+CREATE OR REPLACE FUNCTION aol_events_partitions()
+RETURNS TABLE (partition text, first_seq bigint, end_seq bigint) LANGUAGE sql STABLE AS $$
+  SELECT c.relname::text, b[1]::bigint, b[2]::bigint
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid,
+         regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \(''?(-?[0-9]+)''?\) TO \(''?(-?[0-9]+)''?\)') b
+   WHERE i.inhparent = 'aol_events'::regclass
+   ORDER BY 2
+$$;
+
+-- One partition [p_from, p_to), created empty and then attached (SHARE UPDATE
+-- EXCLUSIVE on the parent, so appends and reads go on), with the statement
+-- triggers a partition does not inherit: TRUNCATE and INSERT refused on it too.
+CREATE OR REPLACE FUNCTION aol_events_create_partition(p_from bigint, p_to bigint) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  v_name text := format('aol_events_%s', lpad(p_from::text, 12, '0'));
+BEGIN
+  -- only the next partition, right after the last (so no caller can leave a hole the append would
+  -- fall into)
+  IF p_from IS DISTINCT FROM (SELECT upper FROM aol_events_horizon WHERE id = 1) OR NOT p_to > p_from THEN
+    RAISE EXCEPTION 'the next partition of aol_events starts at seq %, not %', (SELECT upper FROM aol_events_horizon WHERE id = 1), p_from
+      USING ERRCODE = 'AOL01';
+  END IF;
+  EXECUTE format('CREATE TABLE %I (LIKE aol_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', v_name);
+  EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I CHECK (seq >= %s AND seq < %s)', v_name, v_name || '_range', p_from, p_to);
+  EXECUTE format('ALTER TABLE aol_events ATTACH PARTITION %I FOR VALUES FROM (%s) TO (%s)', v_name, p_from, p_to);
+  EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', v_name, v_name || '_range');
+  PERFORM aol_events_guard_partitions();
+  EXECUTE format('REVOKE ALL ON %I FROM PUBLIC', v_name);
+  EXECUTE format('GRANT SELECT ON %I TO aol_auditor', v_name);
+  UPDATE aol_events_horizon SET upper = greatest(upper, p_to) WHERE id = 1;
+END $$;
+
+-- Called by every append with the highest seq it will write: keeps one whole
+-- partition ready beyond it (so the attach happens ahead, once per partition).
+CREATE OR REPLACE FUNCTION aol_events_ensure_partitions(p_upto bigint) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  v_hi bigint := (SELECT upper FROM aol_events_horizon WHERE id = 1);
+  v_width bigint;
+BEGIN
+  v_width := aol_events_partition_rows();
+  WHILE v_hi <= p_upto + v_width LOOP
+    PERFORM aol_events_create_partition(v_hi, v_hi + v_width);
+    v_hi := v_hi + v_width;
+  END LOOP;
+  -- Until the head reaches v_hi - v_width a whole partition stays ready: this session's appends
+  -- skip the check until then, while the last partition exists (aol_append_raw).
+  PERFORM set_config('aol.events_ready_below', (v_hi - v_width)::text, false);
+  PERFORM set_config('aol.events_last_partition',
+    (SELECT x.partition FROM aol_events_partitions() x ORDER BY x.first_seq DESC LIMIT 1), false);
+END $$;
+
+-- Archiving (aol events archive, docs/operations.md): the only way events leave
+-- the live table. p_data is the LogSegmentArchived record the CLI built from
+-- the manifest it wrote and signed: {first_seq, last_seq, first_prev_hash,
+-- last_hash, count, manifest_sha256, files, key_id}. It must describe exactly
+-- the live events from the first one through p_data.last_seq, which must end
+-- a partition below the head's. In one transaction: the event is appended,
+-- then those partitions are detached and dropped.
+CREATE OR REPLACE FUNCTION aol_archive_segment(p_data jsonb, p_reason text, p_via text) RETURNS aol_events
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_last_seq bigint;
+  v_first aol_events;
+  v_last aol_events;
+  v_head bigint;
+  e aol_events;
+  p record;
+  v_bounds text;
+BEGIN
+  IF NOT pg_has_role(session_user, 'aol_admin', 'MEMBER') THEN
+    RAISE EXCEPTION 'only an admin (aol_admin) may archive events out of the live log' USING ERRCODE = 'AOL03';
+  END IF;
+  IF jsonb_typeof(p_data->'last_seq') IS DISTINCT FROM 'number' OR coalesce(p_data->>'manifest_sha256', '') !~ '^[0-9a-f]{64}$' THEN
+    RAISE EXCEPTION 'an archive record needs last_seq and manifest_sha256 (64 hex digits)' USING ERRCODE = 'AOL01';
+  END IF;
+  v_last_seq := (p_data->>'last_seq')::bigint;
+  PERFORM pg_advisory_xact_lock(7310001);
+  SELECT * INTO v_first FROM aol_events ORDER BY seq LIMIT 1;
+  v_head := (SELECT max(seq) FROM aol_events);
+  SELECT * INTO v_last FROM aol_events WHERE seq = v_last_seq;
+  IF NOT FOUND OR v_last_seq >= v_head THEN
+    RAISE EXCEPTION 'seq % is not a live event before the head (the live log holds %..%)', v_last_seq, v_first.seq, v_head
+      USING ERRCODE = 'AOL01';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM aol_events_partitions() x WHERE x.end_seq = v_last_seq + 1) THEN
+    SELECT string_agg((x.end_seq - 1)::text, ', ' ORDER BY x.first_seq) INTO v_bounds
+      FROM aol_events_partitions() x WHERE x.end_seq <= v_head;
+    RAISE EXCEPTION 'an archive ends at a partition boundary: seq % does not (archivable ends: %)', v_last_seq,
+      coalesce(v_bounds, 'none yet') USING ERRCODE = 'AOL01';
+  END IF;
+  IF (p_data->>'first_seq')::bigint IS DISTINCT FROM v_first.seq
+     OR (p_data->>'count')::bigint IS DISTINCT FROM v_last_seq - v_first.seq + 1
+     OR p_data->>'first_prev_hash' IS DISTINCT FROM v_first.prev_hash
+     OR p_data->>'last_hash' IS DISTINCT FROM v_last.hash THEN
+    RAISE EXCEPTION 'the archive record does not match the live log (events %..%, prev_hash %, last hash %): nothing was removed',
+      v_first.seq, v_last_seq, v_first.prev_hash, v_last.hash USING ERRCODE = 'AOL01';
+  END IF;
+  SELECT * INTO e FROM aol_append_raw(ARRAY['log'], NULL, ARRAY['LogSegmentArchived'], ARRAY[p_data],
+    ARRAY[jsonb_build_object('actor', session_user::text, 'via', CASE WHEN p_via = 'cli' THEN 'cli' ELSE 'sql' END,
+      'reason', coalesce(nullif(btrim(p_reason), ''), 'archived'))]);
+  -- a reader in the middle of a long query would make this wait: fail instead, nothing removed
+  PERFORM set_config('lock_timeout', '10s', true);
+  FOR p IN SELECT * FROM aol_events_partitions() x WHERE x.end_seq <= v_last_seq + 1 ORDER BY x.first_seq LOOP
+    EXECUTE format('ALTER TABLE aol_events DETACH PARTITION %I', p.partition);
+    EXECUTE format('DROP TABLE %I', p.partition);
+  END LOOP;
+  RETURN e;
+END $$;
+
+-- The statement triggers a partition does not inherit from aol_events (the
+-- row trigger is cloned onto each): TRUNCATE and INSERT refused on every
+-- partition too. Made on every migrate for the partitions that exist (0020
+-- makes the first ones with plain DDL), and by aol_events_create_partition().
+CREATE OR REPLACE FUNCTION aol_events_guard_partitions() RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  p record;
+BEGIN
+  FOR p IN SELECT x.partition FROM aol_events_partitions() x LOOP
+    EXECUTE format('DROP TRIGGER IF EXISTS aol_events_partition_no_truncate ON %I', p.partition);
+    EXECUTE format('CREATE TRIGGER aol_events_partition_no_truncate BEFORE TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION aol_events_refuse_change()', p.partition);
+    EXECUTE format('DROP TRIGGER IF EXISTS aol_events_partition_insert_by_append ON %I', p.partition);
+    EXECUTE format('CREATE TRIGGER aol_events_partition_insert_by_append BEFORE INSERT ON %I FOR EACH STATEMENT EXECUTE FUNCTION aol_events_refuse_change()', p.partition);
+  END LOOP;
+END $$;
+SELECT aol_events_guard_partitions();

@@ -59,3 +59,7 @@ GRANT EXECUTE ON FUNCTION aol_append(text, integer, text, jsonb, jsonb), aol_app
 -- clearing production, and the test clock outside production.
 GRANT EXECUTE ON FUNCTION aol_lease_force_release(jsonb), aol_clear_production(text, text),
   aol_approve_proof_off(text, text) TO aol_admin;
+-- Retention (issue 15, migration 0020): admins archive old partitions of the
+-- log (aol events archive); auditors see the partitions and their width.
+GRANT EXECUTE ON FUNCTION aol_archive_segment(jsonb, text, text) TO aol_admin;
+GRANT EXECUTE ON FUNCTION aol_events_partitions(), aol_events_partition_rows() TO aol_auditor;

@@ -14,7 +14,10 @@ import {
   CheckpointedVerifyResult,
   OUTSIDE_COPY_NOTE,
   verifyLog,
+  VerifyMode,
+  ArchiveSummary,
 } from '../events/checkpoint-verify.js';
+import { ArchiveFormatError } from '../events/archive.js';
 import { EventStore } from '../events/event-store.js';
 import { generateSigningKeyPair, KeyFormatError, parsePublicKey } from '../common/signing.js';
 import { cliActor, cliConfig, openDb, progress, UsageError } from './context.js';
@@ -49,8 +52,15 @@ function readCheckpointsFile(file: string): Checkpoint[] {
   });
 }
 
-function printVerify(r: CheckpointedVerifyResult, hadFile: boolean): void {
+function printVerify(
+  r: CheckpointedVerifyResult & VerifyMode & { archive?: ArchiveSummary },
+  hadFile: boolean,
+): void {
   const cp = r.checkpoints;
+  if (r.archive && r.ok)
+    console.log(
+      `archive ${r.archive.dir}: ${r.archive.checked} events in ${r.archive.manifests.length} signed manifest(s), through seq ${r.archive.last_seq}, linked to the live log`,
+    );
   if (r.ok) {
     const signed =
       cp.key_id === null
@@ -59,7 +69,11 @@ function printVerify(r: CheckpointedVerifyResult, hadFile: boolean): void {
             .map(([k, n]) => `${k}: ${n}`)
             .join(', ')})` +
           (cp.last_verified_seq !== null ? `, the last covering seq ${cp.last_verified_seq}` : '');
-    console.log(`OK: ${r.checked} events, hash chain intact; ${signed}`);
+    const walked =
+      r.mode === 'incremental'
+        ? `${r.checked} events from seq ${r.from_seq} (incremental, from the last trusted checkpoint)`
+        : `${r.checked} events`;
+    console.log(`OK: ${walked}, hash chain intact; ${signed}`);
   } else {
     const range = r.bad_range ? ` (events ${r.bad_range[0]}..${r.bad_range[1]})` : '';
     console.log(`TAMPERED: first bad event is seq ${r.first_bad_seq}${range}: ${r.problem}`);
@@ -83,27 +97,51 @@ export function registerCheckpointCommands(events: Command): void {
       'the Ed25519 public key exactly as `aol keys generate` prints it, or a file holding it (default: derived from AOL_SIGNING_KEY when set)',
       publicKeyOption,
     )
-    .option('--json', 'print {ok, checked, first_bad_seq, problem, checkpoints, unchecked, note}')
-    .action(async (o: { checkpoints?: string; publicKey?: KeyObject; json?: boolean }) => {
-      const config = cliConfig();
-      const file = o.checkpoints ? readCheckpointsFile(o.checkpoints) : undefined;
-      const db = openDb(config);
-      try {
-        const bar = progress('verify');
-        const r = await verifyLog(new EventStore(db), db, {
-          key: o.publicKey ?? config.signingKey,
-          file,
-          dir: config.checkpointDir,
-          onProgress: bar.update,
-        });
-        bar.done();
-        if (o.json) console.log(JSON.stringify(r));
-        else printVerify(r, file !== undefined);
-        if (!r.ok) process.exitCode = 1;
-      } finally {
-        await db.close();
-      }
-    });
+    .option(
+      '--archive <dir>',
+      'an archive directory (aol events archive --out): verify it and the live log as one chain',
+    )
+    .option(
+      '--full',
+      'walk every event (default: only those after the last checkpoint whose signature verifies)',
+    )
+    .option(
+      '--json',
+      'print {ok, checked, first_bad_seq, problem, mode, from_seq, checkpoints, unchecked, note}',
+    )
+    .action(
+      async (o: {
+        checkpoints?: string;
+        publicKey?: KeyObject;
+        full?: boolean;
+        archive?: string;
+        json?: boolean;
+      }) => {
+        const config = cliConfig();
+        const file = o.checkpoints ? readCheckpointsFile(o.checkpoints) : undefined;
+        const db = openDb(config);
+        try {
+          const bar = progress('verify');
+          const r = await verifyLog(new EventStore(db), db, {
+            key: o.publicKey ?? config.signingKey,
+            file,
+            dir: config.checkpointDir,
+            full: o.full === true,
+            archive: o.archive,
+            onProgress: bar.update,
+          }).catch((err: unknown) => {
+            if (err instanceof ArchiveFormatError) throw new UsageError(err.message);
+            throw err;
+          });
+          bar.done();
+          if (o.json) console.log(JSON.stringify(r));
+          else printVerify(r, file !== undefined);
+          if (!r.ok) process.exitCode = 1;
+        } finally {
+          await db.close();
+        }
+      },
+    );
 
   events
     .command('checkpoint')

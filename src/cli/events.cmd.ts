@@ -7,6 +7,8 @@ import { parseBoundedInt } from '../common/bounded.js';
 import { Db } from '../db/db.js';
 import { cliActor, cliConfig, openDb, progress, usageInt, UsageError } from './context.js';
 import { registerCheckpointCommands } from './checkpoints.cmd.js';
+import { registerArchiveCommand } from './archive.cmd.js';
+import { ArchiveFormatError, archiveSource } from '../events/archive.js';
 
 /** A seq option: 0 … 2^63−1, else a usage error (exit 64). */
 function seqOption(v: string): number {
@@ -103,8 +105,12 @@ export function registerEventCommands(program: Command): void {
       'store a snapshot of the replayed state at the head (or --at), recorded by a SnapshotTaken event; needs the service role',
     )
     .option('--at <seq|iso-time>', 'the seq or time to snapshot (default: the head of the log)')
+    .option(
+      '--archive <dir>',
+      'read the archived events from this directory (aol events archive --out), then the live ones',
+    )
     .option('--json', 'print JSON')
-    .action((o: { at?: string; json?: boolean }) =>
+    .action((o: { at?: string; archive?: string; json?: boolean }) =>
       withStore(async (store, db) => {
         const seq = await resolveAt(store, o.at);
         if (seq === 0) throw new UsageError('the log is empty: nothing to snapshot');
@@ -115,7 +121,11 @@ export function registerEventCommands(program: Command): void {
           seq,
           { actor: actor.name, via: 'cli', reason: 'aol events snapshot' },
           bar.update,
-        );
+          o.archive ? archiveSource(o.archive, store, db) : undefined,
+        ).catch((err: unknown) => {
+          if (err instanceof ArchiveFormatError) throw new UsageError(err.message);
+          throw err;
+        });
         bar.done();
         if (o.json) console.log(JSON.stringify(t, null, 2));
         else if (t.event_seq === null) console.log(`a snapshot of seq ${t.seq} exists already`);
@@ -132,16 +142,24 @@ export function registerEventCommands(program: Command): void {
       'the state (flags, lease, queue counts) as of a seq or a time, folded from the nearest snapshot',
     )
     .option('--until <seq|iso-time>', 'replay up to this seq or time (default: the whole log)')
+    .option(
+      '--archive <dir>',
+      'read the archived events from this directory (aol events archive --out), then the live ones',
+    )
     .option('--json', 'print JSON (the same body as GET /state)')
     .option('--full', 'fold from seq 1, ignoring snapshots')
-    .action((o: { until?: string; json?: boolean; full?: boolean }) =>
+    .action((o: { until?: string; archive?: string; json?: boolean; full?: boolean }) =>
       withStore(async (store, db) => {
         const until = await resolveAt(store, o.until);
         const bar = progress('replay');
         const state = await replayTo(db, until, {
           onProgress: bar.update,
           snapshots: !o.full,
+          source: o.archive ? archiveSource(o.archive, store, db) : undefined,
           onRejected: (s, why) => console.error(`aol: snapshot of seq ${s} not used: ${why}`),
+        }).catch((err: unknown) => {
+          if (err instanceof ArchiveFormatError) throw new UsageError(err.message);
+          throw err;
         });
         bar.done();
         if (o.json) {
@@ -166,6 +184,7 @@ export function registerEventCommands(program: Command): void {
     );
 
   registerCheckpointCommands(events);
+  registerArchiveCommand(events);
 
   events
     .command('export')

@@ -138,3 +138,26 @@ export function verifyHead(key: KeyObject, h: SignedHead, signature: string): bo
     return false;
   }
 }
+
+/**
+ * The exact bytes an archive manifest's signature covers: a prefix of its own
+ * (so no manifest signature can pass for a checkpoint's, or the reverse) and
+ * the manifest's canonical text without its signature (src/events/archive.ts).
+ */
+export function manifestMessage(canonicalBody: string): Buffer {
+  return Buffer.from(`aol-archive-manifest-v1\n${canonicalBody}`, 'utf8');
+}
+
+export function signManifest(key: KeyObject, canonicalBody: string): string {
+  return sign(null, manifestMessage(canonicalBody), key).toString('base64');
+}
+
+export function verifyManifest(key: KeyObject, canonicalBody: string, signature: string): boolean {
+  const sig = Buffer.from(signature, 'base64');
+  if (sig.length !== 64) return false;
+  try {
+    return verify(null, manifestMessage(canonicalBody), key, sig);
+  } catch {
+    return false;
+  }
+}

@@ -1,7 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import { Queryable } from '../db/db.js';
 import { Checkpoint, listCheckpoints, OCCURRED_AT_TEXT, readCheckpointDir } from './checkpoints.js';
-import { EventStore, VerifyResult } from './event-store.js';
+import { archiveRecords, ArchiveVerifyResult, verifyArchive } from './archive.js';
+import { ChainStart, EventStore, GENESIS_HASH, VerifyResult } from './event-store.js';
 import { keyId, verifyHead } from '../common/signing.js';
 
 export const OUTSIDE_COPY_NOTE =
@@ -132,16 +133,60 @@ export type VerifyLogOptions = Readonly<{
   /** The auditor's saved copy, already parsed. */
   file?: readonly Checkpoint[];
   dir?: string;
+  /** Walk every live event (default: from the last checkpoint whose signature and head verify). */
+  full?: boolean;
+  /** An archive directory (aol events archive --out): verified as the beginning of the chain. */
+  archive?: string;
   onProgress?: (checked: number, total: number) => void;
 }>;
+
+export type VerifyMode = Readonly<{
+  /** incremental: the chain was walked from `from_seq` on, the signed checkpoint there vouching for what is before it. */
+  mode: 'full' | 'incremental';
+  from_seq: number;
+}>;
+
+/**
+ * The last checkpoint that can be trusted without walking what it covers:
+ * its signature verifies with the key and the log holds the signed hash and
+ * time at its seq. Undefined without a key or such a checkpoint.
+ */
+export function lastTrustedCheckpoint(
+  sourced: readonly SourcedCheckpoint[],
+  heads: ReadonlyMap<number, { hash: string; occurred_at: string }>,
+  key: KeyObject | undefined,
+  lowest = 0,
+): Checkpoint | undefined {
+  if (!key) return undefined;
+  let best: Checkpoint | undefined;
+  for (const { checkpoint: cp } of sourced) {
+    if (best && cp.seq <= best.seq) continue;
+    if (cp.seq < lowest) continue;
+    const log = heads.get(cp.seq);
+    if (!log || log.hash !== cp.hash || log.occurred_at !== cp.occurred_at) continue;
+    if (verifyHead(key, cp, cp.signature)) best = cp;
+  }
+  return best;
+}
 
 /**
  * Walk the chain, then check it against every checkpoint: those in the log,
  * in AOL_CHECKPOINT_DIR and in the auditor's file. Checkpoints are read before
- * the head, so one appended meanwhile can't look like a cut tail.
+ * the head, so one appended meanwhile can't look like a cut tail. By default
+ * the walk starts at the last trusted checkpoint (lastTrustedCheckpoint), so
+ * its cost is the events appended since; `full` walks every live event.
+ *
+ * After archiving the live log starts above seq 1: the events before it
+ * must be accounted for by a LogSegmentArchived record whose last hash the
+ * first live event follows; with `archive` (a directory), the archive is
+ * verified as the chain's beginning (verifyArchive) and the live log must
+ * continue it.
  */
-export async function verifyLog(store: EventStore, db: Queryable, o: VerifyLogOptions) {
-  const chain = await store.verify(o.onProgress);
+export async function verifyLog(
+  store: EventStore,
+  db: Queryable,
+  o: VerifyLogOptions,
+): Promise<CheckpointedVerifyResult & VerifyMode & { archive?: ArchiveSummary }> {
   const sourced: SourcedCheckpoint[] = [];
   const unchecked: string[] = [];
   for (const c of await listCheckpoints(db)) sourced.push({ checkpoint: c, source: 'log' });
@@ -153,6 +198,94 @@ export async function verifyLog(store: EventStore, db: Queryable, o: VerifyLogOp
   }
   for (const c of o.file ?? []) sourced.push({ checkpoint: c, source: 'file' });
   const headSeq = await store.headSeq();
-  const heads = await logHeadsAt(db, [...new Set(sourced.map((s) => s.checkpoint.seq))]);
-  return checkAgainstCheckpoints(chain, headSeq, heads, sourced, o.key, unchecked);
+  const firstLive = await store.firstSeq();
+  const seqs = [...new Set(sourced.map((s) => s.checkpoint.seq))];
+  const heads = await logHeadsAt(db, seqs);
+  let base: ChainStart = { seq: 0, hash: GENESIS_HASH };
+  let archived: ArchiveVerifyResult | undefined;
+  let prefixProblem: VerifyResult | undefined;
+  const records = await archiveRecords(db);
+  if (o.archive) {
+    const wanted = new Set(seqs.filter((s) => s < firstLive));
+    archived = await verifyArchive(o.archive, o.key, wanted, heads, (n) =>
+      o.onProgress?.(n, headSeq),
+    );
+    unchecked.push(...archived.unchecked);
+    const recorded = new Set([...records, ...archived.records].map((r) => r.manifest_sha256));
+    const unrecorded = archived.manifests.find((m) => !recorded.has(m.sha256));
+    if (!archived.ok) prefixProblem = archived;
+    else if (firstLive > 0 && archived.end.seq < firstLive - 1)
+      prefixProblem = {
+        ok: false,
+        checked: archived.checked,
+        first_bad_seq: archived.end.seq + 1,
+        problem: `events ${archived.end.seq + 1}..${firstLive - 1} are neither in the archive nor in the live log`,
+      };
+    else if (unrecorded)
+      prefixProblem = {
+        ok: false,
+        checked: archived.checked,
+        first_bad_seq: unrecorded.first_seq,
+        problem: `archive manifest ${unrecorded.name} (sha256 ${unrecorded.sha256.slice(0, 16)}…) is not one a LogSegmentArchived event recorded: it was altered or replaced`,
+      };
+    else base = archived.end;
+  } else if (firstLive > 1) {
+    const rec = records.find((r) => r.last_seq === firstLive - 1);
+    const covered = Math.max(0, ...records.map((r) => r.last_seq).filter((x) => x < firstLive));
+    if (!rec)
+      prefixProblem = {
+        ok: false,
+        checked: 0,
+        first_bad_seq: covered + 1,
+        problem: `the live log starts at seq ${firstLive} and no LogSegmentArchived event accounts for events ${covered + 1}..${firstLive - 1}: they were deleted`,
+      };
+    else {
+      base = { seq: rec.last_seq, hash: rec.last_hash };
+      unchecked.push(
+        `events 1..${rec.last_seq} are archived (LogSegmentArchived at seq ${rec.event_seq}, ${rec.manifest}, sha256 ${rec.manifest_sha256}): verify them with --archive DIR`,
+      );
+    }
+  }
+  // Checkpoints over archived events can only be checked against the archive.
+  const checkable = sourced.filter(
+    (s) => s.checkpoint.seq >= firstLive || heads.has(s.checkpoint.seq),
+  );
+  if (checkable.length < sourced.length)
+    unchecked.push(
+      `${sourced.length - checkable.length} checkpoint(s) sign archived events: pass --archive DIR to check them`,
+    );
+  const trusted =
+    o.full || prefixProblem ? undefined : lastTrustedCheckpoint(checkable, heads, o.key, base.seq);
+  const from = trusted ? { seq: trusted.seq, hash: trusted.hash } : base;
+  let chain: VerifyResult = prefixProblem ?? (await store.verify(o.onProgress, from));
+  if (archived && !prefixProblem) chain = { ...chain, checked: chain.checked + archived.checked };
+  if (trusted)
+    unchecked.push(
+      `events ${base.seq + 1}..${trusted.seq} were not walked: the signed checkpoint of seq ${trusted.seq} vouches for them (an edit that kept the stored hashes is found by --full)`,
+    );
+  else if (!o.full && !prefixProblem && headSeq > 0)
+    unchecked.push('no trusted checkpoint to start from: the whole log was walked');
+  const r = checkAgainstCheckpoints(chain, headSeq, heads, checkable, o.key, unchecked);
+  return {
+    ...r,
+    mode: trusted ? 'incremental' : 'full',
+    from_seq: from.seq + 1,
+    ...(archived
+      ? {
+          archive: {
+            dir: o.archive!,
+            checked: archived.checked,
+            last_seq: archived.end.seq,
+            manifests: archived.manifests,
+          },
+        }
+      : {}),
+  };
 }
+
+export type ArchiveSummary = Readonly<{
+  dir: string;
+  checked: number;
+  last_seq: number;
+  manifests: ArchiveVerifyResult['manifests'];
+}>;

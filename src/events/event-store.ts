@@ -163,49 +163,94 @@ export class EventStore {
     return rows[0].seq ?? 0;
   }
 
-  /**
-   * Walk the hash chain from the first event. Each event must follow its
-   * predecessor (seq + 1), carry its hash as prev_hash, and hash to its own
-   * hash. The content text comes from aol_event_content() in Postgres; the
-   * SHA-256 is recomputed here, independently of the database.
-   */
-  async verify(onProgress?: (checked: number, total: number) => void): Promise<VerifyResult> {
-    const total = await this.headSeq();
-    let prevSeq = 0;
-    let prevHash = GENESIS;
-    let checked = 0;
-    const bad = (seq: number, problem: string): VerifyResult => ({
-      ok: false,
-      checked,
-      first_bad_seq: seq,
-      problem,
-    });
+  /** The lowest live seq (after an archived prefix it is above 1), 0 for an empty log. */
+  async firstSeq(): Promise<number> {
+    const { rows } = await this.db.query<{ seq: number | null }>(
+      'SELECT min(seq) AS seq FROM aol_events',
+    );
+    return rows[0].seq ?? 0;
+  }
+
+  /** The chain as stored from `after` on: seq, prev_hash, hash and the hashed content, in keyset pages (constant memory). */
+  async *chainLinks(after: number, pageSize = VERIFY_PAGE): AsyncGenerator<ChainLink[]> {
+    let last = after;
     for (;;) {
-      const { rows } = await this.db.query<{
-        seq: number;
-        prev_hash: string;
-        hash: string;
-        content: string;
-      }>(
+      const { rows } = await this.db.query<ChainLink>(
         `SELECT seq, prev_hash, hash,
                 aol_event_content(seq, stream, stream_version, type, data, metadata, occurred_at) AS content
-           FROM aol_events WHERE seq > $1 ORDER BY seq LIMIT 5000`,
-        [prevSeq],
+           FROM aol_events WHERE seq > $1 ORDER BY seq LIMIT $2`,
+        [last, pageSize],
       );
-      for (const r of rows) {
-        if (r.seq !== prevSeq + 1) return bad(prevSeq + 1, `event ${prevSeq + 1} is missing`);
-        if (r.prev_hash !== prevHash)
-          return bad(r.seq, 'prev_hash does not match the previous event');
-        const h = createHash('sha256')
-          .update(r.prev_hash + r.content, 'utf8')
-          .digest('hex');
-        if (h !== r.hash) return bad(r.seq, 'content does not match its hash');
-        prevSeq = r.seq;
-        prevHash = r.hash;
-        checked++;
-      }
-      onProgress?.(checked, total);
-      if (rows.length < 5000) return { ok: true, checked, first_bad_seq: null };
+      if (rows.length === 0) return;
+      last = rows[rows.length - 1].seq;
+      yield rows;
+      if (rows.length < pageSize) return;
     }
   }
+
+  /**
+   * Walk the hash chain, from the first event or from a trusted point
+   * (`from`: a seq and the hash the chain holds there, e.g. a checkpoint whose
+   * signature verified). Each event must follow its predecessor (seq + 1),
+   * carry its hash as prev_hash, and hash to its own hash. The content text
+   * comes from aol_event_content() in Postgres; the SHA-256 is recomputed
+   * here, independently of the database. Pages are read by keyset, so memory
+   * stays constant whatever the log's length.
+   */
+  async verify(
+    onProgress?: (checked: number, total: number) => void,
+    from: ChainStart = { seq: 0, hash: GENESIS },
+  ): Promise<VerifyResult> {
+    const total = (await this.headSeq()) - from.seq;
+    return walkChain(this.chainLinks(from.seq), from, (n) => onProgress?.(n, total));
+  }
+}
+
+export type ChainLink = { seq: number; prev_hash: string; hash: string; content: string };
+/** Where a walk starts: the seq before the first event it checks and the hash there (0 and the genesis hash for the whole log). */
+export type ChainStart = Readonly<{ seq: number; hash: string }>;
+export const GENESIS_HASH = GENESIS;
+const VERIFY_PAGE = 5000;
+
+/** The hash an event must have: SHA-256 of its prev_hash and its content text (migrations/0001). */
+export function eventHash(prevHash: string, content: string): string {
+  return createHash('sha256')
+    .update(prevHash + content, 'utf8')
+    .digest('hex');
+}
+
+/**
+ * Check a run of chain links, page by page, against a start point: the
+ * first problem ends the walk with its seq. Used for the live table and for
+ * archive segments alike.
+ */
+export async function walkChain(
+  pages: AsyncIterable<readonly ChainLink[]>,
+  from: ChainStart,
+  onProgress?: (checked: number) => void,
+): Promise<VerifyResult & { last: ChainStart }> {
+  let prevSeq = from.seq;
+  let prevHash = from.hash;
+  let checked = 0;
+  const bad = (seq: number, problem: string) => ({
+    ok: false,
+    checked,
+    first_bad_seq: seq,
+    problem,
+    last: { seq: prevSeq, hash: prevHash },
+  });
+  for await (const rows of pages) {
+    for (const r of rows) {
+      if (r.seq !== prevSeq + 1) return bad(prevSeq + 1, `event ${prevSeq + 1} is missing`);
+      if (r.prev_hash !== prevHash)
+        return bad(r.seq, 'prev_hash does not match the previous event');
+      if (eventHash(r.prev_hash, r.content) !== r.hash)
+        return bad(r.seq, 'content does not match its hash');
+      prevSeq = r.seq;
+      prevHash = r.hash;
+      checked++;
+    }
+    onProgress?.(checked);
+  }
+  return { ok: true, checked, first_bad_seq: null, last: { seq: prevSeq, hash: prevHash } };
 }

@@ -104,6 +104,21 @@ export type LogEvent =
       'LogCheckpointSigned',
       { seq: number; hash: string; occurred_at: string; signature: string; key_id: string }
     >
+  | Ev<
+      'LogSegmentArchived',
+      {
+        first_seq: number;
+        last_seq: number;
+        count: number;
+        first_prev_hash: string;
+        last_hash: string;
+        /** The manifest's file name in the archive directory and the SHA-256 of its bytes. */
+        manifest: string;
+        manifest_sha256: string;
+        files: number;
+        key_id: string;
+      }
+    >
   /** A snapshot of the replayed state at `seq` (aol_snapshots), `bytes` long, hashing to `sha256`. */
   | Ev<'SnapshotTaken', { seq: number; sha256: string; bytes: number }>;
 

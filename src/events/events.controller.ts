@@ -66,7 +66,11 @@ export class EventsController {
         throw err;
       }
     }
-    return verifyLog(this.store, this.db, { key, dir: this.config.checkpointDir });
+    return verifyLog(this.store, this.db, {
+      key,
+      dir: this.config.checkpointDir,
+      full: q.full === 'true',
+    });
   }
 
   /** The signed checkpoints in the log, oldest first: the JSON array an auditor saves. */

@@ -56,6 +56,11 @@ export class VerifyQueryDto {
     message: 'public_key must be the public key exactly as `aol keys generate` prints it',
   })
   public_key?: string;
+
+  /** `true`: walk every event (default: from the last checkpoint whose signature verifies). */
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'full must be true or false' })
+  full?: 'true' | 'false';
 }
 
 export class CheckpointsQueryDto {

@@ -3,7 +3,7 @@ import { ActionEvent, ControlEvent, StoredEvent } from '../events/event.types.js
 import { EventStore } from '../events/event-store.js';
 import type { Queryable } from '../db/db.js';
 import { parseBoundedInt } from '../common/bounded.js';
-import { ValidationError } from '../common/errors.js';
+import { DomainError, ValidationError } from '../common/errors.js';
 import type { HealthInputs } from '../health/health.model.js';
 import { ACTION_STATUSES, ActionStatus, evolveAction } from '../actions/actions.decider.js';
 
@@ -276,6 +276,14 @@ export async function foldInto(
         new Map(
           unknown.map((s) => {
             const t = types.get(s);
+            // No event of it at or before base: a new action, unless its first
+            // event here is not its first (the earlier ones were archived).
+            const first = page.find((e) => e.stream === s);
+            if (!t && first && first.stream_version > 1)
+              throw new DomainError(
+                `${s} has events at or before seq ${r.base} that the log read no longer holds (archived): this replay needs the archive: aol events replay --archive DIR`,
+                409,
+              );
             return [s, t ? evolveAction(t as ActionEvent['type']) : null];
           }),
         ),

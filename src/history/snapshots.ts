@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Subscription } from 'rxjs';
 import { Db, Queryable } from '../db/db.js';
 import { mapDbError } from '../db/db-errors.js';
-import { ValidationError } from '../common/errors.js';
+import { DomainError, ValidationError } from '../common/errors.js';
 import type { EventMetadata } from '../events/event.types.js';
 import type { EventNotifier } from '../events/event-notifier.js';
 import {
@@ -101,6 +101,19 @@ export async function replayerAt(
   } = {},
 ): Promise<Replayer> {
   const snap = o.snapshots === false ? undefined : await nearestSnapshot(db, seq, o.onRejected);
+  if (!o.source) {
+    // Once a prefix is archived (LogSegmentArchived) the live table alone
+    // gives a true state only from a snapshot at or after its boundary.
+    const { rows } = await db.query<{ seq: number | null }>(
+      'SELECT min(seq) AS seq FROM aol_events',
+    );
+    const first = rows[0].seq ?? 0;
+    if (first > 1 && (snap?.seq ?? 0) < first - 1)
+      throw new DomainError(
+        `the live log starts at seq ${first}: events 1..${first - 1} were archived (LogSegmentArchived) and no snapshot at or after seq ${first - 1} covers them, so this replay needs the archive: aol events replay --archive DIR`,
+        409,
+      );
+  }
   return foldInto(new Replayer(snap), o.source ?? liveSource(db), seq, o.onProgress);
 }
 
@@ -138,8 +151,9 @@ export async function takeSnapshot(
   seq: number,
   metadata: EventMetadata,
   onProgress?: (done: number, total: number) => void,
+  source?: EventSource,
 ): Promise<TakenSnapshot> {
-  const r = await replayerAt(db, seq, { onProgress });
+  const r = await replayerAt(db, seq, { onProgress, source });
   if (r.atSeq !== seq)
     throw new ValidationError(`no snapshot of seq ${seq}: the log holds seq 1 to ${r.atSeq}`);
   return recordSnapshot(db, r, metadata);
