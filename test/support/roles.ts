@@ -37,12 +37,14 @@ export const LIVENESS_COLUMNS: Readonly<Record<string, readonly string[]>> = {
 
 /**
  * The tables that are not projections of the log, and why: the log itself,
- * content-addressed artifacts, snapshots (hashed into the log), liveness and
- * presence rows (docs/events.md), the migrator's bookkeeping. Every other
+ * its partition horizon (storage bookkeeping), content-addressed artifacts,
+ * snapshots (hashed into the log), liveness and presence rows
+ * (docs/events.md), the migrator's bookkeeping. Every other
  * table is a read model and must be in READ_MODEL_KEYS (a test checks).
  */
 export const NOT_READ_MODELS: readonly string[] = [
   'aol_events',
+  'aol_events_horizon',
   'aol_artifacts',
   'aol_snapshots',
   'aol_tick_liveness',
