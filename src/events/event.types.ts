@@ -240,19 +240,47 @@ const LEASE_TYPES: ReadonlySet<string> = new Set<LeaseEvent['type']>([
   'FencedWriteRejected',
 ]);
 
+const ACTION_TYPES: ReadonlySet<string> = new Set<ActionEvent['type']>([
+  'ActionEnqueued',
+  'ActionStarted',
+  'ActionSucceeded',
+  'ActionRetryScheduled',
+  'ActionFailed',
+  'ActionDeadLettered',
+  'ActionOutcomeUnknown',
+  'ActionCancelled',
+  'ActionRequeued',
+]);
+
 /** Narrow a stored event to one of the given types. */
 export function isEvent<T extends EventType>(e: StoredEvent, ...types: T[]): e is Stored<T> {
   return (types as string[]).includes(e.type);
 }
 
-/** Narrow a stored event to the lease stream's events. */
-export function isLeaseEvent(e: StoredEvent): e is Stored<LeaseEvent['type']> {
+/** Narrow an event (stored, or a fold's lean read of one) to the lease stream's events. */
+export function isLeaseEvent<E extends Readonly<{ type: string }>>(
+  e: E,
+): e is Extract<E, { type: LeaseEvent['type'] }> {
   return LEASE_TYPES.has(e.type);
 }
 
-/** Narrow a stored event to the control stream's events. */
-export function isControlEvent(e: StoredEvent): e is Stored<ControlEvent['type']> {
+/** Narrow an event (stored, or a fold's lean read of one) to the control stream's events. */
+export function isControlEvent<E extends Readonly<{ type: string }>>(
+  e: E,
+): e is Extract<E, { type: ControlEvent['type'] }> {
   return CONTROL_TYPES.has(e.type);
+}
+
+/** Narrow an event (stored, or a fold's lean read of one) to an action stream's events. */
+export function isActionEvent<E extends Readonly<{ type: string }>>(
+  e: E,
+): e is Extract<E, { type: ActionEvent['type'] }> {
+  return ACTION_TYPES.has(e.type);
+}
+
+/** Whether a type name read from the log is an action event's. */
+export function isActionType(type: string): type is ActionEvent['type'] {
+  return ACTION_TYPES.has(type);
 }
 
 /** An event to append: which stream, what it says, who did it, and the stream version decided on. */

@@ -1,5 +1,12 @@
 import { ControlState, evolveControl, initialControlState } from '../control/control.decider.js';
-import { ActionEvent, ControlEvent, StoredEvent } from '../events/event.types.js';
+import {
+  ActionEvent,
+  isActionEvent,
+  isActionType,
+  isControlEvent,
+  isLeaseEvent,
+  StoredEvent,
+} from '../events/event.types.js';
 import { EventStore } from '../events/event-store.js';
 import type { Queryable } from '../db/db.js';
 import { parseBoundedInt } from '../common/bounded.js';
@@ -104,52 +111,48 @@ export class Replayer {
   apply(e: FoldEvent): void {
     this.seq = e.seq;
     this.at = e.occurred_at;
-    if (e.stream === 'control') {
+    if (isControlEvent(e)) {
       const before = this.control.version;
-      this.control = evolveControl(
-        this.control,
-        { type: e.type, data: e.data } as ControlEvent,
-        e.stream_version,
-      );
+      this.control = evolveControl(this.control, e, e.stream_version);
       if (this.control.version !== before) this.controlChangedAt = e.occurred_at;
-      if (e.type === 'ControlAcknowledged') {
-        const d = e.data as { control_version: number; delay_ms: number };
-        if (d.control_version >= this.ackVersion) {
-          this.ackVersion = d.control_version;
-          this.ackDelayMs = d.delay_ms;
-        }
+      if (e.type === 'ControlAcknowledged' && e.data.control_version >= this.ackVersion) {
+        this.ackVersion = e.data.control_version;
+        this.ackDelayMs = e.data.delay_ms;
       }
-    } else if (e.stream === 'tick') {
-      this.lastTick = e.data as unknown as HealthInputs['lastTick'];
+    } else if (e.type === 'TickRecorded') {
+      const t = e.data;
+      this.lastTick = t;
       // Renewals are not events (migration 0018): a tick of the lease's epoch
       // shows it live then, and the next one is due within a minute (at the
       // default 30 s tick interval), each renewal adding a TTL.
-      const t = this.lastTick;
-      if (this.lease && t && t.epoch === this.lease.epoch) {
+      if (this.lease && t.epoch === this.lease.epoch) {
         const until = new Date(t.finished_at).getTime() + (60 + this.leaseTtlSeconds) * 1000;
         if (until > new Date(this.lease.expires_at).getTime())
           this.lease = { ...this.lease, expires_at: new Date(until).toISOString() };
       }
-    } else if (e.stream === 'lease') {
-      const d = e.data as {
-        owner: string;
-        epoch: number;
-        expires_at?: string;
-        ttl_seconds?: number;
-      };
-      if (e.type === 'LeaseAcquired') {
-        this.lease = { owner: d.owner, epoch: d.epoch, expires_at: d.expires_at! };
-        this.leaseTtlSeconds = d.ttl_seconds ?? 0;
-      } else if (e.type === 'LeaseRenewed' && this.lease)
-        this.lease = { ...this.lease, expires_at: d.expires_at! };
-      else if (['LeaseReleased', 'LeaseExpired', 'LeaseForceReleased'].includes(e.type))
-        this.lease = null;
-    } else if (e.stream.startsWith('action:')) {
+    } else if (isLeaseEvent(e)) {
+      switch (e.type) {
+        case 'LeaseAcquired':
+          this.lease = { owner: e.data.owner, epoch: e.data.epoch, expires_at: e.data.expires_at };
+          this.leaseTtlSeconds = e.data.ttl_seconds ?? 0;
+          break;
+        case 'LeaseRenewed':
+          if (this.lease) this.lease = { ...this.lease, expires_at: e.data.expires_at };
+          break;
+        case 'LeaseReleased':
+        case 'LeaseExpired':
+        case 'LeaseForceReleased':
+          this.lease = null;
+          break;
+        case 'FencedWriteRejected':
+          break;
+      }
+    } else if (isActionEvent(e)) {
       const before = this.actions.get(e.stream);
       if (before === undefined && this.base > 0)
         throw new Error(`replay: the status of ${e.stream} at seq ${this.base} was not looked up`);
       if (before) this.counts[before]--;
-      const after = evolveAction(e.type as ActionEvent['type']);
+      const after = evolveAction(e.type);
       this.counts[after]++;
       this.actions.set(e.stream, after);
     }
@@ -207,11 +210,27 @@ export class Replayer {
  * What a fold reads of an event: a StoredEvent without its metadata and
  * hashes. `data` may be empty for an action event (its type says everything).
  */
-export type FoldEvent = Pick<
-  StoredEvent,
-  'seq' | 'stream' | 'stream_version' | 'type' | 'occurred_at'
-> &
-  Readonly<{ data: Readonly<Record<string, unknown>> }>;
+type FoldOf<E extends StoredEvent> = E extends StoredEvent
+  ? E['type'] extends ActionEvent['type']
+    ? Readonly<Pick<E, 'seq' | 'stream' | 'stream_version' | 'type' | 'occurred_at'>> &
+        Readonly<{ data?: unknown }>
+    : Readonly<Pick<E, 'seq' | 'stream' | 'stream_version' | 'type' | 'occurred_at' | 'data'>>
+  : never;
+export type FoldEvent = FoldOf<StoredEvent>;
+
+type FoldRow = Readonly<{
+  seq: number;
+  stream: string;
+  stream_version: number;
+  type: string;
+  occurred_at: Date;
+  data: unknown;
+}>;
+
+/** The one place a row of aol_events becomes a fold event (as toStoredEvent is for a whole one). */
+function toFoldEvent(r: FoldRow): FoldEvent {
+  return { ...r, occurred_at: r.occurred_at.toISOString() } as FoldEvent;
+}
 
 /**
  * Where a fold reads the log from. The live table (liveSource) today; a source
@@ -234,7 +253,7 @@ export function liveSource(db: Queryable, pageSize = 5000): EventSource {
     async *pages(after, until) {
       let last = after;
       for (;;) {
-        const { rows } = await db.query<Omit<FoldEvent, 'occurred_at'> & { occurred_at: Date }>(
+        const { rows } = await db.query<FoldRow>(
           `SELECT seq, stream, stream_version, type, occurred_at,
                   CASE WHEN stream LIKE 'action:%' THEN '{}'::jsonb ELSE data END AS data
              FROM aol_events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3`,
@@ -242,7 +261,7 @@ export function liveSource(db: Queryable, pageSize = 5000): EventSource {
         );
         if (rows.length === 0) return;
         last = rows[rows.length - 1].seq;
-        yield rows.map((r) => ({ ...r, occurred_at: r.occurred_at.toISOString() }));
+        yield rows.map(toFoldEvent);
         if (rows.length < pageSize) return;
       }
     },
@@ -284,7 +303,11 @@ export async function foldInto(
                 `${s} has events at or before seq ${r.base} that the log read no longer holds (archived): this replay needs the archive: aol events replay --archive DIR`,
                 409,
               );
-            return [s, t ? evolveAction(t as ActionEvent['type']) : null];
+            if (t !== undefined && !isActionType(t))
+              throw new Error(
+                `replay: ${s}'s last event at seq ${r.base} is a ${t}, not an action event`,
+              );
+            return [s, t ? evolveAction(t) : null];
           }),
         ),
       );
