@@ -93,6 +93,9 @@ export async function createCheckpoint(
   policy?: CheckpointPolicy,
 ): Promise<Checkpoint | null> {
   return db.tx(async (c) => {
+    // A background signer never waits unboundedly behind the append lock (or a
+    // table lock of a migration): it fails, says so, and tries again (checkpointer.ts).
+    await c.query(`SET LOCAL lock_timeout = '10s'`);
     await EventStore.lock(c);
     const { head, state } = await readState(c);
     if (!head) return null;
