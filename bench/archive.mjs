@@ -14,7 +14,7 @@ import { archive, planArchive } from '../dist/events/archive.js';
 import { verifyLog } from '../dist/events/checkpoint-verify.js';
 import { createCheckpoint } from '../dist/events/checkpoints.js';
 import { EventStore } from '../dist/events/event-store.js';
-import { generateSigningKeyPair, parsePrivateKey } from '../dist/events/signing.js';
+import { generateSigningKeyPair, parsePrivateKey } from '../dist/common/signing.js';
 import { table, urlFor } from './lib.mjs';
 
 /** n tick-sized events on the `log` stream (no read model to project), BATCH per append. */
@@ -102,9 +102,9 @@ export async function archiveBench(admin, results) {
     const total = await store.headSeq();
     await db.query('VACUUM ANALYZE aol_events');
 
-    const incr = await timed(() => verifyLog(store, db, { key }));
+    const incr = await timed(() => verifyLog(store, db, { key, incremental: true }));
     if (!incr.value.ok || incr.value.mode !== 'incremental') throw new Error(`incremental verify: ${JSON.stringify(incr.value)}`);
-    const full = await timed(() => verifyLog(store, db, { key, full: true }));
+    const full = await timed(() => verifyLog(store, db, { key }));
     if (!full.value.ok) throw new Error(`full verify: ${JSON.stringify(full.value)}`);
     const floor = await timed(() => rawRead(url));
 
@@ -113,7 +113,7 @@ export async function archiveBench(admin, results) {
     const arch = await timed(() => archive(db, plan, out, key, 'bench'));
     const archived = plan.range ? plan.range[1] - plan.range[0] + 1 : 0;
     const sizeAfter = await liveBytes(db);
-    const both = await timed(() => verifyLog(store, db, { key, full: true, archive: out }));
+    const both = await timed(() => verifyLog(store, db, { key, archive: out }));
     if (!both.value.ok) throw new Error(`verify --archive: ${JSON.stringify(both.value)}`);
 
     const mb = (b) => b / 2 ** 20;

@@ -239,7 +239,7 @@ describe('aol events archive', () => {
       37,
       20,
     ]);
-    const incremental = await verify(['--archive', dir]);
+    const incremental = await verify(['--incremental', '--archive', dir]);
     expect([incremental.code, incremental.r.ok]).toEqual([0, true]);
   });
 

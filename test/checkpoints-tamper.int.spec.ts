@@ -223,7 +223,13 @@ describe('superuser tampering is caught by verify --checkpoints', () => {
 
   it('incremental verify walks only what follows the last trusted checkpoint and catches a tamper there', async () => {
     const { t, file } = await open('cp_incr');
-    const clean = await verify(t, ['--checkpoints', file, '--public-key', key.publicKey]);
+    const clean = await verify(t, [
+      '--incremental',
+      '--checkpoints',
+      file,
+      '--public-key',
+      key.publicKey,
+    ]);
     // Checkpoint B signs seq 19: events 20..24 are walked, 1..19 vouched for by its signature.
     expect([clean.code, clean.r.mode, clean.r.from_seq, clean.r.checked]).toEqual([
       0,
@@ -232,7 +238,13 @@ describe('superuser tampering is caught by verify --checkpoints', () => {
       5,
     ]);
     await tamper(t, `UPDATE aol_events SET data = '{"x": 1}'::jsonb WHERE seq = 22`);
-    const after = await verify(t, ['--checkpoints', file, '--public-key', key.publicKey]);
+    const after = await verify(t, [
+      '--incremental',
+      '--checkpoints',
+      file,
+      '--public-key',
+      key.publicKey,
+    ]);
     expect([after.code, after.r.ok, after.r.first_bad_seq, after.r.mode]).toEqual([
       1,
       false,
@@ -240,7 +252,9 @@ describe('superuser tampering is caught by verify --checkpoints', () => {
       'incremental',
     ]);
     // Without a key nothing is trusted: the whole log is walked.
-    const nokey = await runCli(['events', 'verify', '--json'], { DATABASE_URL: t.url });
+    const nokey = await runCli(['events', 'verify', '--incremental', '--json'], {
+      DATABASE_URL: t.url,
+    });
     expect(JSON.parse(nokey.stdout)).toMatchObject({
       mode: 'full',
       from_seq: 1,
@@ -248,15 +262,24 @@ describe('superuser tampering is caught by verify --checkpoints', () => {
     });
   });
 
-  it('a tamper before the trusted checkpoint that kept the hashes is found by --full', async () => {
+  it('a tamper before the trusted checkpoint that kept the hashes is found by the default full verify, not --incremental', async () => {
     const { t, file } = await open('cp_full');
     await tamper(
       t,
       `UPDATE aol_events SET metadata = jsonb_set(metadata, '{actor}', '"mallory"') WHERE seq = 5`,
     );
-    const incr = await verify(t, ['--checkpoints', file, '--public-key', key.publicKey]);
+    const incr = await verify(t, [
+      '--incremental',
+      '--checkpoints',
+      file,
+      '--public-key',
+      key.publicKey,
+    ]);
     expect([incr.code, incr.r.mode]).toEqual([0, 'incremental']);
-    expect(incr.r.unchecked.join(' ')).toMatch(/events 1\.\.19 were not walked.*--full/);
+    expect(incr.r.unchecked.join(' ')).toMatch(/events 1\.\.19 were not walked.*full verify/);
+    // the default walks every event
+    const dflt = await verify(t, ['--checkpoints', file, '--public-key', key.publicKey]);
+    expect([dflt.code, dflt.r.first_bad_seq, dflt.r.mode]).toEqual([1, 5, 'full']);
     const full = await verify(t, ['--full', '--checkpoints', file, '--public-key', key.publicKey]);
     expect([full.code, full.r.first_bad_seq, full.r.mode, full.r.checked]).toEqual([
       1,

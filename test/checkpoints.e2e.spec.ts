@@ -119,11 +119,14 @@ describe('signed checkpoints through the API, the worker and the CLI', () => {
       );
       const given = await get<Verify>(`/events/verify?public_key=${key.publicKey}`);
       expect(given.body.ok).toBe(true);
-      // incremental by default (from the last trusted checkpoint), every event with ?full=true
-      expect(given.body.mode).toBe('incremental');
+      // every event by default; from the last trusted checkpoint with ?incremental=true
+      expect([given.body.mode, given.body.from_seq]).toEqual(['full', 1]);
+      const incr = await get<Verify>(`/events/verify?public_key=${key.publicKey}&incremental=true`);
+      expect([incr.body.ok, incr.body.mode]).toEqual([true, 'incremental']);
+      expect(incr.body.checked).toBeLessThan(given.body.checked);
       const full = await get<Verify>(`/events/verify?public_key=${key.publicKey}&full=true`);
       expect([full.body.ok, full.body.mode, full.body.from_seq]).toEqual([true, 'full', 1]);
-      expect(full.body.checked).toBeGreaterThan(given.body.checked);
+      expect(full.body.checked).toBeGreaterThan(incr.body.checked);
       const badFull = await fetch(`${apis[0].url}/events/verify?full=yes`);
       expect(badFull.status).toBe(400);
       const wrong = await get<Verify>(`/events/verify?public_key=${other.publicKey}`);

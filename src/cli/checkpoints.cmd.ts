@@ -102,9 +102,10 @@ export function registerCheckpointCommands(events: Command): void {
       'an archive directory (aol events archive --out): verify it and the live log as one chain',
     )
     .option(
-      '--full',
-      'walk every event (default: only those after the last checkpoint whose signature verifies)',
+      '--incremental',
+      'walk only the events after the last checkpoint whose signature verifies (default: every event)',
     )
+    .option('--full', 'walk every event (the default; kept for scripts that say so)')
     .option(
       '--json',
       'print {ok, checked, first_bad_seq, problem, mode, from_seq, checkpoints, unchecked, note}',
@@ -114,6 +115,7 @@ export function registerCheckpointCommands(events: Command): void {
         checkpoints?: string;
         publicKey?: KeyObject;
         full?: boolean;
+        incremental?: boolean;
         archive?: string;
         json?: boolean;
       }) => {
@@ -126,7 +128,7 @@ export function registerCheckpointCommands(events: Command): void {
             key: o.publicKey ?? config.signingKey,
             file,
             dir: config.checkpointDir,
-            full: o.full === true,
+            incremental: o.incremental === true && o.full !== true,
             archive: o.archive,
             onProgress: bar.update,
           }).catch((err: unknown) => {

@@ -133,8 +133,12 @@ export type VerifyLogOptions = Readonly<{
   /** The auditor's saved copy, already parsed. */
   file?: readonly Checkpoint[];
   dir?: string;
-  /** Walk every live event (default: from the last checkpoint whose signature and head verify). */
-  full?: boolean;
+  /**
+   * Walk only the events after the last checkpoint whose signature and head
+   * verify (default: every live event, so any edit is found; SPEC: verify
+   * exits 1 with the first bad seq on tampering).
+   */
+  incremental?: boolean;
   /** An archive directory (aol events archive --out): verified as the beginning of the chain. */
   archive?: string;
   onProgress?: (checked: number, total: number) => void;
@@ -173,8 +177,10 @@ export function lastTrustedCheckpoint(
  * Walk the chain, then check it against every checkpoint: those in the log,
  * in AOL_CHECKPOINT_DIR and in the auditor's file. Checkpoints are read before
  * the head, so one appended meanwhile can't look like a cut tail. By default
- * the walk starts at the last trusted checkpoint (lastTrustedCheckpoint), so
- * its cost is the events appended since; `full` walks every live event.
+ * every live event is walked (streamed in pages); `incremental` starts at the
+ * last trusted checkpoint (lastTrustedCheckpoint), so its cost is the events
+ * appended since — an edit before it that kept the stored hashes is then
+ * vouched for by the signature and not seen.
  *
  * After archiving the live log starts above seq 1: the events before it
  * must be accounted for by a LogSegmentArchived record whose last hash the
@@ -255,15 +261,17 @@ export async function verifyLog(
       `${sourced.length - checkable.length} checkpoint(s) sign archived events: pass --archive DIR to check them`,
     );
   const trusted =
-    o.full || prefixProblem ? undefined : lastTrustedCheckpoint(checkable, heads, o.key, base.seq);
+    !o.incremental || prefixProblem
+      ? undefined
+      : lastTrustedCheckpoint(checkable, heads, o.key, base.seq);
   const from = trusted ? { seq: trusted.seq, hash: trusted.hash } : base;
   let chain: VerifyResult = prefixProblem ?? (await store.verify(o.onProgress, from));
   if (archived && !prefixProblem) chain = { ...chain, checked: chain.checked + archived.checked };
   if (trusted)
     unchecked.push(
-      `events ${base.seq + 1}..${trusted.seq} were not walked: the signed checkpoint of seq ${trusted.seq} vouches for them (an edit that kept the stored hashes is found by --full)`,
+      `events ${base.seq + 1}..${trusted.seq} were not walked: the signed checkpoint of seq ${trusted.seq} vouches for them (an edit that kept the stored hashes is found by a full verify, the default)`,
     );
-  else if (!o.full && !prefixProblem && headSeq > 0)
+  else if (o.incremental && !prefixProblem && headSeq > 0)
     unchecked.push('no trusted checkpoint to start from: the whole log was walked');
   const r = checkAgainstCheckpoints(chain, headSeq, heads, checkable, o.key, unchecked);
   return {

@@ -69,7 +69,7 @@ export class EventsController {
     return verifyLog(this.store, this.db, {
       key,
       dir: this.config.checkpointDir,
-      full: q.full === 'true',
+      incremental: q.incremental === 'true' && q.full !== 'true',
     });
   }
 

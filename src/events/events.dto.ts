@@ -57,10 +57,15 @@ export class VerifyQueryDto {
   })
   public_key?: string;
 
-  /** `true`: walk every event (default: from the last checkpoint whose signature verifies). */
+  /** `true`: walk every event (the default). */
   @IsOptional()
   @IsIn(['true', 'false'], { message: 'full must be true or false' })
   full?: 'true' | 'false';
+
+  /** `true`: walk only the events after the last checkpoint whose signature verifies (default: every event). */
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'incremental must be true or false' })
+  incremental?: 'true' | 'false';
 }
 
 export class CheckpointsQueryDto {
