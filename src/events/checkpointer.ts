@@ -1,8 +1,8 @@
 import type { KeyObject } from 'node:crypto';
-import type { Subscription } from 'rxjs';
 import { Db } from '../db/db.js';
 import { EventMetadata } from './event.types.js';
 import type { EventNotifier } from './event-notifier.js';
+import { LogJob } from './log-job.js';
 import {
   Checkpoint,
   CheckpointPolicy,
@@ -31,56 +31,35 @@ export type CheckpointerOptions = Readonly<{
  * time rule holds to within a minute (or everySeconds, when shorter).
  */
 export class Checkpointer {
-  private timer: NodeJS.Timeout | undefined;
-  private sub: Subscription | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
   private lastEventSeq = 0;
-  private stopped = false;
+  private readonly job: LogJob;
 
   constructor(
     private readonly db: Db,
     private readonly o: CheckpointerOptions,
-  ) {}
-
-  start(notifier?: EventNotifier): void {
-    const every = Math.min(this.o.policy.everySeconds, 60) * 1000;
-    this.timer = setInterval(() => this.poke(), every);
-    this.timer.unref();
-    this.sub = notifier?.wakeups$.subscribe((p) => {
-      if (!p || p.seq - this.lastEventSeq >= this.o.policy.everyEvents) this.poke();
+  ) {
+    this.job = new LogJob({
+      run: () => this.check(),
+      due: (p) => !p || p.seq - this.lastEventSeq >= this.o.policy.everyEvents,
+      everyMs: Math.min(this.o.policy.everySeconds, 60) * 1000,
+      // A failed check (a database restart, a lock conflict) is tried again in
+      // a second: the next NOTIFY may never come, and the timer is a minute.
+      retryMs: 1000,
+      onError: (err) => this.o.log('warn', `checkpoint failed: ${err.message}; retrying in 1 s`),
     });
-    this.poke();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    this.sub?.unsubscribe();
-    await this.running;
+  start(notifier?: EventNotifier): void {
+    this.job.start(notifier);
+  }
+
+  stop(): Promise<void> {
+    return this.job.stop();
   }
 
   /** Run one check now, or once more after the running one. */
   poke(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.check()
-      .catch((err) => {
-        // A failed check (a database restart, a lock conflict) is tried again
-        // in a second: the next NOTIFY may never come, and the timer is a minute.
-        this.o.log('warn', `checkpoint failed: ${(err as Error).message}; retrying in 1 s`);
-        setTimeout(() => this.poke(), 1000).unref();
-      })
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.poke();
-        }
-      });
+    this.job.poke();
   }
 
   private async check(): Promise<void> {

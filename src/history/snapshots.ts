@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { Subscription } from 'rxjs';
 import { Db, Queryable } from '../db/db.js';
 import { mapDbError } from '../db/db-errors.js';
 import { DomainError, ValidationError } from '../common/errors.js';
 import type { EventMetadata } from '../events/event.types.js';
 import type { EventNotifier } from '../events/event-notifier.js';
+import { LogJob } from '../events/log-job.js';
 import {
   foldInto,
   liveSource,
@@ -173,54 +173,33 @@ export type SnapshotterOptions = Readonly<{
  * aol_record_snapshot() keeps one snapshot per seq whatever happens.
  */
 export class Snapshotter {
-  private timer: NodeJS.Timeout | undefined;
-  private sub: Subscription | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
   private lastSeq = 0;
+  private readonly job: LogJob;
 
   constructor(
     private readonly db: Db,
     private readonly o: SnapshotterOptions,
-  ) {}
+  ) {
+    this.job = new LogJob({
+      run: () => this.catchUp(),
+      due: (p) => !p || p.seq - this.lastSeq >= this.o.everyEvents,
+      everyMs: 30_000,
+      retryMs: 5000,
+      onError: (err) => this.o.log('warn', `snapshot failed: ${err.message}; retrying in 5 s`),
+    });
+  }
 
   start(notifier?: EventNotifier): this {
-    this.timer = setInterval(() => this.poke(), 30_000);
-    this.timer.unref();
-    this.sub = notifier?.wakeups$.subscribe((p) => {
-      if (!p || p.seq - this.lastSeq >= this.o.everyEvents) this.poke();
-    });
-    this.poke();
+    this.job.start(notifier);
     return this;
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    this.sub?.unsubscribe();
-    await this.running;
+  stop(): Promise<void> {
+    return this.job.stop();
   }
 
   poke(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.catchUp()
-      .then(() => undefined)
-      .catch((err) => {
-        this.o.log('warn', `snapshot failed: ${(err as Error).message}; retrying in 5 s`);
-        setTimeout(() => this.poke(), 5000).unref();
-      })
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.poke();
-        }
-      });
+    this.job.poke();
   }
 
   /** Take every snapshot due now; returns how many this process took. */
@@ -240,7 +219,7 @@ export class Snapshotter {
         this.lastSeq = next - every;
         let taken = 0;
         let r: Replayer | undefined;
-        while (next <= head && !this.stopped) {
+        while (next <= head && !this.job.stopped) {
           // from the previous snapshot's state, so the per-action map stays small
           r = r
             ? await foldInto(new Replayer(r.snapshot()), liveSource(this.db), next)
