@@ -71,7 +71,7 @@ export async function idle(admin, results) {
     const w = startWorker(url, { AOL_TICK_INTERVAL_SECONDS: String(tick), AOL_LEASE_TTL_SECONDS: String(ttl) });
     try {
       const start = await head(db);
-      await waitFor(async () => (await db.query('SELECT 1 FROM aol_tick_liveness')).rows.length, 30000, 'first tick');
+      await waitFor(async () => (await db.query('SELECT 1 FROM aol_tick_ledger')).rows.length, 30000, 'first tick');
       const t0 = Date.now();
       const renewedAt = new Set();
       while (Date.now() - t0 < seconds * 1000) {
@@ -80,7 +80,7 @@ export async function idle(admin, results) {
         await sleep(1000);
       }
       const end = await head(db);
-      const { rows: lv } = await db.query('SELECT ticks FROM aol_tick_liveness');
+      const { rows: lv } = await db.query('SELECT count(*) AS ticks FROM aol_tick_ledger');
       const all = await byType(db, start, end);
       // the startup (acquisition, first tick) happens once; the rest is the steady rate
       const first = Number((await db.query(`SELECT min(seq) AS s FROM aol_events WHERE seq > $1 AND type = 'TickRecorded'`, [start])).rows[0].s);
@@ -99,7 +99,7 @@ export async function idle(admin, results) {
       await db.close();
     }
   }
-  table(`idle: events an idle worker appends (tick ${tick} s, lease TTL ${ttl} s; target ≤ 150 events/h; before 0018: ${3600 / renewEvery + 3600 / tick} + 1/h)`, rows);
+  table(`idle: events an idle worker appends (tick ${tick} s, lease TTL ${ttl} s; target ≤ 150 events/h; before issue 15: ${3600 / renewEvery + 3600 / tick} + 1/h)`, rows);
   console.log('  (real run: events_per_hour = 1 acquisition + the events after the first tick, scaled to an hour; the database-clock hour is the figure)');
   results.idle = { rows };
 }

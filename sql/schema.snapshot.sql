@@ -967,7 +967,6 @@ CREATE FUNCTION public.aol_health_inputs() RETURNS jsonb
   SELECT jsonb_build_object(
     'now', aol_iso(aol_now()),
     'last_tick', (SELECT to_jsonb(t) FROM (SELECT * FROM aol_tick_ledger ORDER BY seq DESC LIMIT 1) t),
-    'tick_liveness', (SELECT to_jsonb(v) FROM aol_tick_liveness v WHERE id = 1),
     'lease', (SELECT to_jsonb(l) FROM aol_lease l LIMIT 1),
     'flags', (SELECT to_jsonb(f) FROM aol_control_flags f WHERE id = 1),
     'ack', (SELECT to_jsonb(a) FROM aol_control_ack a WHERE id = 1),
@@ -1259,28 +1258,12 @@ CREATE FUNCTION public.aol_record_tick(p_owner text, p_epoch bigint, p_data json
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
-DECLARE
-  l aol_tick_liveness;
-  t timestamptz;
-  v_now timestamptz;
-  v_started timestamptz;
-  v_idle boolean := coalesce((p_data->>'actions_attempted')::integer, 0) = 0;
-  e aol_events;
 BEGIN
   IF NOT aol_fence(p_owner, p_epoch, 'TickRecorded', NULL) THEN
     RETURN false;
   END IF;
-  t := clock_timestamp();
-  v_now := aol_now();
-  v_started := coalesce((p_data->>'started_at')::timestamptz, t);
-  SELECT * INTO l FROM aol_tick_liveness WHERE id = 1;
-  e := aol_append('tick', NULL, 'TickRecorded', p_data || jsonb_build_object(
-    'worker', p_owner, 'epoch', p_epoch, 'finished_at', aol_iso(t)), aol_worker_metadata(p_owner));
-  INSERT INTO aol_tick_liveness VALUES (1, p_owner, p_epoch, e.seq, e.data->>'status', e.data->>'notes', v_idle,
-    v_started, t, v_now, coalesce(l.ticks, 0) + 1)
-  ON CONFLICT (id) DO UPDATE SET worker = EXCLUDED.worker, epoch = EXCLUDED.epoch, seq = EXCLUDED.seq,
-    status = EXCLUDED.status, notes = EXCLUDED.notes, idle = EXCLUDED.idle, started_at_utc = EXCLUDED.started_at_utc,
-    finished_at_utc = EXCLUDED.finished_at_utc, recorded_at = EXCLUDED.recorded_at, ticks = EXCLUDED.ticks;
+  PERFORM aol_append('tick', NULL, 'TickRecorded', p_data || jsonb_build_object(
+    'worker', p_owner, 'epoch', p_epoch, 'finished_at', aol_iso(clock_timestamp())), aol_worker_metadata(p_owner));
   RETURN true;
 END $$;
 
@@ -1777,23 +1760,6 @@ CREATE TABLE public.aol_tick_ledger (
 
 ALTER TABLE public.aol_tick_ledger OWNER TO aol_owner;
 
-CREATE TABLE public.aol_tick_liveness (
-    id integer NOT NULL,
-    worker text NOT NULL,
-    epoch bigint NOT NULL,
-    seq bigint NOT NULL,
-    status text NOT NULL,
-    notes text NOT NULL,
-    idle boolean NOT NULL,
-    started_at_utc timestamp with time zone NOT NULL,
-    finished_at_utc timestamp with time zone NOT NULL,
-    recorded_at timestamp with time zone NOT NULL,
-    ticks bigint NOT NULL,
-    CONSTRAINT aol_tick_liveness_id_check CHECK ((id = 1))
-);
-
-ALTER TABLE public.aol_tick_liveness OWNER TO aol_owner;
-
 CREATE TABLE public.aol_workers (
     id text NOT NULL,
     host text NOT NULL,
@@ -1876,9 +1842,6 @@ ALTER TABLE ONLY public.aol_snapshots
 
 ALTER TABLE ONLY public.aol_tick_ledger
     ADD CONSTRAINT aol_tick_ledger_pkey PRIMARY KEY (seq);
-
-ALTER TABLE ONLY public.aol_tick_liveness
-    ADD CONSTRAINT aol_tick_liveness_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.aol_workers
     ADD CONSTRAINT aol_workers_pkey PRIMARY KEY (id);
@@ -2028,8 +1991,6 @@ CREATE TRIGGER aol_snapshots_no_change BEFORE DELETE OR UPDATE ON public.aol_sna
 CREATE TRIGGER aol_snapshots_no_truncate BEFORE TRUNCATE ON public.aol_snapshots FOR EACH STATEMENT EXECUTE FUNCTION public.aol_snapshots_refuse_change();
 
 CREATE TRIGGER aol_tick_ledger_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.aol_tick_ledger FOR EACH STATEMENT WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
-
-CREATE TRIGGER aol_tick_liveness_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.aol_tick_liveness FOR EACH STATEMENT WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
 
 GRANT ALL ON SCHEMA public TO aol_owner;
 GRANT USAGE ON SCHEMA public TO aol_admin;
@@ -2303,7 +2264,5 @@ GRANT SELECT ON TABLE public.aol_scoped_pauses TO aol_auditor;
 GRANT SELECT ON TABLE public.aol_snapshots TO aol_auditor;
 
 GRANT SELECT ON TABLE public.aol_tick_ledger TO aol_auditor;
-
-GRANT SELECT ON TABLE public.aol_tick_liveness TO aol_auditor;
 
 GRANT SELECT ON TABLE public.aol_workers TO aol_auditor;

@@ -65,7 +65,7 @@ describe('crashes, stalls and the at-most-once guarantee (spawned workers)', () 
     expect(row.last_error).toMatch(
       /lost its lease during attempt 1.*not re-run: retry or cancel it/,
     );
-    // three ticks by b (idle repeats are counted in aol_tick_liveness, not the log)
+    // three ticks by b
     const base = (await ticks(t.db)).ticks;
     await waitFor(
       async () => {
@@ -185,7 +185,7 @@ describe('crashes, stalls and the at-most-once guarantee (spawned workers)', () 
       20000,
       'long finishes',
     );
-    // a PAUSED tick is recorded, and its repeats keep coming (aol_tick_liveness: idle repeats are not events)
+    // a PAUSED tick is recorded, and more keep coming (one ledger row per tick)
     await waitFor(
       async () =>
         (
@@ -198,18 +198,16 @@ describe('crashes, stalls and the at-most-once guarantee (spawned workers)', () 
       20000,
       'a PAUSED tick',
     );
-    const paused = await t.db.query<{ seq: number; ticks: string }>(
-      'SELECT seq, ticks FROM aol_tick_liveness',
-    );
+    const paused = await ticks(t.db);
     await waitFor(
       async () => {
         const { rows } = await t.db.query(
-          `SELECT l.ticks, l.status, l.worker FROM aol_tick_liveness l`,
+          `SELECT status, worker FROM aol_tick_ledger ORDER BY seq DESC LIMIT 1`,
         );
         return (
           rows[0].status === 'PAUSED' &&
           rows[0].worker === a.id() &&
-          Number(rows[0].ticks) >= Number(paused.rows[0].ticks) + 2
+          (await ticks(t.db)).ticks >= paused.ticks + 2
         );
       },
       20000,

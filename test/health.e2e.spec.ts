@@ -100,7 +100,7 @@ describe('health: GET /health/aol and aol health driven by a real worker', () =>
     expect(r.stdout).not.toContain('\u001b['); // plain when piped
     expect(r.stdout).toMatch(/\[OK\] worker active/);
 
-    // renewals are liveness, not events (migration 0018): health reads the lease's expiry from
+    // renewals are liveness, not events (issue 15): health reads the lease's expiry from
     // the lease row's liveness column, which moves on past the acquisition's
     const [acquired] = await events(t.db, `type = 'LeaseAcquired' AND data->>'owner' = $1`, [
       w.id(),

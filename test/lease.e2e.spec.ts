@@ -94,7 +94,7 @@ describe('lease, failover and kill (spawned workers)', () => {
     const before = (await ticks(t.db)).ticks;
     const cron = spawnW({}, ['--max-ticks=2']);
     expect(await cron.exited).toBe(0);
-    // two ticks: two TickRecorded events (one ledger row per tick), counted in aol_tick_liveness too
+    // two ticks: two TickRecorded events (one ledger row per tick)
     expect(await ticks(t.db)).toEqual({ ticks: before + 2, worker: cron.id() });
     const recorded = await events(t.db, `type = 'TickRecorded' AND data->>'worker' = $1`, [
       cron.id(),

@@ -9,9 +9,9 @@ import { events } from './support/queries.js';
 import { createLoginRole, liveAndFolded, LoginRole } from './support/roles.js';
 
 /**
- * Issue 15, less noise (migration 0018): a renewal moves the lease row's
+ * Issue 15, less noise (issue 15): a renewal moves the lease row's
  * liveness columns with no event; every tick stays a TickRecorded event (one
- * ledger row per tick, as the SPEC has it) and also refreshes aol_tick_liveness. Every
+ * ledger row per tick, as the SPEC has it). Every
  * lease transition and fencing rejection is still an event, the expiry is
  * still decided on the database clock, and only the worker's role can extend
  * a lease, through the renewal function.
@@ -28,9 +28,9 @@ describe('liveness outside the log: renewals', () => {
   const leaseRow = async () =>
     (await t.db.query('SELECT * FROM aol_lease')).rows[0] as
       { owner: string; epoch: number; renewed_at_utc: Date; expires_at_utc: Date } | undefined;
-  const liveness = async () =>
-    (await t.db.query('SELECT * FROM aol_tick_liveness WHERE id = 1')).rows[0] as
-      { seq: number; ticks: number; finished_at_utc: Date } | undefined;
+  const lastTick = async () =>
+    (await t.db.query('SELECT * FROM aol_tick_ledger ORDER BY seq DESC LIMIT 1')).rows[0] as
+      { seq: number; status: string; finished_at_utc: Date } | undefined;
   const idle = (notes = 'no due actions', status = 'SUCCESS', attempted = 0) => ({
     started_at: new Date().toISOString(),
     status,
@@ -100,17 +100,11 @@ describe('liveness outside the log: renewals', () => {
       await expect(
         r.db.query(`UPDATE aol_lease SET expires_at_utc = expires_at_utc + interval '1 hour'`),
       ).rejects.toThrow(/permission denied/);
-      await expect(
-        r.db.query(`UPDATE aol_tick_liveness SET finished_at_utc = now()`),
-      ).rejects.toThrow(/permission denied/);
     }
     // the service role renews through the function, never by UPDATE
     await expect(
       svc.db.query(`UPDATE aol_lease SET expires_at_utc = expires_at_utc + interval '1 hour'`),
     ).rejects.toThrow(/permission denied/);
-    await expect(svc.db.query(`DELETE FROM aol_tick_liveness`)).rejects.toThrow(
-      /permission denied/,
-    );
     const before = await count();
     expect(await renewLease(svc.db, l.owner, l.epoch, 30)).not.toBeNull();
     expect(await count()).toBe(before);
@@ -123,25 +117,25 @@ describe('liveness outside the log: renewals', () => {
     ).rejects.toThrow(/only DELETE FROM aol_lease/);
   });
 
-  it('ticks: every tick is a TickRecorded event and a ledger row (SPEC); the liveness row follows the latest', async () => {
+  it('ticks: every tick is a TickRecorded event and a ledger row (SPEC); health reads the latest', async () => {
     const { epoch } = (await leaseRow())!;
     const ticks = () => count(`type = 'TickRecorded'`);
     const ledger = async () =>
       (await t.db.query('SELECT count(*)::int AS n FROM aol_tick_ledger')).rows[0].n as number;
     const before = { events: await ticks(), rows: await ledger() };
     expect(await recordTick(t.db, 'w:2', epoch, idle())).toBe(true);
-    const first = (await liveness())!;
+    const first = (await lastTick())!;
     await new Promise((r) => setTimeout(r, 50));
     expect(await recordTick(t.db, 'w:2', epoch, idle())).toBe(true);
     expect(await recordTick(t.db, 'w:2', epoch, idle('paused', 'PAUSED'))).toBe(true);
     expect(await recordTick(t.db, 'w:2', epoch, idle('1/1 succeeded', 'SUCCESS', 1))).toBe(true);
     expect(await ticks()).toBe(before.events + 4);
     expect(await ledger()).toBe(before.rows + 4);
-    const last = (await liveness())!;
-    expect(last).toMatchObject({ ticks: first.ticks + 3, status: 'SUCCESS', idle: false });
+    const last = (await lastTick())!;
+    expect(last.status).toBe('SUCCESS');
     expect(last.seq).toBeGreaterThan(first.seq);
     expect(last.finished_at_utc.getTime()).toBeGreaterThan(first.finished_at_utc.getTime());
-    // health takes the last tick's time from the liveness row
+    // health takes the last tick's time from the ledger
     const h = await liveHealthInputs(t.db);
     expect(new Date(h.lastTick!.finished_at).getTime()).toBe(last.finished_at_utc.getTime());
     // a replay (the log alone) holds the lease from each tick event of its epoch for a minute + the TTL
@@ -151,10 +145,10 @@ describe('liveness outside the log: renewals', () => {
     expect(new Date(replayed.lease!.expires_at).getTime()).toBe(
       new Date(beat.data.finished_at as string).getTime() + 90_000,
     );
-    // a fenced tick writes neither an event nor liveness
+    // a fenced tick writes neither an event nor a ledger row
     expect(await recordTick(t.db, 'w:1', epoch - 1, idle())).toBe(false);
     expect(await ticks()).toBe(before.events + 4);
-    expect((await liveness())!.ticks).toBe(last.ticks);
+    expect(await ledger()).toBe(before.rows + 4);
   });
 
   it('a rebuild equals the live read models except exactly the liveness columns, and keeps the live lease alive', async () => {

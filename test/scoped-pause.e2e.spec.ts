@@ -92,7 +92,7 @@ describe('scoped, expiring pause (aol pause --type … --for …, POST /control/
       20000,
       'webhook runs',
     );
-    // idle repeats are counted in aol_tick_liveness, not the log (migration 0018)
+    // ticks counted as ledger rows
     const afterHook = (await ticks(t.db)).ticks;
     await waitFor(
       async () => (await ticks(t.db)).ticks >= afterHook + 3,

@@ -43,14 +43,12 @@ CREATE TRIGGER aol_clock_no_truncate BEFORE TRUNCATE ON aol_clock
   FOR EACH STATEMENT WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_read_model_guard();
 
 -- Everything GET /health/aol needs, in one statement of index lookups: the
--- last tick (by seq), the tick liveness row, the lease (with its liveness
--- columns), the flags and acknowledgement, the queue
+-- last tick (by seq), the lease (with its liveness columns), the flags and acknowledgement, the queue
 -- counters kept by the projection, the head of the log. No COUNT(*).
 CREATE OR REPLACE FUNCTION aol_health_inputs() RETURNS jsonb LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object(
     'now', aol_iso(aol_now()),
     'last_tick', (SELECT to_jsonb(t) FROM (SELECT * FROM aol_tick_ledger ORDER BY seq DESC LIMIT 1) t),
-    'tick_liveness', (SELECT to_jsonb(v) FROM aol_tick_liveness v WHERE id = 1),
     'lease', (SELECT to_jsonb(l) FROM aol_lease l LIMIT 1),
     'flags', (SELECT to_jsonb(f) FROM aol_control_flags f WHERE id = 1),
     'ack', (SELECT to_jsonb(a) FROM aol_control_ack a WHERE id = 1),

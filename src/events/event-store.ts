@@ -44,7 +44,7 @@ export type HeartbeatFilter = (typeof HEARTBEAT_FILTERS)[number];
 
 /**
  * A heartbeat says only "the worker is still there": a LeaseRenewed (older
- * logs; no longer written, migration 0018) or a TickRecorded that attempted no
+ * logs; no longer written, issue 15) or a TickRecorded that attempted no
  * action. Everything else is a change made by someone or a worker's decision.
  */
 export const HEARTBEAT_SQL = `(type = 'LeaseRenewed' OR (type = 'TickRecorded' AND coalesce((data->>'actions_attempted')::int, 0) = 0))`;

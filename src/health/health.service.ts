@@ -17,12 +17,6 @@ type Raw = {
     epoch: number;
     notes: string;
   } | null;
-  /** The liveness row (migration 0018): the latest tick, also when it only repeated the event `seq`. */
-  tick_liveness: {
-    seq: number;
-    started_at_utc: string;
-    finished_at_utc: string;
-  } | null;
   lease: { owner: string; epoch: number; expires_at_utc: string } | null;
   flags: {
     paused: boolean;
@@ -58,14 +52,11 @@ export async function liveHealthInputs(db: Queryable): Promise<HealthInputs> {
   ]);
   const h = rows[0].h;
   const iso = (t: string) => new Date(t).toISOString();
-  // The liveness row follows the latest tick (migration 0018); it is used when
-  // it describes the ledger's last row (same seq), the ledger's row otherwise.
-  const live = h.last_tick && h.tick_liveness?.seq === h.last_tick.seq ? h.tick_liveness : null;
   return {
     now: new Date(h.now),
     lastTick: h.last_tick && {
-      started_at: iso((live ?? h.last_tick).started_at_utc),
-      finished_at: iso((live ?? h.last_tick).finished_at_utc),
+      started_at: iso(h.last_tick.started_at_utc),
+      finished_at: iso(h.last_tick.finished_at_utc),
       status: h.last_tick.status,
       worker: h.last_tick.worker,
       epoch: h.last_tick.epoch,

@@ -60,7 +60,7 @@ const zeroCounts = (): Record<ActionStatus, number> =>
 export class Replayer {
   private control: ControlState = initialControlState();
   private lease: ReplayedLease = null;
-  /** The TTL of the lease's LeaseAcquired: renewals are not events (migration 0018). */
+  /** The TTL of the lease's LeaseAcquired: renewals are not events (issue 15). */
   private leaseTtlSeconds = 0;
   /** Each action's status after the events applied; null: it had none at `base`. */
   private readonly actions = new Map<string, ActionStatus | null>();
@@ -122,7 +122,7 @@ export class Replayer {
     } else if (e.type === 'TickRecorded') {
       const t = e.data;
       this.lastTick = t;
-      // Renewals are not events (migration 0018): a tick of the lease's epoch
+      // Renewals are not events (issue 15): a tick of the lease's epoch
       // shows it live then, and the next one is due within a minute (at the
       // default 30 s tick interval), each renewal adding a TTL.
       if (this.lease && t.epoch === this.lease.epoch) {

@@ -47,13 +47,11 @@ export async function enqueue(
   return r.action.id;
 }
 
-/**
- * Ticks recorded so far (events or not: an idle tick that repeats the last one
- * only refreshes aol_tick_liveness, migration 0018), and by whom the latest.
- */
+/** Ticks recorded so far (one aol_tick_ledger row each), and by whom the latest. */
 export async function ticks(db: Db): Promise<{ ticks: number; worker: string | null }> {
   const { rows } = await db.query<{ ticks: string; worker: string }>(
-    'SELECT ticks, worker FROM aol_tick_liveness WHERE id = 1',
+    `SELECT count(*) AS ticks, (SELECT worker FROM aol_tick_ledger ORDER BY seq DESC LIMIT 1) AS worker
+       FROM aol_tick_ledger`,
   );
   return { ticks: Number(rows[0]?.ticks ?? 0), worker: rows[0]?.worker ?? null };
 }

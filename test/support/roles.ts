@@ -26,10 +26,9 @@ export async function createLoginRole(
 }
 
 /**
- * Liveness columns: written by the lease renewal and the tick, never by an
- * event (migration 0018), so not history and left out of every comparison of
- * rebuilt and live read models — exactly these, nothing else. (The tick
- * liveness row, aol_tick_liveness, is all liveness and not a read model.)
+ * Liveness columns: written by the lease renewal, never by an event (issue
+ * 15), so not history and left out of every comparison of rebuilt and live
+ * read models — exactly these, nothing else.
  */
 export const LIVENESS_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   aol_lease: ['renewed_at_utc', 'expires_at_utc'],
@@ -38,7 +37,7 @@ export const LIVENESS_COLUMNS: Readonly<Record<string, readonly string[]>> = {
 /**
  * The tables that are not projections of the log, and why: the log itself,
  * its partition horizon (storage bookkeeping), content-addressed artifacts,
- * snapshots (hashed into the log), liveness and presence rows
+ * snapshots (hashed into the log), presence rows
  * (docs/events.md), the migrator's bookkeeping. Every other
  * table is a read model and must be in READ_MODEL_KEYS (a test checks).
  */
@@ -47,7 +46,6 @@ export const NOT_READ_MODELS: readonly string[] = [
   'aol_events_horizon',
   'aol_artifacts',
   'aol_snapshots',
-  'aol_tick_liveness',
   'aol_workers',
   'aol_migrations',
 ];

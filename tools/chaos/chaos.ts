@@ -332,7 +332,7 @@ async function rebuildEquals(db: Db): Promise<{ equal: boolean; diff?: string }>
     for (const t of tables)
       out[t] = JSON.stringify(
         (await c.query(`SELECT * FROM ${t} ORDER BY 1, 2`)).rows.map((r: Record<string, unknown>) =>
-          // the lease's liveness columns (renewals, migration 0018) are not history
+          // the lease's liveness columns (renewals, issue 15) are not history
           t === 'aol_lease' ? { ...r, renewed_at_utc: undefined, expires_at_utc: undefined } : r,
         ),
       );
