@@ -645,12 +645,13 @@ BEGIN
   END IF;
   PERFORM count(*) FROM aol_append_many(c.streams, NULL, c.types, c.datas,
     array_fill(aol_worker_metadata(p_owner), ARRAY[cardinality(c.ids)]));
-  RETURN QUERY SELECT false, x.* FROM aol_claimed(c.ids, c.proof) x;
+  RETURN QUERY SELECT false, x.*, c.proof
+    FROM unnest(c.ids, c.action_types, c.payloads, c.keys, c.attempts) x;
 END $$;
 
 ALTER FUNCTION public.aol_claim(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean) OWNER TO aol_owner;
 
-CREATE FUNCTION public.aol_claim_events(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[], OUT proof boolean) RETURNS record
+CREATE FUNCTION public.aol_claim_events(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[], OUT proof boolean, OUT action_types text[], OUT payloads jsonb[], OUT keys text[], OUT attempts integer[]) RETURNS record
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
@@ -663,12 +664,16 @@ BEGIN
     RETURN;
   END IF;
   proof := p_env_proof OR f.proof_mode;
+  -- the claimed rows travel back from here (their attempt is the one started), not re-read after the append
   SELECT array_agg(c.id ORDER BY c.not_before_utc, c.id), array_agg('action:' || c.id ORDER BY c.not_before_utc, c.id),
          array_agg('ActionStarted'::text),
          array_agg(jsonb_build_object('attempt', c.attempts + 1, 'worker', p_owner, 'epoch', p_epoch,
-           'proof_mode', proof) ORDER BY c.not_before_utc, c.id)
-    INTO ids, streams, types, datas
-    FROM (SELECT a.id, a.attempts, a.not_before_utc FROM aol_actions a
+           'proof_mode', proof) ORDER BY c.not_before_utc, c.id),
+         array_agg(c.action_type ORDER BY c.not_before_utc, c.id), array_agg(c.payload ORDER BY c.not_before_utc, c.id),
+         array_agg(c.idempotency_key ORDER BY c.not_before_utc, c.id),
+         array_agg(c.attempts + 1 ORDER BY c.not_before_utc, c.id)
+    INTO ids, streams, types, datas, action_types, payloads, keys, attempts
+    FROM (SELECT a.id, a.attempts, a.not_before_utc, a.action_type, a.payload, a.idempotency_key FROM aol_actions a
            WHERE a.status IN ('PENDING', 'RETRY') AND a.not_before_utc <= clock_timestamp()
              AND NOT EXISTS (SELECT 1 FROM aol_scoped_pauses p
                               WHERE p.ended_at_utc IS NULL
@@ -678,19 +683,7 @@ BEGIN
            FOR UPDATE SKIP LOCKED) c;
 END $$;
 
-ALTER FUNCTION public.aol_claim_events(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[], OUT proof boolean) OWNER TO aol_owner;
-
-CREATE FUNCTION public.aol_claimed(p_ids bigint[], p_proof boolean) RETURNS TABLE(id bigint, action_type text, payload jsonb, idempotency_key text, attempt integer, proof_mode boolean)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-BEGIN
-  RETURN QUERY SELECT a.id, a.action_type, a.payload, a.idempotency_key, a.attempts, p_proof
-    FROM unnest(p_ids) WITH ORDINALITY u(x, i) JOIN aol_actions a ON a.id = u.x
-   ORDER BY u.i;
-END $$;
-
-ALTER FUNCTION public.aol_claimed(p_ids bigint[], p_proof boolean) OWNER TO aol_owner;
+ALTER FUNCTION public.aol_claim_events(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[], OUT proof boolean, OUT action_types text[], OUT payloads jsonb[], OUT keys text[], OUT attempts integer[]) OWNER TO aol_owner;
 
 CREATE FUNCTION public.aol_clear_production(p_reason text, p_via text) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1271,8 +1264,7 @@ BEGIN
   IF p_limit > 0 THEN
     SELECT * INTO c FROM aol_claim_events(p_owner, p_epoch, p_limit, p_env_proof);
   ELSE
-    SELECT NULL::bigint[] AS ids, NULL::text[] AS streams, NULL::text[] AS types, NULL::jsonb[] AS datas,
-           NULL::boolean AS proof INTO c;
+    SELECT NULL::bigint[] AS ids, NULL::text[] AS streams, NULL::text[] AS types, NULL::jsonb[] AS datas INTO c;
   END IF;
   v_n := coalesce(cardinality(o.ids), 0) + coalesce(cardinality(c.ids), 0);
   IF v_n > 0 THEN
@@ -1284,8 +1276,8 @@ BEGIN
       FROM aol_outcome_results(p_items, o.ids) r;
   END IF;
   IF c.ids IS NOT NULL THEN
-    RETURN QUERY SELECT 'claimed', x.id, NULL::text, x.action_type, x.payload, x.idempotency_key, x.attempt, x.proof_mode
-      FROM aol_claimed(c.ids, c.proof) x;
+    RETURN QUERY SELECT 'claimed', x.id, NULL::text, x.action_type, x.payload, x.idempotency_key, x.attempt, c.proof
+      FROM unnest(c.ids, c.action_types, c.payloads, c.keys, c.attempts) x(id, action_type, payload, idempotency_key, attempt);
   END IF;
 END $$;
 
@@ -2150,11 +2142,8 @@ REVOKE ALL ON FUNCTION public.aol_archive_segment(p_data jsonb, p_reason text, p
 GRANT ALL ON FUNCTION public.aol_claim(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean) TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_claim(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean) FROM PUBLIC;
 
-GRANT ALL ON FUNCTION public.aol_claim_events(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[], OUT proof boolean) TO aol_service;
-REVOKE ALL ON FUNCTION public.aol_claim_events(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[], OUT proof boolean) FROM PUBLIC;
-
-GRANT ALL ON FUNCTION public.aol_claimed(p_ids bigint[], p_proof boolean) TO aol_service;
-REVOKE ALL ON FUNCTION public.aol_claimed(p_ids bigint[], p_proof boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.aol_claim_events(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[], OUT proof boolean, OUT action_types text[], OUT payloads jsonb[], OUT keys text[], OUT attempts integer[]) TO aol_service;
+REVOKE ALL ON FUNCTION public.aol_claim_events(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[], OUT proof boolean, OUT action_types text[], OUT payloads jsonb[], OUT keys text[], OUT attempts integer[]) FROM PUBLIC;
 
 GRANT ALL ON FUNCTION public.aol_clear_production(p_reason text, p_via text) TO aol_admin;
 GRANT ALL ON FUNCTION public.aol_clear_production(p_reason text, p_via text) TO aol_service;

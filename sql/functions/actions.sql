@@ -196,7 +196,7 @@ CREATE TRIGGER aol_queue_counts_no_truncate BEFORE TRUNCATE ON aol_queue_counts
 -- two) — are made of the same pieces, each rule written once:
 -- aol_claim_events() decides what a claim starts, aol_outcome_events() which
 -- outcomes stand, aol_outcome_results() what each item's answer is,
--- aol_reject_outcomes() the fenced path, aol_claimed() the claimed rows.
+-- aol_reject_outcomes() the fenced path.
 --
 -- What a claim of up to p_limit due actions, oldest first, would start (ids
 -- NULL: nothing). Called behind the fence, under the append lock. The claim
@@ -209,7 +209,8 @@ CREATE TRIGGER aol_queue_counts_no_truncate BEFORE TRUNCATE ON aol_queue_counts
 -- passed (aol_expire_scoped_pauses, control.sql) and skips the action types
 -- still paused.
 CREATE OR REPLACE FUNCTION aol_claim_events(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean,
-  OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[], OUT proof boolean)
+  OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[], OUT proof boolean,
+  OUT action_types text[], OUT payloads jsonb[], OUT keys text[], OUT attempts integer[])
 LANGUAGE plpgsql AS $$
 DECLARE
   f aol_control_flags;
@@ -220,12 +221,16 @@ BEGIN
     RETURN;
   END IF;
   proof := p_env_proof OR f.proof_mode;
+  -- the claimed rows travel back from here (their attempt is the one started), not re-read after the append
   SELECT array_agg(c.id ORDER BY c.not_before_utc, c.id), array_agg('action:' || c.id ORDER BY c.not_before_utc, c.id),
          array_agg('ActionStarted'::text),
          array_agg(jsonb_build_object('attempt', c.attempts + 1, 'worker', p_owner, 'epoch', p_epoch,
-           'proof_mode', proof) ORDER BY c.not_before_utc, c.id)
-    INTO ids, streams, types, datas
-    FROM (SELECT a.id, a.attempts, a.not_before_utc FROM aol_actions a
+           'proof_mode', proof) ORDER BY c.not_before_utc, c.id),
+         array_agg(c.action_type ORDER BY c.not_before_utc, c.id), array_agg(c.payload ORDER BY c.not_before_utc, c.id),
+         array_agg(c.idempotency_key ORDER BY c.not_before_utc, c.id),
+         array_agg(c.attempts + 1 ORDER BY c.not_before_utc, c.id)
+    INTO ids, streams, types, datas, action_types, payloads, keys, attempts
+    FROM (SELECT a.id, a.attempts, a.not_before_utc, a.action_type, a.payload, a.idempotency_key FROM aol_actions a
            WHERE a.status IN ('PENDING', 'RETRY') AND a.not_before_utc <= clock_timestamp()
              AND NOT EXISTS (SELECT 1 FROM aol_scoped_pauses p
                               WHERE p.ended_at_utc IS NULL
@@ -233,18 +238,6 @@ BEGIN
            ORDER BY a.not_before_utc, a.id
            LIMIT p_limit
            FOR UPDATE SKIP LOCKED) c;
-END $$;
-
--- The claimed actions as the claim returns them (after their ActionStarted is projected).
--- (PL/pgSQL, as the helpers below: a SECURITY DEFINER SQL function is never
--- inlined and is planned again on every call; PL/pgSQL keeps its plans.)
-CREATE OR REPLACE FUNCTION aol_claimed(p_ids bigint[], p_proof boolean)
-RETURNS TABLE (id bigint, action_type text, payload jsonb, idempotency_key text, attempt integer, proof_mode boolean)
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-  RETURN QUERY SELECT a.id, a.action_type, a.payload, a.idempotency_key, a.attempts, p_proof
-    FROM unnest(p_ids) WITH ORDINALITY u(x, i) JOIN aol_actions a ON a.id = u.x
-   ORDER BY u.i;
 END $$;
 
 -- Which outcomes of a batch stand: those of actions still RUNNING under this
@@ -269,6 +262,8 @@ BEGIN
    WHERE i.nth = 1;
 END $$;
 
+-- (PL/pgSQL: a SECURITY DEFINER SQL function is never inlined and is
+-- planned again on every call; PL/pgSQL keeps its plans.)
 -- Per item, in order: 'ok' (recorded) or 'stale' (the action is no longer
 -- RUNNING under this epoch: a new holder already recovered it; also a second
 -- outcome for the same action in one batch).
@@ -316,7 +311,8 @@ BEGIN
   END IF;
   PERFORM count(*) FROM aol_append_many(c.streams, NULL, c.types, c.datas,
     array_fill(aol_worker_metadata(p_owner), ARRAY[cardinality(c.ids)]));
-  RETURN QUERY SELECT false, x.* FROM aol_claimed(c.ids, c.proof) x;
+  RETURN QUERY SELECT false, x.*, c.proof
+    FROM unnest(c.ids, c.action_types, c.payloads, c.keys, c.attempts) x;
 END $$;
 
 -- Record the outcomes of a claimed batch (AOL_CLAIM_BATCH_SIZE,
@@ -377,8 +373,7 @@ BEGIN
   IF p_limit > 0 THEN
     SELECT * INTO c FROM aol_claim_events(p_owner, p_epoch, p_limit, p_env_proof);
   ELSE
-    SELECT NULL::bigint[] AS ids, NULL::text[] AS streams, NULL::text[] AS types, NULL::jsonb[] AS datas,
-           NULL::boolean AS proof INTO c;
+    SELECT NULL::bigint[] AS ids, NULL::text[] AS streams, NULL::text[] AS types, NULL::jsonb[] AS datas INTO c;
   END IF;
   v_n := coalesce(cardinality(o.ids), 0) + coalesce(cardinality(c.ids), 0);
   IF v_n > 0 THEN
@@ -390,8 +385,8 @@ BEGIN
       FROM aol_outcome_results(p_items, o.ids) r;
   END IF;
   IF c.ids IS NOT NULL THEN
-    RETURN QUERY SELECT 'claimed', x.id, NULL::text, x.action_type, x.payload, x.idempotency_key, x.attempt, x.proof_mode
-      FROM aol_claimed(c.ids, c.proof) x;
+    RETURN QUERY SELECT 'claimed', x.id, NULL::text, x.action_type, x.payload, x.idempotency_key, x.attempt, c.proof
+      FROM unnest(c.ids, c.action_types, c.payloads, c.keys, c.attempts) x(id, action_type, payload, idempotency_key, attempt);
   END IF;
 END $$;
 
