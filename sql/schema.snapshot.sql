@@ -51,45 +51,18 @@ CREATE FUNCTION public.aol_action_outcomes(p_owner text, p_epoch bigint, p_items
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
-  x jsonb;
-  v_ok bigint[];
-  v_stream text[];
-  v_type text[];
-  v_data jsonb[];
+  o record;
 BEGIN
   IF NOT aol_fence(p_owner, p_epoch, 'outcomes', NULL) THEN
-    -- Each refused outcome is recorded too, naming its action and event type.
-    -- The append lock is held from the fence on, so the lease cannot come
-    -- back meanwhile: every one of these fences refuses as the first did.
-    FOR x IN SELECT value FROM jsonb_array_elements(p_items) LOOP
-      id := (x->>'id')::bigint;
-      PERFORM aol_fence(p_owner, p_epoch, x->>'type', id);
-      result := 'fenced';
-      RETURN NEXT;
-    END LOOP;
+    RETURN QUERY SELECT * FROM aol_reject_outcomes(p_owner, p_epoch, p_items);
     RETURN;
   END IF;
-  -- the append lock is held from the fence on, so the RUNNING check stands until commit
-  SELECT array_agg(i.id ORDER BY i.ord), array_agg('action:' || i.id ORDER BY i.ord), array_agg(i.type ORDER BY i.ord),
-         array_agg(CASE WHEN i.type = 'ActionRetryScheduled'
-                     THEN (i.data - 'retry_in_seconds') || jsonb_build_object('retry_at', aol_iso(clock_timestamp()
-                            + make_interval(secs => (i.data->>'retry_in_seconds')::double precision)))
-                     ELSE i.data END ORDER BY i.ord)
-    INTO v_ok, v_stream, v_type, v_data
-    FROM (SELECT (j.v->>'id')::bigint AS id, j.v->>'type' AS type, j.v->'data' AS data, j.ord,
-                 row_number() OVER (PARTITION BY j.v->>'id' ORDER BY j.ord) AS nth
-            FROM jsonb_array_elements(p_items) WITH ORDINALITY j(v, ord)) i
-    JOIN aol_actions a ON a.id = i.id AND a.status = 'RUNNING' AND a.epoch = p_epoch
-   WHERE i.nth = 1;
-  IF v_ok IS NOT NULL THEN
-    PERFORM count(*) FROM aol_append_many(v_stream, NULL, v_type, v_data,
-      array_fill(aol_worker_metadata(p_owner), ARRAY[cardinality(v_ok)]));
+  SELECT * INTO o FROM aol_outcome_events(p_epoch, p_items);
+  IF o.ids IS NOT NULL THEN
+    PERFORM count(*) FROM aol_append_many(o.streams, NULL, o.types, o.datas,
+      array_fill(aol_worker_metadata(p_owner), ARRAY[cardinality(o.ids)]));
   END IF;
-  RETURN QUERY
-    SELECT i.id, CASE WHEN i.nth = 1 AND i.id = ANY (v_ok) THEN 'ok' ELSE 'stale' END
-      FROM (SELECT (j.v->>'id')::bigint AS id, j.ord, row_number() OVER (PARTITION BY j.v->>'id' ORDER BY j.ord) AS nth
-              FROM jsonb_array_elements(p_items) WITH ORDINALITY j(v, ord)) i
-     ORDER BY i.ord;
+  RETURN QUERY SELECT * FROM aol_outcome_results(p_items, o.ids);
 END $$;
 
 ALTER FUNCTION public.aol_action_outcomes(p_owner text, p_epoch bigint, p_items jsonb) OWNER TO aol_owner;
@@ -660,26 +633,47 @@ CREATE FUNCTION public.aol_claim(p_owner text, p_epoch bigint, p_limit integer, 
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
-  f aol_control_flags;
-  v_proof boolean;
-  v_ids bigint[];
-  v_data jsonb[];
+  c record;
 BEGIN
   IF NOT aol_fence(p_owner, p_epoch, 'claim', NULL) THEN
     RETURN QUERY SELECT true, NULL::bigint, NULL::text, NULL::jsonb, NULL::text, NULL::integer, NULL::boolean;
     RETURN;
   END IF;
+  SELECT * INTO c FROM aol_claim_events(p_owner, p_epoch, p_limit, p_env_proof);
+  IF c.ids IS NULL THEN
+    RETURN;
+  END IF;
+  PERFORM count(*) FROM aol_append_many(c.streams, NULL, c.types, c.datas,
+    array_fill(aol_worker_metadata(p_owner), ARRAY[cardinality(c.ids)]));
+  RETURN QUERY SELECT false, x.*, c.proof
+    FROM unnest(c.ids, c.action_types, c.payloads, c.keys, c.attempts) x;
+END $$;
+
+ALTER FUNCTION public.aol_claim(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean) OWNER TO aol_owner;
+
+CREATE FUNCTION public.aol_claim_events(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[], OUT proof boolean, OUT action_types text[], OUT payloads jsonb[], OUT keys text[], OUT attempts integer[]) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+  f aol_control_flags;
+BEGIN
   PERFORM aol_expire_scoped_pauses(p_owner);
   SELECT * INTO f FROM aol_control_flags WHERE aol_control_flags.id = 1;
   IF f.paused OR f.killed THEN
     RETURN;
   END IF;
-  v_proof := p_env_proof OR f.proof_mode;
-  SELECT array_agg(c.id ORDER BY c.not_before_utc, c.id),
+  proof := p_env_proof OR f.proof_mode;
+  -- the claimed rows travel back from here (their attempt is the one started), not re-read after the append
+  SELECT array_agg(c.id ORDER BY c.not_before_utc, c.id), array_agg('action:' || c.id ORDER BY c.not_before_utc, c.id),
+         array_agg('ActionStarted'::text),
          array_agg(jsonb_build_object('attempt', c.attempts + 1, 'worker', p_owner, 'epoch', p_epoch,
-           'proof_mode', v_proof) ORDER BY c.not_before_utc, c.id)
-    INTO v_ids, v_data
-    FROM (SELECT a.id, a.attempts, a.not_before_utc FROM aol_actions a
+           'proof_mode', proof) ORDER BY c.not_before_utc, c.id),
+         array_agg(c.action_type ORDER BY c.not_before_utc, c.id), array_agg(c.payload ORDER BY c.not_before_utc, c.id),
+         array_agg(c.idempotency_key ORDER BY c.not_before_utc, c.id),
+         array_agg(c.attempts + 1 ORDER BY c.not_before_utc, c.id)
+    INTO ids, streams, types, datas, action_types, payloads, keys, attempts
+    FROM (SELECT a.id, a.attempts, a.not_before_utc, a.action_type, a.payload, a.idempotency_key FROM aol_actions a
            WHERE a.status IN ('PENDING', 'RETRY') AND a.not_before_utc <= clock_timestamp()
              AND NOT EXISTS (SELECT 1 FROM aol_scoped_pauses p
                               WHERE p.ended_at_utc IS NULL
@@ -687,20 +681,9 @@ BEGIN
            ORDER BY a.not_before_utc, a.id
            LIMIT p_limit
            FOR UPDATE SKIP LOCKED) c;
-  IF v_ids IS NULL THEN
-    RETURN;
-  END IF;
-  PERFORM count(*) FROM aol_append_many(
-    ARRAY(SELECT 'action:' || x FROM unnest(v_ids) WITH ORDINALITY u(x, i) ORDER BY i), NULL,
-    array_fill('ActionStarted'::text, ARRAY[cardinality(v_ids)]), v_data,
-    array_fill(aol_worker_metadata(p_owner), ARRAY[cardinality(v_ids)]));
-  RETURN QUERY
-    SELECT false, a.id, a.action_type, a.payload, a.idempotency_key, a.attempts, v_proof
-      FROM unnest(v_ids) WITH ORDINALITY u(x, i) JOIN aol_actions a ON a.id = u.x
-     ORDER BY u.i;
 END $$;
 
-ALTER FUNCTION public.aol_claim(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean) OWNER TO aol_owner;
+ALTER FUNCTION public.aol_claim_events(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[], OUT proof boolean, OUT action_types text[], OUT payloads jsonb[], OUT keys text[], OUT attempts integer[]) OWNER TO aol_owner;
 
 CREATE FUNCTION public.aol_clear_production(p_reason text, p_via text) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
@@ -978,11 +961,12 @@ $$;
 ALTER FUNCTION public.aol_health_inputs() OWNER TO aol_owner;
 
 CREATE FUNCTION public.aol_is_production() RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
-  SELECT coalesce((SELECT production FROM aol_deployment WHERE id = 1), false)
-$$;
+BEGIN
+  RETURN coalesce((SELECT production FROM aol_deployment WHERE id = 1), false);
+END $$;
 
 ALTER FUNCTION public.aol_is_production() OWNER TO aol_owner;
 
@@ -1130,12 +1114,13 @@ END $$;
 ALTER FUNCTION public.aol_mark_production(p_via text) OWNER TO aol_owner;
 
 CREATE FUNCTION public.aol_now() RETURNS timestamp with time zone
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
-  SELECT clock_timestamp() + CASE WHEN aol_is_production() THEN interval '0'
-    ELSE make_interval(secs => (SELECT offset_seconds FROM aol_clock WHERE id = 1)) END
-$$;
+BEGIN
+  RETURN clock_timestamp() + CASE WHEN aol_is_production() THEN interval '0'
+    ELSE make_interval(secs => (SELECT offset_seconds FROM aol_clock WHERE id = 1)) END;
+END $$;
 
 ALTER FUNCTION public.aol_now() OWNER TO aol_owner;
 
@@ -1149,6 +1134,39 @@ CREATE FUNCTION public.aol_operator_event_types() RETURNS text[]
 $$;
 
 ALTER FUNCTION public.aol_operator_event_types() OWNER TO aol_owner;
+
+CREATE FUNCTION public.aol_outcome_events(p_epoch bigint, p_items jsonb, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[]) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+  SELECT array_agg(i.id ORDER BY i.ord), array_agg('action:' || i.id ORDER BY i.ord), array_agg(i.type ORDER BY i.ord),
+         array_agg(CASE WHEN i.type = 'ActionRetryScheduled'
+                     THEN (i.data - 'retry_in_seconds') || jsonb_build_object('retry_at', aol_iso(clock_timestamp()
+                            + make_interval(secs => (i.data->>'retry_in_seconds')::double precision)))
+                     ELSE i.data END ORDER BY i.ord)
+    INTO ids, streams, types, datas
+    FROM (SELECT (j.v->>'id')::bigint AS id, j.v->>'type' AS type, j.v->'data' AS data, j.ord,
+                 row_number() OVER (PARTITION BY j.v->>'id' ORDER BY j.ord) AS nth
+            FROM jsonb_array_elements(p_items) WITH ORDINALITY j(v, ord)) i
+    JOIN aol_actions a ON a.id = i.id AND a.status = 'RUNNING' AND a.epoch = p_epoch
+   WHERE i.nth = 1;
+END $$;
+
+ALTER FUNCTION public.aol_outcome_events(p_epoch bigint, p_items jsonb, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[]) OWNER TO aol_owner;
+
+CREATE FUNCTION public.aol_outcome_results(p_items jsonb, p_ok bigint[]) RETURNS TABLE(id bigint, result text)
+    LANGUAGE plpgsql IMMUTABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+  RETURN QUERY SELECT i.id, CASE WHEN i.nth = 1 AND i.id = ANY (p_ok) THEN 'ok' ELSE 'stale' END
+    FROM (SELECT (j.v->>'id')::bigint AS id, j.ord, row_number() OVER (PARTITION BY j.v->>'id' ORDER BY j.ord) AS nth
+            FROM jsonb_array_elements(p_items) WITH ORDINALITY j(v, ord)) i
+   ORDER BY i.ord;
+END $$;
+
+ALTER FUNCTION public.aol_outcome_results(p_items jsonb, p_ok bigint[]) OWNER TO aol_owner;
 
 CREATE FUNCTION public.aol_projecting() RETURNS boolean
     LANGUAGE sql STABLE
@@ -1221,6 +1239,49 @@ BEGIN
 END $$;
 
 ALTER FUNCTION public.aol_rebuild(p_chunk integer) OWNER TO aol_owner;
+
+CREATE FUNCTION public.aol_record_and_claim(p_owner text, p_epoch bigint, p_items jsonb, p_limit integer, p_env_proof boolean) RETURNS TABLE(kind text, id bigint, result text, action_type text, payload jsonb, idempotency_key text, attempt integer, proof_mode boolean)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+  v_items boolean := jsonb_array_length(p_items) > 0;
+  o record;
+  c record;
+  v_n integer;
+BEGIN
+  IF NOT aol_fence(p_owner, p_epoch, CASE WHEN v_items THEN 'outcomes' ELSE 'claim' END, NULL) THEN
+    RETURN QUERY SELECT 'outcome', r.id, r.result, NULL::text, NULL::jsonb, NULL::text, NULL::integer, NULL::boolean
+      FROM aol_reject_outcomes(p_owner, p_epoch, p_items) r;
+    RETURN QUERY SELECT 'fenced', NULL::bigint, NULL::text, NULL::text, NULL::jsonb, NULL::text, NULL::integer, NULL::boolean;
+    RETURN;
+  END IF;
+  IF v_items THEN
+    SELECT * INTO o FROM aol_outcome_events(p_epoch, p_items);
+  ELSE
+    SELECT NULL::bigint[] AS ids, NULL::text[] AS streams, NULL::text[] AS types, NULL::jsonb[] AS datas INTO o;
+  END IF;
+  IF p_limit > 0 THEN
+    SELECT * INTO c FROM aol_claim_events(p_owner, p_epoch, p_limit, p_env_proof);
+  ELSE
+    SELECT NULL::bigint[] AS ids, NULL::text[] AS streams, NULL::text[] AS types, NULL::jsonb[] AS datas INTO c;
+  END IF;
+  v_n := coalesce(cardinality(o.ids), 0) + coalesce(cardinality(c.ids), 0);
+  IF v_n > 0 THEN
+    PERFORM count(*) FROM aol_append_many(o.streams || c.streams, NULL, o.types || c.types, o.datas || c.datas,
+      array_fill(aol_worker_metadata(p_owner), ARRAY[v_n]));
+  END IF;
+  IF v_items THEN
+    RETURN QUERY SELECT 'outcome', r.id, r.result, NULL::text, NULL::jsonb, NULL::text, NULL::integer, NULL::boolean
+      FROM aol_outcome_results(p_items, o.ids) r;
+  END IF;
+  IF c.ids IS NOT NULL THEN
+    RETURN QUERY SELECT 'claimed', x.id, NULL::text, x.action_type, x.payload, x.idempotency_key, x.attempt, c.proof
+      FROM unnest(c.ids, c.action_types, c.payloads, c.keys, c.attempts) x(id, action_type, payload, idempotency_key, attempt);
+  END IF;
+END $$;
+
+ALTER FUNCTION public.aol_record_and_claim(p_owner text, p_epoch bigint, p_items jsonb, p_limit integer, p_env_proof boolean) OWNER TO aol_owner;
 
 CREATE FUNCTION public.aol_record_snapshot(p_seq bigint, p_state bytea, p_metadata jsonb) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1301,6 +1362,23 @@ BEGIN
 END $$;
 
 ALTER FUNCTION public.aol_recover_orphans(p_owner text, p_epoch bigint, p_idempotent text[], p_max_attempts integer) OWNER TO aol_owner;
+
+CREATE FUNCTION public.aol_reject_outcomes(p_owner text, p_epoch bigint, p_items jsonb) RETURNS TABLE(id bigint, result text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+  x jsonb;
+BEGIN
+  FOR x IN SELECT value FROM jsonb_array_elements(p_items) LOOP
+    id := (x->>'id')::bigint;
+    PERFORM aol_fence(p_owner, p_epoch, x->>'type', id);
+    result := 'fenced';
+    RETURN NEXT;
+  END LOOP;
+END $$;
+
+ALTER FUNCTION public.aol_reject_outcomes(p_owner text, p_epoch bigint, p_items jsonb) OWNER TO aol_owner;
 
 CREATE FUNCTION public.aol_request_proof_off(p_metadata jsonb) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1492,7 +1570,7 @@ $$;
 ALTER FUNCTION public.aol_worker_leave(p_id text) OWNER TO aol_owner;
 
 CREATE FUNCTION public.aol_worker_metadata(p_owner text) RETURNS jsonb
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE sql STABLE
     AS $$
   SELECT jsonb_build_object('actor', p_owner, 'via', 'worker')
 $$;
@@ -2064,6 +2142,9 @@ REVOKE ALL ON FUNCTION public.aol_archive_segment(p_data jsonb, p_reason text, p
 GRANT ALL ON FUNCTION public.aol_claim(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean) TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_claim(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean) FROM PUBLIC;
 
+GRANT ALL ON FUNCTION public.aol_claim_events(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[], OUT proof boolean, OUT action_types text[], OUT payloads jsonb[], OUT keys text[], OUT attempts integer[]) TO aol_service;
+REVOKE ALL ON FUNCTION public.aol_claim_events(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[], OUT proof boolean, OUT action_types text[], OUT payloads jsonb[], OUT keys text[], OUT attempts integer[]) FROM PUBLIC;
+
 GRANT ALL ON FUNCTION public.aol_clear_production(p_reason text, p_via text) TO aol_admin;
 GRANT ALL ON FUNCTION public.aol_clear_production(p_reason text, p_via text) TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_clear_production(p_reason text, p_via text) FROM PUBLIC;
@@ -2150,6 +2231,12 @@ GRANT ALL ON FUNCTION public.aol_operator_event_types() TO aol_auditor;
 GRANT ALL ON FUNCTION public.aol_operator_event_types() TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_operator_event_types() FROM PUBLIC;
 
+GRANT ALL ON FUNCTION public.aol_outcome_events(p_epoch bigint, p_items jsonb, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[]) TO aol_service;
+REVOKE ALL ON FUNCTION public.aol_outcome_events(p_epoch bigint, p_items jsonb, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[]) FROM PUBLIC;
+
+GRANT ALL ON FUNCTION public.aol_outcome_results(p_items jsonb, p_ok bigint[]) TO aol_service;
+REVOKE ALL ON FUNCTION public.aol_outcome_results(p_items jsonb, p_ok bigint[]) FROM PUBLIC;
+
 GRANT ALL ON FUNCTION public.aol_projecting() TO aol_auditor;
 GRANT ALL ON FUNCTION public.aol_projecting() TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_projecting() FROM PUBLIC;
@@ -2160,6 +2247,9 @@ REVOKE ALL ON FUNCTION public.aol_read_model_guard() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.aol_rebuild(p_chunk integer) TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_rebuild(p_chunk integer) FROM PUBLIC;
 
+GRANT ALL ON FUNCTION public.aol_record_and_claim(p_owner text, p_epoch bigint, p_items jsonb, p_limit integer, p_env_proof boolean) TO aol_service;
+REVOKE ALL ON FUNCTION public.aol_record_and_claim(p_owner text, p_epoch bigint, p_items jsonb, p_limit integer, p_env_proof boolean) FROM PUBLIC;
+
 GRANT ALL ON FUNCTION public.aol_record_snapshot(p_seq bigint, p_state bytea, p_metadata jsonb) TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_record_snapshot(p_seq bigint, p_state bytea, p_metadata jsonb) FROM PUBLIC;
 
@@ -2168,6 +2258,9 @@ REVOKE ALL ON FUNCTION public.aol_record_tick(p_owner text, p_epoch bigint, p_da
 
 GRANT ALL ON FUNCTION public.aol_recover_orphans(p_owner text, p_epoch bigint, p_idempotent text[], p_max_attempts integer) TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_recover_orphans(p_owner text, p_epoch bigint, p_idempotent text[], p_max_attempts integer) FROM PUBLIC;
+
+GRANT ALL ON FUNCTION public.aol_reject_outcomes(p_owner text, p_epoch bigint, p_items jsonb) TO aol_service;
+REVOKE ALL ON FUNCTION public.aol_reject_outcomes(p_owner text, p_epoch bigint, p_items jsonb) FROM PUBLIC;
 
 GRANT ALL ON FUNCTION public.aol_request_proof_off(p_metadata jsonb) TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_request_proof_off(p_metadata jsonb) FROM PUBLIC;

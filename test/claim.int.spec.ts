@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { acquireLease } from '../src/lease/lease.sql.js';
-import { claimActions, writeOutcomes } from '../src/worker/worker.sql.js';
+import { claimActions, recordAndClaim, writeOutcomes } from '../src/worker/worker.sql.js';
 import { createTestDb, TestDb } from './support/db.js';
 import { enqueue } from './support/queries.js';
 
@@ -100,5 +100,104 @@ describe('the claim reads the control flags in the same statement', () => {
     expect(
       (await t.db.query('SELECT status FROM aol_actions WHERE id = $1', [c.id])).rows[0].status,
     ).toBe('RUNNING');
+  });
+});
+
+/**
+ * The tick's one statement per batch (aol_record_and_claim): the previous
+ * batch's outcomes and the next claim, behind one fence, in one append.
+ */
+describe('record the last batch and claim the next in one statement', () => {
+  let t: TestDb;
+  let epoch: number;
+  const ok = { type: 'ActionSucceeded', data: { attempt: 1, message: 'done' } };
+  const head = async () =>
+    Number((await t.db.query('SELECT coalesce(max(seq), 0) AS s FROM aol_events')).rows[0].s);
+  const since = async (seq: number) =>
+    (
+      await t.db.query<{ seq: number; type: string; stream: string; occurred_at: Date }>(
+        'SELECT seq, type, stream, occurred_at FROM aol_events WHERE seq > $1 ORDER BY seq',
+        [seq],
+      )
+    ).rows;
+  const status = async (id: number) =>
+    (await t.db.query('SELECT status FROM aol_actions WHERE id = $1', [id])).rows[0].status;
+  beforeAll(async () => {
+    t = await createTestDb('record_claim');
+    epoch = (await acquireLease(t.db, 'w:1', 30)).epoch;
+    await t.db.query('UPDATE aol_control_flags SET proof_mode = false WHERE id = 1');
+    for (const k of ['r-1', 'r-2', 'r-3', 'r-4']) await enqueue(t.db, 'NOOP', {}, k);
+  });
+  afterAll(() => t.db.close());
+
+  it('records the outcome and starts the next action in one append; a pause committed between two actions at batch 1 stops the next claim', async () => {
+    const first = await recordAndClaim(t.db, 'w:1', epoch, [], 1, false);
+    expect(first.fenced).toBe(false);
+    expect(first.written.size).toBe(0);
+    const [a] = first.claimed;
+    expect(a).toMatchObject({ action_type: 'NOOP', attempt: 1, proof_mode: false });
+
+    const before = await head();
+    const second = await recordAndClaim(t.db, 'w:1', epoch, [{ id: a.id, ...ok }], 1, false);
+    expect([...second.written]).toEqual([[a.id, 'ok']]);
+    const [b] = second.claimed;
+    expect(b.id).not.toBe(a.id);
+    // one append: consecutive seqs, one occurred_at, the outcome first
+    const appended = await since(before);
+    expect(appended.map((e) => [e.type, e.stream])).toEqual([
+      ['ActionSucceeded', `action:${a.id}`],
+      ['ActionStarted', `action:${b.id}`],
+    ]);
+    expect(appended[1].occurred_at.getTime()).toBe(appended[0].occurred_at.getTime());
+    expect(await status(a.id)).toBe('SUCCESS');
+    expect(await status(b.id)).toBe('RUNNING');
+
+    // a pause committed while b runs: b's outcome is recorded, nothing more starts
+    await t.db.query('UPDATE aol_control_flags SET paused = true WHERE id = 1');
+    const paused = await head();
+    const third = await recordAndClaim(t.db, 'w:1', epoch, [{ id: b.id, ...ok }], 1, false);
+    expect([...third.written]).toEqual([[b.id, 'ok']]);
+    expect(third.claimed).toEqual([]);
+    expect((await since(paused)).map((e) => e.type)).toEqual(['ActionSucceeded']);
+    // killed: nothing either
+    await t.db.query('UPDATE aol_control_flags SET paused = false, killed = true WHERE id = 1');
+    expect((await recordAndClaim(t.db, 'w:1', epoch, [], 1, false)).claimed).toEqual([]);
+    await t.db.query('UPDATE aol_control_flags SET killed = false WHERE id = 1');
+    // limit 0 records only
+    const [c] = (await recordAndClaim(t.db, 'w:1', epoch, [], 1, false)).claimed;
+    const last = await recordAndClaim(t.db, 'w:1', epoch, [{ id: c.id, ...ok }], 0, false);
+    expect([...last.written]).toEqual([[c.id, 'ok']]);
+    expect(last.claimed).toEqual([]);
+    expect(
+      (await t.db.query(`SELECT count(*)::int AS n FROM aol_actions WHERE status = 'PENDING'`))
+        .rows[0].n,
+    ).toBe(1);
+  });
+
+  it('a fenced worker commits nothing but FencedWriteRejected: its outcomes are not recorded and nothing is claimed', async () => {
+    const [d] = (await recordAndClaim(t.db, 'w:1', epoch, [], 1, false)).claimed;
+    await enqueue(t.db, 'NOOP', {}, 'r-5');
+    const before = await head();
+    const r = await recordAndClaim(t.db, 'w:1', epoch + 5, [{ id: d.id, ...ok }], 1, false);
+    expect(r.fenced).toBe(true);
+    expect([...r.written]).toEqual([[d.id, 'fenced']]);
+    expect(r.claimed).toEqual([]);
+    const { rows } = await t.db.query(
+      'SELECT type, data FROM aol_events WHERE seq > $1 ORDER BY seq',
+      [before],
+    );
+    expect(rows.map((e) => [e.type, e.data.attempted, e.data.action_id ?? null])).toEqual([
+      ['FencedWriteRejected', 'outcomes', null],
+      ['FencedWriteRejected', ok.type, d.id],
+    ]);
+    expect(await status(d.id)).toBe('RUNNING');
+    expect(
+      (await t.db.query(`SELECT count(*)::int AS n FROM aol_actions WHERE status = 'PENDING'`))
+        .rows[0].n,
+    ).toBe(1);
+    // without outcomes: one rejection of the claim
+    const claimOnly = await head();
+    expect((await recordAndClaim(t.db, 'w:1', epoch + 5, [], 1, false)).fenced).toBe(true);
+    expect((await since(claimOnly)).map((e) => e.type)).toEqual(['FencedWriteRejected']);
   });
 });

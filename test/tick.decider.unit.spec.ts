@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import {
+  decideNextClaim,
   decideTick,
   evolveTick,
   initialTickState,
@@ -49,6 +50,48 @@ describe('tick decider: interruption between claims', () => {
     expect(interruption({ ...none, killed: true, paused: true })).toBe('killed mid-tick');
     expect(interruption({ ...none, paused: true, stopping: true })).toBe('paused mid-tick');
     expect(interruption({ ...none, stopping: true })).toBe('stop requested mid-tick');
+  });
+});
+
+describe('tick decider: the next claim (with the outcomes in hand)', () => {
+  const none = { leaseLost: false, killed: false, paused: false, stopping: false };
+  const limits = { maxActionsPerTick: 5, claimBatchSize: 2 };
+  it('given room in the tick and budget, then claim a batch, never beyond the tick', () => {
+    expect(decideNextClaim(initialTickState(), limits, none, 1000)).toEqual({
+      type: 'claim',
+      limit: 2,
+    });
+    expect(
+      decideNextClaim(fold(ran('success', 'success', 'success', 'success')), limits, none, 1000),
+    ).toEqual({
+      type: 'claim',
+      limit: 1,
+    });
+  });
+  it('given AOL_MAX_ACTIONS_PER_TICK reached, then stop without a note, even if paused', () => {
+    const full = fold(ran('success', 'success', 'success', 'success', 'success'));
+    expect(decideNextClaim(full, limits, { ...none, paused: true }, 1000)).toEqual({
+      type: 'stop',
+      step: null,
+    });
+  });
+  it('given a lost term, a kill, a pause or a stop, then stop with its note', () => {
+    expect(
+      decideNextClaim(initialTickState(), limits, { ...none, leaseLost: true, paused: true }, 1000),
+    ).toEqual({
+      type: 'stop',
+      step: { type: 'Noted', note: 'lease lost' },
+    });
+    expect(decideNextClaim(initialTickState(), limits, { ...none, paused: true }, 1000)).toEqual({
+      type: 'stop',
+      step: { type: 'Noted', note: 'paused mid-tick' },
+    });
+  });
+  it('given the budget used up, then stop: BudgetUsedUp', () => {
+    expect(decideNextClaim(initialTickState(), limits, none, 0)).toEqual({
+      type: 'stop',
+      step: { type: 'BudgetUsedUp' },
+    });
   });
 });
 

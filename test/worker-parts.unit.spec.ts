@@ -180,11 +180,17 @@ describe('tick (given / when / then)', () => {
     config?: Partial<TickDeps['config']>;
     recordOk?: boolean;
     why?: 'scheduled' | 'stopping';
-    onClaim?: (n: number, flags: { -readonly [K in keyof ControlState]: ControlState[K] }) => void;
+    onClaim?: (
+      n: number,
+      flags: { -readonly [K in keyof ControlState]: ControlState[K] },
+      term: HeldTerm,
+    ) => void;
   }) => {
     const term = fakeTerm();
     const records: TickRecord[] = [];
     const claims: number[] = [];
+    /** Each aol_record_and_claim: the ids whose outcomes it records, and its claim limit. */
+    const statements: [number[], number][] = [];
     let expired = 0;
     const results = [...(o.results ?? [])];
     const flags: { -readonly [K in keyof ControlState]: ControlState[K] } = {
@@ -202,13 +208,16 @@ describe('tick (given / when / then)', () => {
         workerConcurrency: 1,
         ...o.config,
       },
-      claim: async (_e, limit) => {
+      recordAndClaim: async (_e, attempts, limit) => {
+        statements.push([attempts.map((x) => x.action.id), limit]);
+        const recorded = attempts.map(() => results.shift() ?? 'success');
+        if (recorded.includes('fenced')) return { results: recorded, claimed: null };
+        if (limit === 0) return { results: recorded, claimed: [] };
         claims.push(limit);
-        o.onClaim?.(claims.length, flags);
-        return o.batches?.length ? o.batches.shift()! : [];
+        o.onClaim?.(claims.length, flags, term);
+        return { results: recorded, claimed: o.batches?.length ? o.batches.shift()! : [] };
       },
       execute: async (a) => ({ action: a, overran: false }) as unknown as Attempt,
-      record: async (_e, attempts) => attempts.map(() => results.shift() ?? 'success'),
       expireScopedPauses: async () => void expired++,
       recordTick: async (_e, r) => (records.push(r), o.recordOk ?? true),
       dbNow: () => new Date('2026-01-01T00:00:00Z'),
@@ -216,7 +225,7 @@ describe('tick (given / when / then)', () => {
       stopping: () => false,
     });
     const recorded = await ticker.run(term, o.why ?? 'scheduled');
-    return { recorded, records, claims, expired, term, flags };
+    return { recorded, records, claims, statements, expired, term, flags };
   };
 
   it('given nothing due, when a tick runs, then SUCCESS "no due actions"', async () => {
@@ -244,12 +253,60 @@ describe('tick (given / when / then)', () => {
     });
   });
 
+  it('given two due actions at batch 1, then each statement records the last action and claims the next', async () => {
+    const r = await run({ batches: [[action(1)], [action(2)]] });
+    expect(r.statements).toEqual([
+      [[], 1],
+      [[1], 1],
+      [[2], 1],
+    ]);
+    expect(r.records[0]).toMatchObject({ status: 'SUCCESS', actions_attempted: 2 });
+  });
+
+  it('given the term lost while an action runs, then its outcome is recorded without a claim and no tick', async () => {
+    const r = await run({
+      batches: [[action(1)], [action(2)]],
+      onClaim: (n, _flags, term) => {
+        if (n === 1) term.lose('renewal refused');
+      },
+    });
+    expect(r.statements).toEqual([
+      [[], 1],
+      [[1], 0],
+    ]);
+    expect(r.recorded).toBe(false);
+  });
+
+  it('given a kill during the last allowed batch, then the outcomes are recorded with no claim', async () => {
+    const r = await run({
+      batches: [[action(1), action(2)]],
+      config: { maxActionsPerTick: 2, claimBatchSize: 5 },
+      onClaim: (_n, flags) => {
+        flags.killed = true;
+      },
+    });
+    expect(r.statements).toEqual([
+      [[], 2],
+      [[1, 2], 0],
+    ]);
+    expect(r.records[0]).toMatchObject({
+      status: 'SUCCESS',
+      actions_attempted: 2,
+      notes: '2/2 succeeded',
+    });
+  });
+
   it('given more due than the tick may take, when it runs, then it stops at AOL_MAX_ACTIONS_PER_TICK', async () => {
     const r = await run({
       batches: [[action(1), action(2)], [action(3)]],
       config: { maxActionsPerTick: 3, claimBatchSize: 2 },
     });
     expect(r.claims).toEqual([2, 1]);
+    expect(r.statements).toEqual([
+      [[], 2],
+      [[1, 2], 1],
+      [[3], 0],
+    ]);
     expect(r.records[0]).toMatchObject({ status: 'SUCCESS', actions_attempted: 3 });
   });
 

@@ -190,40 +190,47 @@ DROP TRIGGER IF EXISTS aol_queue_counts_no_truncate ON aol_queue_counts;
 CREATE TRIGGER aol_queue_counts_no_truncate BEFORE TRUNCATE ON aol_queue_counts
   FOR EACH STATEMENT WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_read_model_guard();
 
--- Claim up to p_limit due actions, oldest first, and mark them started, in
--- one append; one row with fenced = true when the fence refused. The claim
--- reads the flags itself, under the append lock (found by the chaos suite:
--- a pause committed between the worker's last NOTIFY and its next claim let
--- one more action start): paused or killed → nothing is claimed; the
--- attempt's proof mode is the worker's AOL_PROOF_MODE OR the flag as of the
--- claim. So in log order no ActionStarted ever follows a pause/kill, and none
--- is in real mode while proof mode is on. It first ends every scoped pause
--- whose deadline has passed (aol_expire_scoped_pauses, control.sql) and skips
--- the action types still paused.
-CREATE OR REPLACE FUNCTION aol_claim(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean)
-RETURNS TABLE (fenced boolean, id bigint, action_type text, payload jsonb, idempotency_key text, attempt integer, proof_mode boolean)
+-- The worker's three writes — the claim (aol_claim), the outcomes
+-- (aol_action_outcomes) and both in one statement (aol_record_and_claim, the
+-- tick's: at batch 1 one round trip and one append per action instead of
+-- two) — are made of the same pieces, each rule written once:
+-- aol_claim_events() decides what a claim starts, aol_outcome_events() which
+-- outcomes stand, aol_outcome_results() what each item's answer is,
+-- aol_reject_outcomes() the fenced path.
+--
+-- What a claim of up to p_limit due actions, oldest first, would start (ids
+-- NULL: nothing). Called behind the fence, under the append lock. The claim
+-- reads the flags itself (found by the chaos suite: a pause committed between
+-- the worker's last NOTIFY and its next claim let one more action start):
+-- paused or killed → nothing is claimed; the attempt's proof mode is the
+-- worker's AOL_PROOF_MODE OR the flag as of the claim. So in log order no
+-- ActionStarted ever follows a pause/kill, and none is in real mode while
+-- proof mode is on. It first ends every scoped pause whose deadline has
+-- passed (aol_expire_scoped_pauses, control.sql) and skips the action types
+-- still paused.
+CREATE OR REPLACE FUNCTION aol_claim_events(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean,
+  OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[], OUT proof boolean,
+  OUT action_types text[], OUT payloads jsonb[], OUT keys text[], OUT attempts integer[])
 LANGUAGE plpgsql AS $$
 DECLARE
   f aol_control_flags;
-  v_proof boolean;
-  v_ids bigint[];
-  v_data jsonb[];
 BEGIN
-  IF NOT aol_fence(p_owner, p_epoch, 'claim', NULL) THEN
-    RETURN QUERY SELECT true, NULL::bigint, NULL::text, NULL::jsonb, NULL::text, NULL::integer, NULL::boolean;
-    RETURN;
-  END IF;
   PERFORM aol_expire_scoped_pauses(p_owner);
   SELECT * INTO f FROM aol_control_flags WHERE aol_control_flags.id = 1;
   IF f.paused OR f.killed THEN
     RETURN;
   END IF;
-  v_proof := p_env_proof OR f.proof_mode;
-  SELECT array_agg(c.id ORDER BY c.not_before_utc, c.id),
+  proof := p_env_proof OR f.proof_mode;
+  -- the claimed rows travel back from here (their attempt is the one started), not re-read after the append
+  SELECT array_agg(c.id ORDER BY c.not_before_utc, c.id), array_agg('action:' || c.id ORDER BY c.not_before_utc, c.id),
+         array_agg('ActionStarted'::text),
          array_agg(jsonb_build_object('attempt', c.attempts + 1, 'worker', p_owner, 'epoch', p_epoch,
-           'proof_mode', v_proof) ORDER BY c.not_before_utc, c.id)
-    INTO v_ids, v_data
-    FROM (SELECT a.id, a.attempts, a.not_before_utc FROM aol_actions a
+           'proof_mode', proof) ORDER BY c.not_before_utc, c.id),
+         array_agg(c.action_type ORDER BY c.not_before_utc, c.id), array_agg(c.payload ORDER BY c.not_before_utc, c.id),
+         array_agg(c.idempotency_key ORDER BY c.not_before_utc, c.id),
+         array_agg(c.attempts + 1 ORDER BY c.not_before_utc, c.id)
+    INTO ids, streams, types, datas, action_types, payloads, keys, attempts
+    FROM (SELECT a.id, a.attempts, a.not_before_utc, a.action_type, a.payload, a.idempotency_key FROM aol_actions a
            WHERE a.status IN ('PENDING', 'RETRY') AND a.not_before_utc <= clock_timestamp()
              AND NOT EXISTS (SELECT 1 FROM aol_scoped_pauses p
                               WHERE p.ended_at_utc IS NULL
@@ -231,67 +238,156 @@ BEGIN
            ORDER BY a.not_before_utc, a.id
            LIMIT p_limit
            FOR UPDATE SKIP LOCKED) c;
-  IF v_ids IS NULL THEN
-    RETURN;
-  END IF;
-  PERFORM count(*) FROM aol_append_many(
-    ARRAY(SELECT 'action:' || x FROM unnest(v_ids) WITH ORDINALITY u(x, i) ORDER BY i), NULL,
-    array_fill('ActionStarted'::text, ARRAY[cardinality(v_ids)]), v_data,
-    array_fill(aol_worker_metadata(p_owner), ARRAY[cardinality(v_ids)]));
-  RETURN QUERY
-    SELECT false, a.id, a.action_type, a.payload, a.idempotency_key, a.attempts, v_proof
-      FROM unnest(v_ids) WITH ORDINALITY u(x, i) JOIN aol_actions a ON a.id = u.x
-     ORDER BY u.i;
 END $$;
 
--- Record the outcomes of a claimed batch (AOL_CLAIM_BATCH_SIZE,
--- AOL_WORKER_CONCURRENCY) in one statement: per item 'ok', 'fenced' (lease
--- lost; each rejection recorded) or 'stale' (the action is no longer RUNNING
--- under this epoch: a new holder already recovered it; also a second outcome
--- for the same action in one batch). For ActionRetryScheduled the caller
--- passes retry_in_seconds; retry_at is computed with database time.
-CREATE OR REPLACE FUNCTION aol_action_outcomes(p_owner text, p_epoch bigint, p_items jsonb)
-RETURNS TABLE (id bigint, result text) LANGUAGE plpgsql AS $$
-DECLARE
-  x jsonb;
-  v_ok bigint[];
-  v_stream text[];
-  v_type text[];
-  v_data jsonb[];
+-- Which outcomes of a batch stand: those of actions still RUNNING under this
+-- epoch, the first one per action. Called behind the fence: the append lock
+-- is held from the fence on, so the RUNNING check stands until commit. For
+-- ActionRetryScheduled the caller passes retry_in_seconds; retry_at is
+-- computed with database time.
+CREATE OR REPLACE FUNCTION aol_outcome_events(p_epoch bigint, p_items jsonb,
+  OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[])
+LANGUAGE plpgsql AS $$
 BEGIN
-  IF NOT aol_fence(p_owner, p_epoch, 'outcomes', NULL) THEN
-    -- Each refused outcome is recorded too, naming its action and event type.
-    -- The append lock is held from the fence on, so the lease cannot come
-    -- back meanwhile: every one of these fences refuses as the first did.
-    FOR x IN SELECT value FROM jsonb_array_elements(p_items) LOOP
-      id := (x->>'id')::bigint;
-      PERFORM aol_fence(p_owner, p_epoch, x->>'type', id);
-      result := 'fenced';
-      RETURN NEXT;
-    END LOOP;
-    RETURN;
-  END IF;
-  -- the append lock is held from the fence on, so the RUNNING check stands until commit
   SELECT array_agg(i.id ORDER BY i.ord), array_agg('action:' || i.id ORDER BY i.ord), array_agg(i.type ORDER BY i.ord),
          array_agg(CASE WHEN i.type = 'ActionRetryScheduled'
                      THEN (i.data - 'retry_in_seconds') || jsonb_build_object('retry_at', aol_iso(clock_timestamp()
                             + make_interval(secs => (i.data->>'retry_in_seconds')::double precision)))
                      ELSE i.data END ORDER BY i.ord)
-    INTO v_ok, v_stream, v_type, v_data
+    INTO ids, streams, types, datas
     FROM (SELECT (j.v->>'id')::bigint AS id, j.v->>'type' AS type, j.v->'data' AS data, j.ord,
                  row_number() OVER (PARTITION BY j.v->>'id' ORDER BY j.ord) AS nth
             FROM jsonb_array_elements(p_items) WITH ORDINALITY j(v, ord)) i
     JOIN aol_actions a ON a.id = i.id AND a.status = 'RUNNING' AND a.epoch = p_epoch
    WHERE i.nth = 1;
-  IF v_ok IS NOT NULL THEN
-    PERFORM count(*) FROM aol_append_many(v_stream, NULL, v_type, v_data,
-      array_fill(aol_worker_metadata(p_owner), ARRAY[cardinality(v_ok)]));
+END $$;
+
+-- (PL/pgSQL: a SECURITY DEFINER SQL function is never inlined and is
+-- planned again on every call; PL/pgSQL keeps its plans.)
+-- Per item, in order: 'ok' (recorded) or 'stale' (the action is no longer
+-- RUNNING under this epoch: a new holder already recovered it; also a second
+-- outcome for the same action in one batch).
+CREATE OR REPLACE FUNCTION aol_outcome_results(p_items jsonb, p_ok bigint[])
+RETURNS TABLE (id bigint, result text) LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  RETURN QUERY SELECT i.id, CASE WHEN i.nth = 1 AND i.id = ANY (p_ok) THEN 'ok' ELSE 'stale' END
+    FROM (SELECT (j.v->>'id')::bigint AS id, j.ord, row_number() OVER (PARTITION BY j.v->>'id' ORDER BY j.ord) AS nth
+            FROM jsonb_array_elements(p_items) WITH ORDINALITY j(v, ord)) i
+   ORDER BY i.ord;
+END $$;
+
+-- The fence refused: each refused outcome is recorded too, naming its action
+-- and event type. The append lock is held from the first fence on, so the
+-- lease cannot come back meanwhile: every one of these fences refuses as the
+-- first did.
+CREATE OR REPLACE FUNCTION aol_reject_outcomes(p_owner text, p_epoch bigint, p_items jsonb)
+RETURNS TABLE (id bigint, result text) LANGUAGE plpgsql AS $$
+DECLARE
+  x jsonb;
+BEGIN
+  FOR x IN SELECT value FROM jsonb_array_elements(p_items) LOOP
+    id := (x->>'id')::bigint;
+    PERFORM aol_fence(p_owner, p_epoch, x->>'type', id);
+    result := 'fenced';
+    RETURN NEXT;
+  END LOOP;
+END $$;
+
+-- Claim up to p_limit due actions and mark them started, in one append
+-- (aol_claim_events); one row with fenced = true when the fence refused.
+CREATE OR REPLACE FUNCTION aol_claim(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean)
+RETURNS TABLE (fenced boolean, id bigint, action_type text, payload jsonb, idempotency_key text, attempt integer, proof_mode boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+  c record;
+BEGIN
+  IF NOT aol_fence(p_owner, p_epoch, 'claim', NULL) THEN
+    RETURN QUERY SELECT true, NULL::bigint, NULL::text, NULL::jsonb, NULL::text, NULL::integer, NULL::boolean;
+    RETURN;
   END IF;
-  RETURN QUERY
-    SELECT i.id, CASE WHEN i.nth = 1 AND i.id = ANY (v_ok) THEN 'ok' ELSE 'stale' END
-      FROM (SELECT (j.v->>'id')::bigint AS id, j.ord, row_number() OVER (PARTITION BY j.v->>'id' ORDER BY j.ord) AS nth
-              FROM jsonb_array_elements(p_items) WITH ORDINALITY j(v, ord)) i
-     ORDER BY i.ord;
+  SELECT * INTO c FROM aol_claim_events(p_owner, p_epoch, p_limit, p_env_proof);
+  IF c.ids IS NULL THEN
+    RETURN;
+  END IF;
+  PERFORM count(*) FROM aol_append_many(c.streams, NULL, c.types, c.datas,
+    array_fill(aol_worker_metadata(p_owner), ARRAY[cardinality(c.ids)]));
+  RETURN QUERY SELECT false, x.*, c.proof
+    FROM unnest(c.ids, c.action_types, c.payloads, c.keys, c.attempts) x;
+END $$;
+
+-- Record the outcomes of a claimed batch (AOL_CLAIM_BATCH_SIZE,
+-- AOL_WORKER_CONCURRENCY) in one statement: per item 'ok', 'fenced' (lease
+-- lost; each rejection recorded) or 'stale' (aol_outcome_results).
+CREATE OR REPLACE FUNCTION aol_action_outcomes(p_owner text, p_epoch bigint, p_items jsonb)
+RETURNS TABLE (id bigint, result text) LANGUAGE plpgsql AS $$
+DECLARE
+  o record;
+BEGIN
+  IF NOT aol_fence(p_owner, p_epoch, 'outcomes', NULL) THEN
+    RETURN QUERY SELECT * FROM aol_reject_outcomes(p_owner, p_epoch, p_items);
+    RETURN;
+  END IF;
+  SELECT * INTO o FROM aol_outcome_events(p_epoch, p_items);
+  IF o.ids IS NOT NULL THEN
+    PERFORM count(*) FROM aol_append_many(o.streams, NULL, o.types, o.datas,
+      array_fill(aol_worker_metadata(p_owner), ARRAY[cardinality(o.ids)]));
+  END IF;
+  RETURN QUERY SELECT * FROM aol_outcome_results(p_items, o.ids);
+END $$;
+
+-- The tick's one statement per batch (src/worker/tick.ts): record the
+-- previous batch's outcomes (p_items, may be empty) AND claim the next
+-- p_limit (0: record only), behind one fence, in one append — outcomes
+-- first, then the ActionStarted events — so one projection and one commit.
+-- The claim still reads pause, kill, scoped pauses and proof mode in this
+-- statement, under the append lock (aol_claim_events), so a pause committed
+-- between two actions stops the next claim even at batch 1. The claim picks
+-- PENDING/RETRY actions as they were before the outcomes: an action being
+-- recorded is RUNNING, so it cannot be claimed again in the same statement.
+-- Rows: kind 'outcome' (id, result as in aol_action_outcomes) per item, in
+-- order; kind 'claimed' per claimed action, in claim order; one row of kind
+-- 'fenced' when the fence refused (then nothing was written but the
+-- FencedWriteRejected records: one per item, or one 'claim' without items).
+CREATE OR REPLACE FUNCTION aol_record_and_claim(p_owner text, p_epoch bigint, p_items jsonb, p_limit integer,
+  p_env_proof boolean)
+RETURNS TABLE (kind text, id bigint, result text, action_type text, payload jsonb, idempotency_key text,
+  attempt integer, proof_mode boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_items boolean := jsonb_array_length(p_items) > 0;
+  o record;
+  c record;
+  v_n integer;
+BEGIN
+  IF NOT aol_fence(p_owner, p_epoch, CASE WHEN v_items THEN 'outcomes' ELSE 'claim' END, NULL) THEN
+    RETURN QUERY SELECT 'outcome', r.id, r.result, NULL::text, NULL::jsonb, NULL::text, NULL::integer, NULL::boolean
+      FROM aol_reject_outcomes(p_owner, p_epoch, p_items) r;
+    RETURN QUERY SELECT 'fenced', NULL::bigint, NULL::text, NULL::text, NULL::jsonb, NULL::text, NULL::integer, NULL::boolean;
+    RETURN;
+  END IF;
+  IF v_items THEN
+    SELECT * INTO o FROM aol_outcome_events(p_epoch, p_items);
+  ELSE
+    SELECT NULL::bigint[] AS ids, NULL::text[] AS streams, NULL::text[] AS types, NULL::jsonb[] AS datas INTO o;
+  END IF;
+  IF p_limit > 0 THEN
+    SELECT * INTO c FROM aol_claim_events(p_owner, p_epoch, p_limit, p_env_proof);
+  ELSE
+    SELECT NULL::bigint[] AS ids, NULL::text[] AS streams, NULL::text[] AS types, NULL::jsonb[] AS datas INTO c;
+  END IF;
+  v_n := coalesce(cardinality(o.ids), 0) + coalesce(cardinality(c.ids), 0);
+  IF v_n > 0 THEN
+    PERFORM count(*) FROM aol_append_many(o.streams || c.streams, NULL, o.types || c.types, o.datas || c.datas,
+      array_fill(aol_worker_metadata(p_owner), ARRAY[v_n]));
+  END IF;
+  IF v_items THEN
+    RETURN QUERY SELECT 'outcome', r.id, r.result, NULL::text, NULL::jsonb, NULL::text, NULL::integer, NULL::boolean
+      FROM aol_outcome_results(p_items, o.ids) r;
+  END IF;
+  IF c.ids IS NOT NULL THEN
+    RETURN QUERY SELECT 'claimed', x.id, NULL::text, x.action_type, x.payload, x.idempotency_key, x.attempt, c.proof
+      FROM unnest(c.ids, c.action_types, c.payloads, c.keys, c.attempts) x(id, action_type, payload, idempotency_key, attempt);
+  END IF;
 END $$;
 
 -- A new lease holder's first duty: actions left RUNNING by a worker that died

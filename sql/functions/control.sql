@@ -6,9 +6,13 @@
 -- an admin), aol_clock's offset (TestClockSet; its runbook is in health.sql)
 -- and aol_scoped_pauses (scoped, expiring pauses).
 
-CREATE OR REPLACE FUNCTION aol_is_production() RETURNS boolean LANGUAGE sql STABLE AS $$
-  SELECT coalesce((SELECT production FROM aol_deployment WHERE id = 1), false)
-$$;
+-- PL/pgSQL, which keeps its plan for the session: as a SECURITY DEFINER SQL
+-- function (aol_secure_objects) it was never inlined and was planned again
+-- on every call, ~40 µs, three times per action (docs/benchmarks.md, 3).
+CREATE OR REPLACE FUNCTION aol_is_production() RETURNS boolean LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN coalesce((SELECT production FROM aol_deployment WHERE id = 1), false);
+END $$;
 
 -- The control read models a rebuild starts from.
 CREATE OR REPLACE FUNCTION aol_reset_control() RETURNS void LANGUAGE plpgsql AS $$

@@ -91,7 +91,9 @@ CREATE OR REPLACE FUNCTION aol_sql_metadata() RETURNS jsonb LANGUAGE sql STABLE 
     'reason', coalesce(nullif(current_setting('aol.reason', true), ''), 'runbook SQL'))
 $$;
 
-CREATE OR REPLACE FUNCTION aol_worker_metadata(p_owner text) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+-- STABLE, as jsonb_build_object() is, so the planner inlines it (an
+-- IMMUTABLE function calling STABLE ones is planned again on every call).
+CREATE OR REPLACE FUNCTION aol_worker_metadata(p_owner text) RETURNS jsonb LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object('actor', p_owner, 'via', 'worker')
 $$;
 

@@ -6,10 +6,12 @@
 -- to advance time without sleeping. Zero unless someone sets it.
 -- The test clock does not exist in production: the offset is ignored there
 -- (and refused, below), so no one can move the approval window or health.
-CREATE OR REPLACE FUNCTION aol_now() RETURNS timestamptz LANGUAGE sql STABLE AS $$
-  SELECT clock_timestamp() + CASE WHEN aol_is_production() THEN interval '0'
-    ELSE make_interval(secs => (SELECT offset_seconds FROM aol_clock WHERE id = 1)) END
-$$;
+-- PL/pgSQL for its cached plan (as aol_is_production(), control.sql).
+CREATE OR REPLACE FUNCTION aol_now() RETURNS timestamptz LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN clock_timestamp() + CASE WHEN aol_is_production() THEN interval '0'
+    ELSE make_interval(secs => (SELECT offset_seconds FROM aol_clock WHERE id = 1)) END;
+END $$;
 
 -- The test clock: UPDATE aol_clock SET offset_seconds = … becomes
 -- TestClockSet (via sql, the session user), refused in production.

@@ -1,10 +1,10 @@
 import { Config } from '../config/config.js';
-import { Db } from '../db/db.js';
+import { Db, Queryable } from '../db/db.js';
 import { HANDLERS } from '../actions/action-registry.js';
 import { ActionError, toActionError } from '../actions/action-error.js';
 import { AttemptOutcome, AttemptResult, decideAttempt } from '../actions/actions.decider.js';
 import { Artifact, mirrorArtifact, sha256, storeArtifact } from '../actions/artifacts.js';
-import { ClaimedAction, OutcomeWrite, writeOutcomes } from './worker.sql.js';
+import { ClaimedAction, OutcomeWrite, recordAndClaim } from './worker.sql.js';
 
 export type RecordedAttempt = 'success' | 'failed' | 'overran' | 'fenced';
 
@@ -70,11 +70,16 @@ export class ActionRunner {
 
   /**
    * Record a batch of outcomes, each fenced, with their proof artifacts in the
-   * same transaction. Without artifacts the batch is one statement (atomic on
-   * its own), so it skips the BEGIN/COMMIT round trips.
+   * same transaction, and claim up to `limit` more in the same statement
+   * (aol_record_and_claim; 0: record only). Without artifacts that statement
+   * is the whole transaction (atomic on its own), so it skips the BEGIN/COMMIT
+   * round trips. `claimed` is null when the fence refused.
    */
-  async record(epoch: number, attempts: readonly Attempt[]): Promise<RecordedAttempt[]> {
-    if (attempts.length === 0) return [];
+  async recordAndClaim(
+    epoch: number,
+    attempts: readonly Attempt[],
+    limit: number,
+  ): Promise<{ results: RecordedAttempt[]; claimed: ClaimedAction[] | null }> {
     const items = attempts.map((x) => ({
       id: x.action.id,
       type: x.outcome.type,
@@ -86,22 +91,24 @@ export class ActionRunner {
         ? [{ id: x.action.id, ...x.outcome.artifact }]
         : [],
     );
-    const written =
+    const write = (db: Queryable) =>
+      recordAndClaim(db, this.worker, epoch, items, limit, this.config.proofMode);
+    const r =
       artifacts.length === 0
-        ? await writeOutcomes(this.db, this.worker, epoch, items)
+        ? await write(this.db)
         : await this.db.tx(async (c) => {
-            const r = await writeOutcomes(c, this.worker, epoch, items);
+            const w = await write(c);
             for (const a of artifacts)
-              if (r.get(a.id) === 'ok')
+              if (w.written.get(a.id) === 'ok')
                 stored.set(a.id, await storeArtifact(c, a.id, a.contentType, a.body));
-            return r;
+            return w;
           });
     const results: RecordedAttempt[] = [];
     for (const x of attempts)
       results.push(
-        await this.report(epoch, x, written.get(x.action.id) ?? 'stale', stored.get(x.action.id)),
+        await this.report(epoch, x, r.written.get(x.action.id) ?? 'stale', stored.get(x.action.id)),
       );
-    return results;
+    return { results, claimed: r.fenced ? null : r.claimed };
   }
 
   private async report(

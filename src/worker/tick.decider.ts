@@ -75,6 +75,33 @@ export function interruption(f: TickFlags): string | null {
   return null;
 }
 
+/** What the tick does next: claim up to `limit` more (with the previous batch's outcomes), or stop. */
+export type NextClaim =
+  | Readonly<{ type: 'claim'; limit: number }>
+  /** Stop claiming; `step` says why, for the tick's notes (null: AOL_MAX_ACTIONS_PER_TICK reached). */
+  | Readonly<{ type: 'stop'; step: TickStep | null }>;
+
+/**
+ * Before each statement of the tick (aol_record_and_claim): claim on, or
+ * stop at AOL_MAX_ACTIONS_PER_TICK, a lost term, a kill, a pause, a stop or
+ * the end of the budget. Stopping still records the outcomes in hand.
+ */
+export function decideNextClaim(
+  s: TickState,
+  limits: Readonly<{ maxActionsPerTick: number; claimBatchSize: number }>,
+  f: TickFlags,
+  budgetMs: number,
+): NextClaim {
+  if (s.attempted >= limits.maxActionsPerTick) return { type: 'stop', step: null };
+  const stop = interruption(f);
+  if (stop) return { type: 'stop', step: { type: 'Noted', note: stop } };
+  if (budgetMs <= 0) return { type: 'stop', step: { type: 'BudgetUsedUp' } };
+  return {
+    type: 'claim',
+    limit: Math.min(limits.claimBatchSize, limits.maxActionsPerTick - s.attempted),
+  };
+}
+
 /**
  * The tick's status: a stopping tick is SUCCESS; a paused one that attempted
  * nothing PAUSED; a budget overrun or a mix of successes and failures

@@ -4,10 +4,10 @@ import type { Attempt, RecordedAttempt } from './action-runner.js';
 import { mapLimit } from './action-runner.js';
 import type { HeldTerm } from './lease-term.js';
 import {
+  decideNextClaim,
   decideTick,
   evolveTick,
   initialTickState,
-  interruption,
   TickReason,
   TickRecord,
 } from './tick.decider.js';
@@ -18,10 +18,17 @@ export type TickDeps = Readonly<{
     Config,
     'maxTickSeconds' | 'maxActionsPerTick' | 'claimBatchSize' | 'workerConcurrency'
   >;
-  /** Claim up to `limit` due actions, fenced; null when the fence refused. */
-  claim: (epoch: number, limit: number) => Promise<ClaimedAction[] | null>;
+  /**
+   * Record `attempts` (the previous batch; may be none) and claim up to
+   * `limit` more (0: record only) in one statement (aol_record_and_claim),
+   * fenced; claimed null when the fence refused.
+   */
+  recordAndClaim: (
+    epoch: number,
+    attempts: readonly Attempt[],
+    limit: number,
+  ) => Promise<Readonly<{ results: RecordedAttempt[]; claimed: ClaimedAction[] | null }>>;
   execute: (a: ClaimedAction, signal: AbortSignal, budgetMs: number) => Promise<Attempt>;
-  record: (epoch: number, attempts: readonly Attempt[]) => Promise<RecordedAttempt[]>;
   /** No claim runs while paused, so scoped pauses reach their deadline here. */
   expireScopedPauses: () => Promise<unknown>;
   /** aol_record_tick, fenced: false when fenced. */
@@ -36,9 +43,11 @@ export type TickDeps = Readonly<{
 /**
  * One tick: claim in batches of AOL_CLAIM_BATCH_SIZE (default 1: pause and
  * kill take effect between any two actions), run up to AOL_WORKER_CONCURRENCY
- * of a batch at once, record the batch's outcomes in one transaction, stop at
+ * of a batch at once, record the batch's outcomes together with the next
+ * claim in one statement (aol_record_and_claim), stop claiming at
  * AOL_MAX_ACTIONS_PER_TICK, the tick budget, a pause, a kill, a stop or the
- * loss of the term; then record TickRecorded as the tick decider says.
+ * loss of the term (the last statement then records only); then record
+ * TickRecorded as the tick decider says.
  */
 export class Ticker {
   private inFlight: Promise<unknown> = Promise.resolve();
@@ -64,39 +73,43 @@ export class Ticker {
       await this.deps.expireScopedPauses();
     } else {
       const deadline = started + config.maxTickSeconds * 1000;
-      while (t.attempted < config.maxActionsPerTick) {
+      // Each statement records the batch just run and claims the next one:
+      // one round trip per batch (per action at batch 1).
+      let done: readonly Attempt[] = [];
+      for (;;) {
         const f = flags();
-        const stop = interruption({
-          leaseLost: term.lost,
-          killed: f.killed,
-          paused: f.paused,
-          stopping: this.deps.stopping(),
-        });
-        if (stop) {
-          note(stop);
-          break;
-        }
         const budget = deadline - Date.now();
-        if (budget <= 0) {
-          t = evolveTick(t, { type: 'BudgetUsedUp' });
-          break;
-        }
-        const want = Math.min(config.claimBatchSize, config.maxActionsPerTick - t.attempted);
-        const claimed = await this.deps.claim(term.epoch, want);
-        if (claimed === null) {
-          term.lose('fenced on claim');
-          break;
-        }
-        if (claimed.length === 0) break;
-        t = evolveTick(t, { type: 'Claimed', count: claimed.length });
-        const run = mapLimit(claimed, config.workerConcurrency, (a) =>
-          this.deps.execute(a, term.signal, budget),
-        ).then((done) => this.deps.record(term.epoch, done));
-        this.inFlight = run.catch(() => undefined);
-        for (const result of await run) {
+        const next = decideNextClaim(
+          t,
+          config,
+          {
+            leaseLost: term.lost,
+            killed: f.killed,
+            paused: f.paused,
+            stopping: this.deps.stopping(),
+          },
+          budget,
+        );
+        if (next.type === 'stop' && next.step) t = evolveTick(t, next.step);
+        const limit = next.type === 'claim' ? next.limit : 0;
+        if (limit === 0 && done.length === 0) break;
+        const r = await this.deps.recordAndClaim(term.epoch, done, limit);
+        for (const result of r.results) {
           t = evolveTick(t, { type: 'Recorded', result });
           if (result === 'fenced') term.lose('fenced on outcome');
         }
+        if (r.claimed === null) {
+          if (!term.lost) term.lose('fenced on claim');
+          break;
+        }
+        done = [];
+        if (r.claimed.length === 0) break;
+        t = evolveTick(t, { type: 'Claimed', count: r.claimed.length });
+        const run = mapLimit(r.claimed, config.workerConcurrency, (a) =>
+          this.deps.execute(a, term.signal, budget),
+        );
+        this.inFlight = run.catch(() => undefined);
+        done = await run;
       }
     }
     if (term.lost) return false;

@@ -45,6 +45,48 @@ export async function writeOutcomes(
   return new Map(rows.map((r) => [r.id, r.result]));
 }
 
+export type OutcomeItem = Readonly<{ id: number; type: string; data: object }>;
+
+/** What aol_record_and_claim answers: each outcome's write, the claimed batch, or fenced. */
+export type RecordAndClaim = Readonly<{
+  fenced: boolean;
+  written: Map<number, OutcomeWrite>;
+  claimed: ClaimedAction[];
+}>;
+
+/**
+ * Record the previous batch's outcomes and claim up to `limit` more (0:
+ * record only) in one statement, behind one fence (aol_record_and_claim):
+ * the claim checks pause, kill, scoped pauses and proof mode in it.
+ */
+export async function recordAndClaim(
+  db: Queryable,
+  owner: string,
+  epoch: number,
+  items: readonly OutcomeItem[],
+  limit: number,
+  envProof: boolean,
+): Promise<RecordAndClaim> {
+  const { rows } = await db.query<
+    ClaimedAction & { kind: 'outcome' | 'claimed' | 'fenced'; result: OutcomeWrite }
+  >('SELECT * FROM aol_record_and_claim($1, $2, $3, $4, $5)', [
+    owner,
+    epoch,
+    JSON.stringify(items),
+    limit,
+    envProof,
+  ]);
+  const written = new Map<number, OutcomeWrite>();
+  const claimed: ClaimedAction[] = [];
+  let fenced = false;
+  for (const { kind, result, ...a } of rows) {
+    if (kind === 'outcome') written.set(a.id, result);
+    else if (kind === 'claimed') claimed.push(a);
+    else fenced = true;
+  }
+  return { fenced, written, claimed };
+}
+
 export async function recoverOrphans(
   db: Queryable,
   owner: string,

@@ -16,13 +16,7 @@ import { LeaseTerm } from './lease-term.js';
 import { Ticker } from './tick.js';
 import { Waker } from './waker.js';
 import type { WorkerLog } from './worker-log.js';
-import {
-  ackControl,
-  claimActions,
-  expireScopedPauses,
-  recordTick,
-  recoverOrphans,
-} from './worker.sql.js';
+import { ackControl, expireScopedPauses, recordTick, recoverOrphans } from './worker.sql.js';
 import { Presence } from './presence.js';
 
 export type { WorkerLog } from './worker-log.js';
@@ -79,9 +73,8 @@ export class Worker {
     });
     this.ticker = new Ticker({
       config,
-      claim: (epoch, limit) => claimActions(db, this.id, epoch, limit, config.proofMode),
+      recordAndClaim: (epoch, attempts, limit) => runner.recordAndClaim(epoch, attempts, limit),
       execute: (a, signal, budgetMs) => runner.execute(a, signal, budgetMs),
-      record: (epoch, attempts) => runner.record(epoch, attempts),
       expireScopedPauses: () => expireScopedPauses(db, this.id),
       recordTick: (epoch, record) => recordTick(db, this.id, epoch, record),
       dbNow: () => new Date(Date.now() + this.clockOffsetMs),
