@@ -1,11 +1,17 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import {
+  DynamicModule,
+  MiddlewareConsumer,
+  Module,
+  NestModule,
+  RequestMethod,
+} from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { CoreDeps, CoreModule } from './core.module.js';
 import { ControlModule } from './control/control.module.js';
 import { EventsModule } from './events/events.module.js';
 import { LeaseModule } from './lease/lease.module.js';
 import { ActionsModule } from './actions/actions.module.js';
-import { HealthController } from './health/health.controller.js';
+import { HealthController, LiveHealthMiddleware } from './health/health.controller.js';
 import { HealthService } from './health/health.service.js';
 import { healthInputsAt } from './history/health-at.js';
 import { AuthGuard } from './auth/auth.guard.js';
@@ -23,7 +29,7 @@ import { HistoryModule } from './history/history.module.js';
 
 /** The API: one module per area, a global guard that is secure by default. */
 @Module({})
-export class AppModule {
+export class AppModule implements NestModule {
   static register(deps: CoreDeps): DynamicModule {
     return {
       module: AppModule,
@@ -52,5 +58,12 @@ export class AppModule {
         { provide: APP_GUARD, useClass: AuthGuard },
       ],
     };
+  }
+
+  /** After the request log (loggingModule's middleware), before the routes: health.controller.ts. */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply(LiveHealthMiddleware)
+      .forRoutes({ path: 'health/aol', method: RequestMethod.GET });
   }
 }

@@ -216,6 +216,50 @@ describe('set-based projection', () => {
       expect(await dump()).toEqual(live);
     }
   });
+
+  it('a rebuild reconciles the execution log: a changed, a missing and a stray row are put right, unchanged rows are not rewritten', async () => {
+    const logs = async () =>
+      (await t.db.query('SELECT * FROM aol_execution_logs ORDER BY seq')).rows;
+    await t.db.query('SELECT aol_rebuild()');
+    const live = await logs();
+    expect(live.length).toBeGreaterThan(3);
+    // row versions before: an unchanged row keeps its ctid through a rebuild
+    const ctids = async () =>
+      (
+        await t.db.query<{ c: string }>(
+          'SELECT ctid::text AS c FROM aol_execution_logs ORDER BY seq',
+        )
+      ).rows.map((r) => r.c);
+    const before = await ctids();
+    await t.db.query('SELECT aol_rebuild()');
+    expect(await ctids()).toEqual(before);
+    // tamper with the read model directly (superuser, triggers off)
+    const [first, second] = live as { seq: number }[];
+    await t.db.tx(async (c) => {
+      await c.query('SET LOCAL session_replication_role = replica');
+      await c.query(
+        `UPDATE aol_execution_logs SET message = 'forged', level = 'ERROR' WHERE seq = $1`,
+        [first.seq],
+      );
+      await c.query('DELETE FROM aol_execution_logs WHERE seq = $1', [second.seq]);
+      const tick = await c.query<{ seq: number }>(
+        `SELECT seq FROM aol_events WHERE stream NOT LIKE 'action:%' ORDER BY seq LIMIT 1`,
+      );
+      // a row at the seq of an event that is no action event, and one beyond the head
+      await c.query(
+        `INSERT INTO aol_execution_logs VALUES ($1, 1, now(), 'INFO', 'stray', NULL, NULL)`,
+        [tick.rows[0].seq],
+      );
+      await c.query(
+        `INSERT INTO aol_execution_logs VALUES (999999, 1, now(), 'INFO', 'stray', NULL, NULL)`,
+      );
+    });
+    expect(await logs()).not.toEqual(live);
+    for (const chunk of [2, 10000]) {
+      await t.db.query('SELECT aol_rebuild($1)', [chunk]);
+      expect(await logs()).toEqual(live);
+    }
+  });
 });
 
 describe('the rebuild comparison covers every read model', () => {

@@ -32,7 +32,7 @@ BEGIN
     IF r.proname NOT IN ('aol_append_raw') THEN
       EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO aol_service', r.fn);
     END IF;
-    IF r.proname NOT IN ('aol_projecting', 'aol_event_content', 'aol_iso', 'aol_action_status',
+    IF r.proname NOT IN ('aol_projecting', 'aol_event_content', 'aol_iso', 'aol_iso_ms', 'aol_action_status',
                          'aol_action_message', 'aol_action_level', 'aol_worker_metadata', 'aol_operator_event_types') THEN
       EXECUTE format('ALTER FUNCTION %s SECURITY DEFINER SET search_path = %I, pg_temp', r.fn, v_schema);
     END IF;

@@ -34,7 +34,10 @@ CREATE OR REPLACE FUNCTION aol_worker_presence()
 RETURNS TABLE (id text, host text, pid integer, status text, epoch bigint, ttl_seconds double precision,
                started_at_utc timestamptz, seen_at_utc timestamptz, left_at_utc timestamptz,
                seen_age_seconds double precision, now timestamptz)
-LANGUAGE sql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  -- PL/pgSQL: planned once per session (GET /health/aol calls it on every request)
+  RETURN QUERY
   SELECT w.id, w.host, w.pid,
          CASE WHEN w.state = 'left' THEN 'left'
               WHEN w.seen_at_utc + make_interval(secs => w.ttl_seconds) < n.t THEN 'dead'
@@ -42,5 +45,5 @@ LANGUAGE sql STABLE AS $$
          w.epoch, w.ttl_seconds, w.started_at_utc, w.seen_at_utc, w.left_at_utc,
          greatest(0, extract(epoch FROM n.t - w.seen_at_utc)::double precision), n.t
     FROM aol_workers w, (SELECT aol_now() AS t) n
-   ORDER BY w.started_at_utc DESC, w.id
-$$;
+   ORDER BY w.started_at_utc DESC, w.id;
+END $$;

@@ -1,5 +1,4 @@
 import { diagnostic } from '../common/log.js';
-import { selectScopedPauses } from '../control/scoped-pause.sql.js';
 import { Command } from 'commander';
 import { maskUrl } from '../config/config.js';
 import { dbReason } from '../common/db-reason.js';
@@ -120,11 +119,7 @@ export function registerHealthCommand(program: Command): void {
       const config = cliConfig();
       const db = openDb(config);
       try {
-        const inputs = await liveHealthInputs(db);
-        const h = evaluateHealth(
-          { ...inputs, scopedPauses: await selectScopedPauses(db) },
-          healthEnv(config),
-        );
+        const h = evaluateHealth(await liveHealthInputs(db), healthEnv(config));
         console.log(
           o.json
             ? JSON.stringify({ ...h, database_url: maskUrl(config.databaseUrl!) }, null, 2)

@@ -1,6 +1,15 @@
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import {
+  Controller,
+  Get,
+  Inject,
+  Injectable,
+  NestMiddleware,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
 import { IsOptional, IsString } from 'class-validator';
 import { Db } from '../db/db.js';
 import { EventNotifier } from '../events/event-notifier.js';
@@ -71,19 +80,56 @@ export class HealthController {
     const at = q.at;
     if (at !== undefined)
       return this.replays.run(req.principal?.name ?? 'anonymous', () => this.health.at(at));
-    try {
-      const report = await withTimeout(this.health.live(this.db), 3000);
-      return {
-        ...report,
-        // Projections run inside the append's transaction, so they never lag
-        // the log; what can lag is this process's LISTEN view (event-notifier.ts).
-        lag: {
-          subscription_events: Math.max(0, report.last_event_seq - this.notifier.lastSeq),
-        },
-      } as AolHealth;
-    } catch (err) {
-      return unavailable(res, err);
-    }
+    return liveReport(this.db, this.health, this.notifier, res);
+  }
+}
+
+/** The live report (no `?at=`): the projected read models in one statement. */
+async function liveReport(
+  db: Db,
+  health: HealthService,
+  notifier: EventNotifier,
+  res: Response,
+): Promise<AolHealth | { status: string; reason: string }> {
+  try {
+    const report = await withTimeout(health.live(db), 3000);
+    return {
+      ...report,
+      // Projections run inside the append's transaction, so they never lag
+      // the log; what can lag is this process's LISTEN view (event-notifier.ts).
+      lag: {
+        subscription_events: Math.max(0, report.last_event_seq - notifier.lastSeq),
+      },
+    } as AolHealth;
+  } catch (err) {
+    return unavailable(res, err);
+  }
+}
+
+/**
+ * `GET /health/aol` without a query string — what probes and dashboards poll —
+ * answered right after the request log middleware (pino-http), before Nest's
+ * route pipeline: it is public and has no input, so the guard, the pipes and
+ * the validation of an empty query have nothing to decide, and on the 2-core
+ * bench machine they were most of the request's CPU (docs/benchmarks.md §4).
+ * Everything registered with app.use (request id, security headers, CORS)
+ * has already run; the body and status are the controller's (liveReport).
+ * Anything else (`?at=`, other methods) goes on to HealthController.
+ */
+@Injectable()
+export class LiveHealthMiddleware implements NestMiddleware {
+  constructor(
+    @Inject(HEALTH_DB) private readonly db: Db,
+    private readonly health: HealthService,
+    private readonly notifier: EventNotifier,
+  ) {}
+
+  use(req: Request, res: Response, next: NextFunction): void {
+    if (req.method !== 'GET' || req.originalUrl !== '/health/aol') return next();
+    liveReport(this.db, this.health, this.notifier, res).then(
+      (body) => res.json(body),
+      (err: unknown) => next(err),
+    );
   }
 }
 

@@ -1,8 +1,7 @@
-import { selectScopedPauses } from '../control/scoped-pause.sql.js';
-import { selectEarliestFires } from '../schedules/schedules.sql.js';
+import type { ScopedPause } from '../control/scoped-pause.sql.js';
 import type { Config } from '../config/config.js';
 import { Queryable } from '../db/db.js';
-import { selectWorkers } from '../workers/workers.sql.js';
+import type { WorkerRow } from '../workers/workers.sql.js';
 import { toWorkerView } from '../workers/workers.service.js';
 import { evaluateHealth, HealthEnv, HealthInputs, HealthReport } from './health.model.js';
 
@@ -28,6 +27,15 @@ type Raw = {
   ack: { control_version: number; delay_ms: number | null };
   counts: Record<string, number>;
   last_event_seq: number;
+  /** aol_worker_presence() rows as JSON: the times are strings. */
+  workers: (Omit<WorkerRow, 'started_at_utc' | 'seen_at_utc' | 'left_at_utc' | 'now'> & {
+    started_at_utc: string;
+    seen_at_utc: string;
+    left_at_utc: string | null;
+    now: string;
+  })[];
+  scoped_pauses: ScopedPause[];
+  schedule_fires: { schedule_id: string; next_fire: string }[];
 };
 
 export function healthEnv(config: Config): HealthEnv {
@@ -41,15 +49,15 @@ export function healthEnv(config: Config): HealthEnv {
 }
 
 /**
- * The live inputs: one statement of index lookups (aol_health_inputs, migration
- * 0006), and beside it the presence rows (aol_worker_presence, migration 0016;
- * at most a day's worth of worker processes).
+ * The live inputs: one statement of index lookups (aol_health_inputs,
+ * sql/functions/health.sql), with the presence rows (at most 200), the active
+ * scoped pauses and the earliest schedule fires in it: one round trip. A
+ * named statement, so each connection parses it once.
  */
+const HEALTH_INPUTS = { name: 'aol_health_inputs', text: 'SELECT aol_health_inputs() AS h' };
+
 export async function liveHealthInputs(db: Queryable): Promise<HealthInputs> {
-  const [{ rows }, presence] = await Promise.all([
-    db.query<{ h: Raw }>('SELECT aol_health_inputs() AS h'),
-    selectWorkers(db),
-  ]);
+  const { rows } = await db.query<{ h: Raw }>(HEALTH_INPUTS.text);
   const h = rows[0].h;
   const iso = (t: string) => new Date(t).toISOString();
   return {
@@ -78,7 +86,17 @@ export async function liveHealthInputs(db: Queryable): Promise<HealthInputs> {
     counts: h.counts,
     lastEventSeq: h.last_event_seq,
     controlChangedAt: h.flags.updated_at_utc && iso(h.flags.updated_at_utc),
-    workers: presence.map(toWorkerView),
+    scopedPauses: h.scoped_pauses,
+    workers: h.workers.map((w) =>
+      toWorkerView({
+        ...w,
+        started_at_utc: new Date(w.started_at_utc),
+        seen_at_utc: new Date(w.seen_at_utc),
+        left_at_utc: w.left_at_utc === null ? null : new Date(w.left_at_utc),
+        now: new Date(w.now),
+      }),
+    ),
+    scheduleFires: h.schedule_fires,
   };
 }
 
@@ -103,12 +121,7 @@ export class HealthService {
   ) {}
 
   async live(db: Queryable): Promise<AolHealth> {
-    const inputs = {
-      ...(await liveHealthInputs(db)),
-      scopedPauses: await selectScopedPauses(db),
-      scheduleFires: await selectEarliestFires(db),
-    };
-    return evaluateHealth(inputs, healthEnv(this.config));
+    return evaluateHealth(await liveHealthInputs(db), healthEnv(this.config));
   }
 
   async at(at: string): Promise<AolHealth> {
