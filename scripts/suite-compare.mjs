@@ -24,18 +24,23 @@ function load(file) {
   const j = JSON.parse(readFileSync(file, 'utf8'));
   const files = new Map();
   for (const r of j.testResults) {
+    // run tests (skipped ones left out) by full name; `n` counts two tests of one name twice
     const tests = new Map();
+    let n = 0;
     for (const a of r.assertionResults)
-      if (a.status === 'passed' || a.status === 'failed')
+      if (a.status === 'passed' || a.status === 'failed') {
         tests.set(a.fullName, { ms: a.duration ?? 0, status: a.status });
+        n++;
+      }
     files.set(basename(r.name), {
       ms: (r.perfStats?.end ?? r.endTime) - (r.perfStats?.start ?? r.startTime),
       tests,
+      n,
       failed: r.numFailingTests ?? 0,
     });
   }
   const end = Math.max(...j.testResults.map((r) => r.perfStats?.end ?? r.endTime));
-  const tests = [...files.values()].reduce((n, f) => n + f.tests.size, 0);
+  const tests = [...files.values()].reduce((n, f) => n + f.n, 0);
   return { files, tests, wall: end - j.startTime, ok: j.success, failed: j.numFailedTests };
 }
 
@@ -72,11 +77,11 @@ export function compare(oldFile, newFile) {
   for (const f of common.sort((a, b) => n.files.get(b).ms - n.files.get(a).ms))
     out.push(
       `  ${f.padEnd(36)} ${s(o.files.get(f).ms).padStart(8)} → ${s(n.files.get(f).ms).padStart(8)}  ` +
-        `(${o.files.get(f).tests.size} → ${n.files.get(f).tests.size} tests)`,
+        `(${o.files.get(f).n} → ${n.files.get(f).n} tests)`,
     );
   out.push('\nslowest files now:');
   for (const [f, r] of [...n.files].sort((a, b) => b[1].ms - a[1].ms).slice(0, 10))
-    out.push(`  ${f.padEnd(36)} ${s(r.ms).padStart(8)}  ${r.tests.size} tests`);
+    out.push(`  ${f.padEnd(36)} ${s(r.ms).padStart(8)}  ${r.n} tests`);
   out.push('\ncommon tests more than 1 s and 50 % slower now:');
   const slower = pairs
     .filter((p) => p.new - p.old > 1000 && p.new > p.old * 1.5)
@@ -91,7 +96,7 @@ export function compare(oldFile, newFile) {
     const c = { unit: 0, int: 0, e2e: 0 };
     const files = { unit: 0, int: 0, e2e: 0 };
     for (const [f, x] of r.files) {
-      c[kind(f)] += x.tests.size;
+      c[kind(f)] += x.n;
       files[kind(f)]++;
     }
     out.push(
