@@ -181,4 +181,43 @@ describe('chaos invariants detect what they are for', () => {
     expect(ok.delays).toEqual([3]);
     expect(ok.failovers).toEqual([20]);
   });
+
+  it('incomplete events are reported, not crashed on nor passed', () => {
+    const events = goodRun();
+    // an acquisition without an epoch breaks the chain
+    const noEpoch = checkLease([
+      ...events,
+      ev('lease', 'LeaseReleased', { owner: 'w:1', epoch: 1 }),
+      ev('lease', 'LeaseAcquired', { owner: 'w:2' }, { via: 'worker', actor: 'w:2' }),
+    ]);
+    expect(noEpoch.problems).toEqual([
+      expect.stringMatching(/epoch undefined follows 1/),
+      expect.stringMatching(/LeaseAcquired without an owner and an epoch/),
+    ]);
+    // a worker write with no actor is nobody's
+    const noActor = checkLease([...events, ev('action:1', 'ActionFailed', {}, { via: 'worker' })]);
+    expect(noActor.problems[0]).toMatch(/ActionFailed by undefined while the holder is w:1/);
+    // an acknowledgement without a version acknowledges nothing, and measures no delay
+    const noVersion = checkAcks(
+      [
+        ...events,
+        ev('control', 'ControlPaused', {}, { via: 'api', actor: 'op' }, 3),
+        ev('control', 'ControlAcknowledged', { delay_ms: 3 }),
+      ],
+      [],
+    );
+    expect(noVersion.problems[0]).toMatch(/ControlPaused \(version 3.*never acknowledged/);
+    expect(noVersion.delays).toEqual([]);
+    // a start whose proof_mode is not a boolean counts as a real-mode start under proof mode
+    const odd = checkControl(
+      [
+        ...events.slice(0, 5),
+        ev('control', 'ProofModeEnabled', {}, { via: 'sql', actor: 'op' }, 3),
+        ev('action:1', 'ActionStarted', { proof_mode: 'no' }),
+      ],
+      [],
+      actions,
+    );
+    expect(odd.problems[0]).toMatch(/real mode while proof mode was on/);
+  });
 });

@@ -252,16 +252,15 @@ async function main(): Promise<number> {
   await sleep(300);
 
   const events = (
-    await db.query<Ev & { occurred_at: Date }>('SELECT * FROM aol_events ORDER BY seq')
-  ).rows.map((e) => ({ ...e, occurred_at: (e.occurred_at as unknown as Date).toISOString() }));
+    await db.query<Omit<Ev, 'occurred_at'> & { occurred_at: Date }>(
+      'SELECT * FROM aol_events ORDER BY seq',
+    )
+  ).rows.map((e): Ev => ({ ...e, occurred_at: e.occurred_at.toISOString() }));
   const actions = (
-    await db.query<FinalAction & { not_before_utc: Date }>(
+    await db.query<Omit<FinalAction, 'not_before_utc'> & { not_before_utc: Date }>(
       'SELECT id, idempotency_key, status, not_before_utc, last_error FROM aol_actions',
     )
-  ).rows.map((a) => ({
-    ...a,
-    not_before_utc: (a.not_before_utc as unknown as Date).toISOString(),
-  }));
+  ).rows.map((a): FinalAction => ({ ...a, not_before_utc: a.not_before_utc.toISOString() }));
   const verify = await new EventStore(db).verify();
   const rebuild = await rebuildEquals(db);
   const acks = checkAcks(events, holderLost);

@@ -7,7 +7,21 @@
  */
 import type { Delivery } from './receiver.js';
 import { FLAG_EVENT_TYPES } from '../../src/control/control.decider.js';
+import {
+  isActionType,
+  type ActionEvent,
+  type EventType,
+  type LeaseEvent,
+} from '../../src/events/event.types.js';
 
+/**
+ * A row of aol_events as the harness read it. Its data is not trusted to be
+ * complete (the unit test forges incomplete events, and a broken run may write
+ * anything), so it is not cast to StoredEvent: the checks compare `type` with
+ * names typed by the event catalogue (event.types.ts) and read each data field
+ * through `num`/`str`/`bool`, which narrow at run time, so a missing or odd
+ * field is reported as a problem, never a crash or a silent pass.
+ */
 export type Ev = Readonly<{
   seq: number;
   stream: string;
@@ -29,7 +43,8 @@ export type FinalAction = Readonly<{
 export type CheckResult = { name: string; ok: boolean; figure: string; problems: string[] };
 
 const TERMINAL = new Set(['SUCCESS', 'FAILED', 'DLQ', 'UNKNOWN', 'CANCELLED']);
-const WORKER_ACTION_EVENTS = new Set([
+/** The action events a worker writes (ActionEnqueued/Cancelled/Requeued come from operators). */
+const WORKER_ACTION_EVENTS: ReadonlySet<string> = new Set<ActionEvent['type']>([
   'ActionStarted',
   'ActionSucceeded',
   'ActionRetryScheduled',
@@ -37,6 +52,31 @@ const WORKER_ACTION_EVENTS = new Set([
   'ActionDeadLettered',
   'ActionOutcomeUnknown',
 ]);
+
+/** Whether an event is of one of these types (names checked against the catalogue). */
+const is = (e: Ev, ...types: EventType[]): boolean => (types as string[]).includes(e.type);
+/** The lease events that end a term. */
+const LEASE_ENDS: ReadonlySet<string> = new Set<LeaseEvent['type']>([
+  'LeaseReleased',
+  'LeaseExpired',
+  'LeaseForceReleased',
+]);
+
+type Data = Readonly<Record<string, unknown>>;
+/** A data field if it is a number (a string, a boolean), else undefined. */
+const num = (d: Data, k: string): number | undefined => {
+  const v = d[k];
+  return typeof v === 'number' ? v : undefined;
+};
+const str = (d: Data, k: string): string | undefined => {
+  const v = d[k];
+  return typeof v === 'string' ? v : undefined;
+};
+const bool = (d: Data, k: string): boolean | undefined => {
+  const v = d[k];
+  return typeof v === 'boolean' ? v : undefined;
+};
+const actor = (e: Ev): string | undefined => str(e.metadata, 'actor');
 
 const t = (iso: string) => new Date(iso).getTime();
 const idOf = (stream: string) => Number(stream.slice('action:'.length));
@@ -76,10 +116,10 @@ export function checkDeliveries(
     if (!e.stream.startsWith('action:')) continue;
     const key = keyOf.get(idOf(e.stream));
     if (!key) continue;
-    if (e.type === 'ActionRetryScheduled' && e.data.recovered === true)
+    if (is(e, 'ActionRetryScheduled') && bool(e.data, 'recovered') === true)
       recoveries.set(key, (recoveries.get(key) ?? 0) + 1);
-    if (e.type === 'ActionStarted') lastStartProof.set(key, e.data.proof_mode === true);
-    if (e.type === 'ActionSucceeded' && lastStartProof.get(key) === false) realSuccess.add(key);
+    if (is(e, 'ActionStarted')) lastStartProof.set(key, bool(e.data, 'proof_mode') === true);
+    if (is(e, 'ActionSucceeded') && lastStartProof.get(key) === false) realSuccess.add(key);
   }
   let repeats = 0;
   let max = 0;
@@ -141,44 +181,47 @@ export function checkLease(events: Ev[]): CheckResult {
   let writes = 0;
   for (const e of events) {
     if (e.stream === 'lease') {
-      const d = e.data as { owner?: string; epoch?: number };
-      if (e.type === 'LeaseAcquired') {
+      const owner = str(e.data, 'owner');
+      const epoch = num(e.data, 'epoch');
+      if (is(e, 'LeaseAcquired')) {
         if (holder)
           problems.push(
-            `seq ${e.seq}: epoch ${d.epoch} acquired by ${d.owner} while epoch ${holder.epoch} (${holder.owner}) was still held`,
+            `seq ${e.seq}: epoch ${epoch} acquired by ${owner} while epoch ${holder.epoch} (${holder.owner}) was still held`,
           );
-        if (d.epoch !== lastEpoch + 1)
-          problems.push(`seq ${e.seq}: epoch ${d.epoch} follows ${lastEpoch}`);
-        lastEpoch = d.epoch ?? lastEpoch;
-        holder = { owner: d.owner!, epoch: d.epoch! };
+        if (epoch !== lastEpoch + 1)
+          problems.push(`seq ${e.seq}: epoch ${epoch} follows ${lastEpoch}`);
+        if (owner === undefined || epoch === undefined) {
+          problems.push(`seq ${e.seq}: LeaseAcquired without an owner and an epoch`);
+          holder = null;
+        } else {
+          lastEpoch = epoch;
+          holder = { owner, epoch };
+        }
         epochs++;
-      } else if (['LeaseReleased', 'LeaseExpired', 'LeaseForceReleased'].includes(e.type)) {
-        if (!holder || holder.epoch !== d.epoch)
+      } else if (LEASE_ENDS.has(e.type)) {
+        if (!holder || holder.epoch !== epoch)
           problems.push(
-            `seq ${e.seq}: ${e.type} of epoch ${d.epoch}, but the held epoch is ${holder?.epoch ?? 'none'}`,
+            `seq ${e.seq}: ${e.type} of epoch ${epoch}, but the held epoch is ${holder?.epoch ?? 'none'}`,
           );
         else holder = null;
-      } else if (e.type === 'LeaseRenewed' && (!holder || holder.epoch !== d.epoch)) {
-        problems.push(`seq ${e.seq}: renewal of epoch ${d.epoch} not held`);
+      } else if (is(e, 'LeaseRenewed') && (!holder || holder.epoch !== epoch)) {
+        problems.push(`seq ${e.seq}: renewal of epoch ${epoch} not held`);
       }
       continue;
     }
     if (e.metadata.via !== 'worker') continue;
     if (!(
-      WORKER_ACTION_EVENTS.has(e.type) ||
-      e.type === 'TickRecorded' ||
-      e.type === 'ControlAcknowledged'
+      (isActionType(e.type) && WORKER_ACTION_EVENTS.has(e.type)) ||
+      is(e, 'TickRecorded') ||
+      is(e, 'ControlAcknowledged')
     ))
       continue;
     writes++;
-    const epoch = (e.data.epoch as number | undefined) ?? undefined;
-    if (
-      !holder ||
-      holder.owner !== e.metadata.actor ||
-      (epoch !== undefined && epoch !== holder.epoch)
-    ) {
+    const epoch = num(e.data, 'epoch');
+    const by = actor(e);
+    if (!holder || holder.owner !== by || (epoch !== undefined && epoch !== holder.epoch)) {
       problems.push(
-        `seq ${e.seq}: ${e.type} by ${String(e.metadata.actor)}${epoch !== undefined ? ` (epoch ${epoch})` : ''} while the holder is ${holder ? `${holder.owner} epoch ${holder.epoch}` : 'nobody'}`,
+        `seq ${e.seq}: ${e.type} by ${String(by)}${epoch !== undefined ? ` (epoch ${epoch})` : ''} while the holder is ${holder ? `${holder.owner} epoch ${holder.epoch}` : 'nobody'}`,
       );
     }
   }
@@ -227,7 +270,7 @@ export function checkControl(
         break;
       case 'ActionStarted': {
         n++;
-        const proof = e.data.proof_mode === true;
+        const proof = bool(e.data, 'proof_mode') === true;
         if (flags.paused || flags.killed)
           problems.push(
             `seq ${e.seq}: ${e.stream} started while ${flags.killed ? 'killed' : 'paused'}`,
@@ -288,9 +331,11 @@ export function checkAcks(
 ): CheckResult & { delays: number[]; failovers: number[] } {
   const problems: string[] = [];
   const changes = events.filter((e) => e.stream === 'control' && FLAG_EVENT_TYPES.has(e.type));
-  const acks = events.filter((e) => e.type === 'ControlAcknowledged');
+  const acks = events.filter((e) => is(e, 'ControlAcknowledged'));
+  // An acknowledgement without a version acknowledges nothing (0), so the change shows as unacknowledged.
+  const ackedVersion = (a: Ev) => num(a.data, 'control_version') ?? 0;
   const maxAckAfter = (seq: number) =>
-    Math.max(0, ...acks.filter((a) => a.seq > seq).map((a) => a.data.control_version as number));
+    Math.max(0, ...acks.filter((a) => a.seq > seq).map(ackedVersion));
   for (const c of changes)
     if (maxAckAfter(c.seq) < c.stream_version)
       problems.push(`${c.type} (version ${c.stream_version}, seq ${c.seq}) was never acknowledged`);
@@ -299,19 +344,18 @@ export function checkAcks(
   let held = false;
   const activeVersions = new Set<number>();
   for (const e of events) {
-    if (e.type === 'LeaseAcquired') held = true;
-    else if (['LeaseReleased', 'LeaseExpired', 'LeaseForceReleased'].includes(e.type)) held = false;
+    if (is(e, 'LeaseAcquired')) held = true;
+    else if (LEASE_ENDS.has(e.type)) held = false;
     else if (held && e.stream === 'control' && FLAG_EVENT_TYPES.has(e.type))
       activeVersions.add(e.stream_version);
   }
   const delays = acks
-    .filter((a) => activeVersions.has(a.data.control_version as number))
-    .map((a) => Number(a.data.delay_ms));
-  const acquisitions = events
-    .filter((e) => e.type === 'LeaseAcquired')
-    .map((e) => t(e.occurred_at));
+    .map((a) => ({ version: num(a.data, 'control_version'), delay: num(a.data, 'delay_ms') }))
+    .filter((a) => a.version !== undefined && activeVersions.has(a.version))
+    .flatMap((a) => (a.delay === undefined ? [] : [a.delay]));
+  const acquisitions = events.filter((e) => is(e, 'LeaseAcquired')).map((e) => t(e.occurred_at));
   const releases = events
-    .filter((e) => e.type === 'LeaseReleased' || e.type === 'LeaseForceReleased')
+    .filter((e) => is(e, 'LeaseReleased', 'LeaseForceReleased'))
     .map((e) => t(e.occurred_at));
   const failovers: number[] = [];
   for (const lost of [...holderLost, ...releases]) {

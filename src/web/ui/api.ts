@@ -1,4 +1,4 @@
-import type { UiConfig } from './types';
+import type { AolEvent, UiConfig } from './types';
 
 declare global {
   interface Window {
@@ -73,6 +73,39 @@ export function eventStreamUrl(after: number): string {
   const token = getToken();
   if (token) q.set('access_token', token);
   return `${config.backendUrl}/events/stream?${q}`;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const optString = (o: Record<string, unknown>, k: string): string | undefined =>
+  typeof o[k] === 'string' ? o[k] : undefined;
+
+/** The event an SSE frame carries, narrowed from its JSON (undefined if it is not one). */
+export function parseEventFrame(text: string): AolEvent | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(v)) return undefined;
+  const { seq, stream, type, occurred_at, data, metadata } = v;
+  if (typeof seq !== 'number' || typeof stream !== 'string' || typeof type !== 'string')
+    return undefined;
+  if (typeof occurred_at !== 'string') return undefined;
+  const m = isRecord(metadata) ? metadata : {};
+  return {
+    seq,
+    stream,
+    type,
+    occurred_at,
+    data: isRecord(data) ? data : {},
+    metadata: {
+      actor: optString(m, 'actor'),
+      via: optString(m, 'via'),
+      reason: optString(m, 'reason'),
+    },
+  };
 }
 
 export const EVENT_TYPES = [

@@ -6,6 +6,7 @@ import {
   canRead,
   config,
   EVENT_TYPES,
+  parseEventFrame,
   eventStreamUrl,
   getToken,
   setToken,
@@ -157,8 +158,8 @@ function App() {
         if (closed) return;
         es = new EventSource(eventStreamUrl(lastSeq.current));
         const on = (m: MessageEvent<string>) => {
-          const e = JSON.parse(m.data) as AolEvent;
-          if (e.seq <= lastSeq.current) return;
+          const e = parseEventFrame(m.data);
+          if (!e || e.seq <= lastSeq.current) return;
           lastSeq.current = e.seq;
           setEvents((prev) => [...prev.slice(-1200), e]);
           if (e.type !== 'LeaseRenewed') soon();
