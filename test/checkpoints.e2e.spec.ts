@@ -59,11 +59,12 @@ describe('signed checkpoints through the API, the worker and the CLI', () => {
     await t.db.close();
   });
 
-  // Known flake, under investigation: in a full run on the embedded PostgreSQL 18
-  // (never alone, never on PostgreSQL 15) the replicas sign once at start and
-  // then not again within 90 s, with no error logged. It runs wherever
-  // TEST_DATABASE_URL is set (CI's PostgreSQL 15 pass) until that is understood, with the two tests
-  // that build on the checkpoints it makes.
+  // Skipped on the embedded PostgreSQL 18 in full runs: there the replicas were
+  // seen signing once at start and not again within 90 s, with no error logged.
+  // One cause is found and fixed (the head - 4 bound below was one too tight,
+  // which also failed once on PostgreSQL 15); whether it was the only one is
+  // not proven, so it runs wherever TEST_DATABASE_URL is set (CI's
+  // PostgreSQL 15 pass), with the two tests that build on its checkpoints.
   const onEmbedded = !process.env.TEST_DATABASE_URL;
   if (onEmbedded)
     process.stderr.write(
@@ -74,12 +75,16 @@ describe('signed checkpoints through the API, the worker and the CLI', () => {
     async () => {
       await flip(t, 40);
       const head = Number((await t.db.query('SELECT max(seq) AS s FROM aol_events')).rows[0].s);
-      // At most 4 events are left unsigned: events arriving faster than a check runs are covered by one signature.
+      // A checkpoint of seq s is itself event s + 1, and the next one is due 5
+      // events after that (AOL_CHECKPOINT_EVERY_EVENTS): so up to s + 5 the head
+      // stays unsigned until the time rule (an hour). The bound used to be
+      // head - 4, one too tight: the test failed whenever the last check before
+      // the flips ended happened to sign exactly 5 events before the head.
       const list = await waitFor(
         async () => {
           const r = await get<Checkpoint[]>('/events/checkpoints');
           const last = r.body.at(-1);
-          return last && last.seq >= head - 4 ? r.body : undefined;
+          return last && last.seq >= head - 5 ? r.body : undefined;
         },
         // generous: under a loaded machine the NOTIFY-driven checks can lag, and the
         // checkpointer's own timer (once a minute) signs a due head in any case
