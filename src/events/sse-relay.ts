@@ -11,6 +11,8 @@ const HEARTBEAT_MS = 15_000;
 /** Re-read without a NOTIFY this often (a safety net), and after a failed read. */
 const SAFETY_MS = 5000;
 const RETRY_MS = 1000;
+/** A live relay's NOTIFY waits this long before its re-read, so a burst shares one (subscribe.ts, coalesceMs). */
+const FOLLOW_WINDOW_MS = 10;
 /**
  * Page reads in flight at once across all relays: fifty clients replaying
  * from seq 0 take turns instead of all reading at once, which keeps the
@@ -123,6 +125,7 @@ export class SseRelays {
       sub.unsubscribe();
       release();
       wake?.();
+      cutPause?.();
     };
     res.on('close', close);
 
@@ -159,32 +162,62 @@ export class SseRelays {
         res.on('close', onClose);
       });
 
+    /** A plain wait of `ms` (NOTIFYs do not cut it short; closing does). */
+    let cutPause: (() => void) | undefined;
+    const pause = (ms: number) =>
+      new Promise<void>((resolve) => {
+        if (closed) return resolve();
+        const t = setTimeout(done, ms);
+        function done() {
+          clearTimeout(t);
+          cutPause = undefined;
+          resolve();
+        }
+        cutPause = done;
+      });
+
     const pump = async () => {
       let last = from;
       // Rows asked for: sized from the last page's average frame, so the
       // database renders about one page, not PAGE_ROWS frames of 20 KB to
       // keep only a dozen of them.
       let rows = 100;
+      // Caught up: the last page ended at the head of the log. The next read
+      // waits for a NOTIFY, then FOLLOW_WINDOW_MS more, so the NOTIFYs of a
+      // burst (a change and its acknowledgement) share one read, made after
+      // the worker has reacted (docs/benchmarks.md, reaction).
+      let live = false;
       while (!closed) {
+        if (live) {
+          await idle(SAFETY_MS);
+          await pause(FOLLOW_WINDOW_MS);
+          if (closed) return;
+        }
         dirty = false;
+        const asked = rows;
         let page: SseFrame[];
         try {
           page = await this.reads.run(() =>
-            closed ? Promise.resolve([]) : readFrames(this.db, last, stream, PAGE_BYTES, rows),
+            closed ? Promise.resolve([]) : readFrames(this.db, last, stream, PAGE_BYTES, asked),
           );
         } catch {
           // Database unreachable: keep `last`; the reconnect wake-up or the timer retries.
+          live = false;
           dirty = false;
           await idle(RETRY_MS);
           continue;
         }
-        if (page.length === 0) {
-          await idle(SAFETY_MS);
-          continue;
-        }
-        dirty = true; // a full page may have more behind it
         const bytes = page.reduce((n, e) => n + e.frame.length, 0);
-        rows = Math.min(PAGE_ROWS, Math.max(1, Math.ceil(PAGE_BYTES / (bytes / page.length)) + 1));
+        // Fewer rows than asked and under the byte cap: nothing more was there
+        // (a NOTIFY during the read has set `dirty`, so it is read next).
+        live =
+          page.length < asked &&
+          page.reduce((n, e) => n + Buffer.byteLength(e.frame), 0) < PAGE_BYTES;
+        if (page.length > 0)
+          rows = Math.min(
+            PAGE_ROWS,
+            Math.max(1, Math.ceil(PAGE_BYTES / (bytes / page.length)) + 1),
+          );
         for (const e of page) {
           if (closed) return;
           last = e.seq;

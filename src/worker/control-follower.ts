@@ -54,12 +54,12 @@ export class ControlFollower {
     const wasPaused = this.state.paused;
     this.state = evolveControl(this.state, domainEvent(e), e.stream_version);
     if (wasPaused && !this.state.paused) this.resumedSinceTick = true;
-    this.deps.log(
-      'info',
-      `control: ${e.type} (version ${e.stream_version}) by ${e.metadata.actor} via ${e.metadata.via}`,
-    );
-    this.deps.onChange();
     if (this.deps.holding()) this.queueAck(e.stream_version);
+    this.deps.onChange();
+    // The acknowledgement's query goes out first (the queue runs it in a
+    // microtask); the log line (a synchronous write to a pipe) waits one turn.
+    const line = `control: ${e.type} (version ${e.stream_version}) by ${e.metadata.actor} via ${e.metadata.via}`;
+    setImmediate(() => this.deps.log('info', line));
   }
 
   queueAck(version: number): void {
