@@ -11,8 +11,6 @@ const HEARTBEAT_MS = 15_000;
 /** Re-read without a NOTIFY this often (a safety net), and after a failed read. */
 const SAFETY_MS = 5000;
 const RETRY_MS = 1000;
-/** A live relay's NOTIFY waits this long before its re-read, so a burst shares one (subscribe.ts, coalesceMs). */
-const FOLLOW_WINDOW_MS = 10;
 /**
  * Page reads in flight at once across all relays: fifty clients replaying
  * from seq 0 take turns instead of all reading at once, which keeps the
@@ -110,7 +108,7 @@ export class SseRelays {
     let wake: (() => void) | undefined;
     const stallMs = this.config.sseStallTimeoutSeconds * 1000;
 
-    const sub = this.notifier.wakeups$.subscribe((p) => {
+    const sub = this.notifier.followed$.subscribe((p) => {
       if (p !== null && stream && p.stream !== stream) return;
       dirty = true;
       wake?.();
@@ -125,7 +123,6 @@ export class SseRelays {
       sub.unsubscribe();
       release();
       wake?.();
-      cutPause?.();
     };
     res.on('close', close);
 
@@ -162,37 +159,20 @@ export class SseRelays {
         res.on('close', onClose);
       });
 
-    /** A plain wait of `ms` (NOTIFYs do not cut it short; closing does). */
-    let cutPause: (() => void) | undefined;
-    const pause = (ms: number) =>
-      new Promise<void>((resolve) => {
-        if (closed) return resolve();
-        const t = setTimeout(done, ms);
-        function done() {
-          clearTimeout(t);
-          cutPause = undefined;
-          resolve();
-        }
-        cutPause = done;
-      });
-
     const pump = async () => {
       let last = from;
       // Rows asked for: sized from the last page's average frame, so the
       // database renders about one page, not PAGE_ROWS frames of 20 KB to
       // keep only a dozen of them.
       let rows = 100;
-      // Caught up: the last page ended at the head of the log. The next read
-      // waits for a NOTIFY, then FOLLOW_WINDOW_MS more, so the NOTIFYs of a
-      // burst (a change and its acknowledgement) share one read, made after
-      // the worker has reacted (docs/benchmarks.md, reaction).
+      // Caught up: the last page ended at the head of the log, so the next
+      // read waits for a wake-up. Wake-ups come from followed$: per burst
+      // and after the worker's acknowledgement of a control change, all of a
+      // burst's pointers at once, so they share one read, which is not made
+      // while the worker reacts (docs/benchmarks.md, reaction).
       let live = false;
       while (!closed) {
-        if (live) {
-          await idle(SAFETY_MS);
-          await pause(FOLLOW_WINDOW_MS);
-          if (closed) return;
-        }
+        if (live) await idle(SAFETY_MS);
         dirty = false;
         const asked = rows;
         let page: SseFrame[];

@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs';
+import type { EventPointer, Wakeup } from './event-notifier.js';
 import { EventStore } from './event-store.js';
-import { EventNotifier, EventPointer } from './event-notifier.js';
 import { StoredEvent } from './event.types.js';
 
 export type SubscribeOptions = Readonly<{
@@ -34,7 +34,7 @@ export type SubscribeOptions = Readonly<{
  */
 export function subscribeEvents(
   store: Pick<EventStore, 'read'>,
-  notifier: Pick<EventNotifier, 'wakeups$'>,
+  notifier: Readonly<{ wakeups$: Observable<Wakeup> }>,
   fromSeq: number,
   opts: SubscribeOptions = {},
 ): Observable<StoredEvent> {

@@ -15,9 +15,6 @@ import { CONFIG } from '../common/tokens.js';
 import { VerifyMonitor } from '../events/verify-monitor.js';
 import { levelGauges } from './levels.js';
 
-/** How long the API's log follower lets NOTIFYs gather before one re-read. */
-export const FOLLOW_WINDOW_MS = 10;
-
 const OUTCOMES: Record<string, string> = {
   ActionSucceeded: 'success',
   ActionRetryScheduled: 'retry',
@@ -62,7 +59,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
   });
   private readonly notifyToApply = new Histogram({
     name: 'aol_notify_to_apply_seconds',
-    help: 'Event committed → observed by this API process through NOTIFY and re-read (re-reads are coalesced over 10 ms)',
+    help: 'Event committed → observed by this API process through NOTIFY and re-read (re-reads wait for the burst, at most 100 ms)',
     buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
     registers: [this.registry],
   });
@@ -146,11 +143,11 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     EventStore.onAppend = (seconds) => this.append.observe(seconds);
     this.verify.start();
     this.lastSeen = await this.store.headSeq().catch(() => 0);
-    // Coalesced: one re-read per FOLLOW_WINDOW_MS however many NOTIFYs, and
-    // after the worker has (usually) already re-read and acknowledged a change
-    // (docs/benchmarks.md, reaction).
-    this.sub = subscribeEvents(this.store, this.notifier, this.lastSeen, {
-      coalesceMs: FOLLOW_WINDOW_MS,
+    // Off the control path: woken per burst and after the worker's
+    // acknowledgement of a control change (followed$), one re-read per batch
+    // of pointers (coalesceMs 0), never two in flight (docs/benchmarks.md, reaction).
+    this.sub = subscribeEvents(this.store, { wakeups$: this.notifier.followed$ }, this.lastSeen, {
+      coalesceMs: 0,
     }).subscribe((e) => this.observe(e));
   }
 
