@@ -84,8 +84,11 @@ describe('aol pause|resume|kill|revive wait for the acknowledgement (given / whe
     expect(await version()).toBe(before + 1);
     const json = await runCli(['resume', '--reason', 'x', '--json'], env);
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toMatchObject({ paused: false, acknowledged: false });
-    expect(json.stderr).toMatch(/no active worker/);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      paused: false,
+      acknowledged: false,
+      notice: expect.stringMatching(/^no active worker: not acknowledged/),
+    });
   });
 
   it('given an active worker that does not react (stopped), when aol pause --ack-timeout 1 runs, then it gives up after the timeout: a notice, exit 0', async () => {

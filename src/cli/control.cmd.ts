@@ -41,8 +41,8 @@ async function change(
           ? `not acknowledged by worker ${outcome.worker} within ${outcome.seconds} s (see aol health)`
           : undefined;
     if (json) {
-      console.log(JSON.stringify(result, null, 2));
-      if (notice) console.error(notice);
+      // stdout stays one JSON document: the notice goes into it
+      console.log(JSON.stringify(notice ? { ...result, notice } : result, null, 2));
     } else {
       if (result.accepted) console.log(result.message);
       else
