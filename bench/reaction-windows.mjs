@@ -17,7 +17,7 @@ for (const l of lines) {
   if (l.includes(from)) on = true;
   if (to && l.includes(to)) on = false;
   if (!on) continue;
-  const m = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) UTC \[(\d+)\] ([^:]*): LOG:  duration: ([\d.]+) ms  (?:statement|execute [^:]*): (.*)$/.exec(l);
+  const m = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) UTC \[(\d+)\] ([^:]*): LOG: {2}duration: ([\d.]+) ms {2}(?:statement|execute [^:]*): (.*)$/.exec(l);
   if (!m) continue;
   st.push({ t: Date.parse(m[1].replace(' ', 'T') + 'Z'), pid: m[2], app: m[3] || '(none)', d: Number(m[4]), sql: m[5] });
 }
