@@ -52,13 +52,16 @@ export function spawnNode(args, env) {
   return { child, output: () => out, exited, id: `${hostname()}:${child.pid}` };
 }
 
+/** BENCH_PROF=DIR: the API and the worker write CPU profiles (node --cpu-prof) there when they exit. */
+const prof = () => (process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []);
+
 export function startWorker(url, env = {}) {
-  return spawnNode([join(ROOT, 'dist', 'cli.js'), 'worker'], { DATABASE_URL: url, ...env });
+  return spawnNode([...prof(), join(ROOT, 'dist', 'cli.js'), 'worker'], { DATABASE_URL: url, ...env });
 }
 
 export async function startApi(url, env = {}) {
   const port = await freePort();
-  const p = spawnNode([join(ROOT, 'dist', 'main.js')], { DATABASE_URL: url, PORT: String(port), ...env });
+  const p = spawnNode([...prof(), join(ROOT, 'dist', 'main.js')], { DATABASE_URL: url, PORT: String(port), ...env });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     if (await fetch(`${base}/health`).then((r) => r.ok, () => false)) return { ...p, url: base };

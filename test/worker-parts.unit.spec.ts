@@ -104,6 +104,11 @@ describe('control follower (given / when / then)', () => {
     await t.f.settled();
     expect(t.acked).toEqual([1, 2]);
     expect(t.woken()).toBe(2);
+    // each change's log line is written once its acknowledgement is made, not before
+    expect(t.lines.map(([, m]) => m)).toEqual([
+      expect.stringMatching(/^control: ControlPaused \(version 1\)/),
+      expect.stringMatching(/^control: ControlResumed \(version 2\)/),
+    ]);
     t.f.tickStarted();
     expect(t.f.resumed).toBe(false);
   });
@@ -117,6 +122,17 @@ describe('control follower (given / when / then)', () => {
     await t.f.settled();
     expect(t.acked).toEqual([]);
     expect(t.woken()).toBe(0);
+  });
+
+  it('given a holder, when a change arrives, then its log line waits for the acknowledgement', async () => {
+    let release: () => void = () => undefined;
+    const t = make(true, () => new Promise<void>((r) => (release = r)));
+    t.f.apply(stored('ControlPaused', 1));
+    await new Promise((r) => setImmediate(r));
+    expect(t.lines).toEqual([]);
+    release();
+    await t.f.settled();
+    expect(t.lines).toHaveLength(1);
   });
 
   it('given a standby, when a change arrives, then the flags follow but nothing is acknowledged', async () => {

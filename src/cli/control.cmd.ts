@@ -2,27 +2,48 @@ import { Command } from 'commander';
 import { ControlChange } from '../control/control.decider.js';
 import { ControlResult, ControlService } from '../control/control.service.js';
 import { parseDuration } from '../control/scoped-pause.js';
-import { cliActor, cliConfig, openDb, UsageError } from './context.js';
+import { cliActor, cliConfig, openDb, UsageError, usageInt } from './context.js';
 import type { Db } from '../db/db.js';
 import { clearProduction } from '../control/deployment.js';
+import { AckWaiter } from './ack-wait.js';
+
+/** How `aol pause|resume|kill|revive` waits for the worker's acknowledgement (off: exit at the commit). */
+type AckWait = Readonly<{ wait: boolean; timeoutSeconds: number }>;
+const NO_WAIT: AckWait = { wait: false, timeoutSeconds: 0 };
 
 async function change(
   change: ControlChange,
   reason: string | undefined,
   actor: string | undefined,
   json: boolean,
+  ackWait: AckWait = NO_WAIT,
 ) {
   if (!reason?.trim()) throw new UsageError('--reason is required and must not be empty');
   const config = cliConfig();
   const db = openDb(config);
+  const waiter = ackWait.wait ? new AckWaiter(config.databaseUrl!) : undefined;
   try {
-    const result = await new ControlService(db, config).change(
-      change,
-      reason,
-      await cliActor(db, actor),
-    );
-    if (json) console.log(JSON.stringify(result, null, 2));
-    else {
+    // LISTEN before the change commits, so its acknowledgement can't be missed.
+    const [who] = await Promise.all([cliActor(db, actor), waiter?.open()]);
+    let result = await new ControlService(db, config).change(change, reason, who);
+    // Nothing else runs until the worker has acknowledged: printing and exiting
+    // (the process and its backends) would share the CPU with its reaction.
+    const outcome =
+      waiter && result.changed && !result.acknowledged
+        ? await waiter.wait(result.version, ackWait.timeoutSeconds * 1000)
+        : undefined;
+    if (outcome?.kind === 'acknowledged')
+      result = { ...result, acknowledged: true, acknowledgment: outcome.ack };
+    const notice =
+      outcome?.kind === 'no-worker'
+        ? 'no active worker: not acknowledged (a worker acknowledges when it takes the lease; see aol health)'
+        : outcome?.kind === 'timeout'
+          ? `not acknowledged by worker ${outcome.worker} within ${outcome.seconds} s (see aol health)`
+          : undefined;
+    if (json) {
+      // stdout stays one JSON document: the notice goes into it
+      console.log(JSON.stringify(notice ? { ...result, notice } : result, null, 2));
+    } else {
       if (result.accepted) console.log(result.message);
       else
         console.log(
@@ -33,8 +54,14 @@ async function change(
       console.log(
         `flags: paused=${result.paused} killed=${result.killed} proof_mode=${result.proof_mode}`,
       );
+      if (outcome?.kind === 'acknowledged')
+        console.log(
+          `acknowledged by worker ${outcome.ack.worker} in ${outcome.ack.delay_ms} ms (control version ${outcome.ack.control_version})`,
+        );
+      if (notice) console.log(notice);
     }
   } finally {
+    await waiter?.close();
     await db.close();
   }
 }
@@ -91,6 +118,21 @@ function endScoped(id: string, o: { reason: string; actor?: string; json?: boole
   );
 }
 
+type WaitOpts = { waitAck: boolean; ackTimeout: string };
+const WAIT_OPTION = [
+  '--no-wait-ack',
+  "exit at the commit, without waiting for the active worker's acknowledgement",
+] as const;
+const TIMEOUT_OPTION = [
+  '--ack-timeout <seconds>',
+  'wait at most this long for the acknowledgement (1-60); past it the change stands, exit code unchanged',
+  '2',
+] as const;
+const ackWaitOf = (o: WaitOpts): AckWait => ({
+  wait: o.waitAck,
+  timeoutSeconds: usageInt(o.ackTimeout, '--ack-timeout', 60n),
+});
+
 export function registerControlCommands(program: Command): void {
   const flagCommand = (name: ControlChange, description: string) =>
     program
@@ -102,8 +144,10 @@ export function registerControlCommands(program: Command): void {
         'a label stored beside the actor (metadata.label); the actor is always your database login role',
       )
       .option('--json', 'print the resulting control state as JSON')
-      .action((o: { reason: string; actor?: string; json?: boolean }) =>
-        change(name, o.reason, o.actor, !!o.json),
+      .option(...WAIT_OPTION)
+      .option(...TIMEOUT_OPTION)
+      .action((o: { reason: string; actor?: string; json?: boolean } & WaitOpts) =>
+        change(name, o.reason, o.actor, !!o.json, ackWaitOf(o)),
       );
   program
     .command('pause')
@@ -119,15 +163,22 @@ export function registerControlCommands(program: Command): void {
     .option('--until <iso-time>', 'end the pause at this time (database clock)')
     .option('--actor <name>', 'who (default: the OS user)')
     .option('--json', 'print the resulting control state as JSON')
+    .option(...WAIT_OPTION)
+    .option(...TIMEOUT_OPTION)
     .action(
-      (o: {
-        reason: string;
-        type?: string[];
-        for?: string;
-        until?: string;
-        actor?: string;
-        json?: boolean;
-      }) => (o.type || o.for || o.until ? scoped(o) : change('pause', o.reason, o.actor, !!o.json)),
+      (
+        o: {
+          reason: string;
+          type?: string[];
+          for?: string;
+          until?: string;
+          actor?: string;
+          json?: boolean;
+        } & WaitOpts,
+      ) =>
+        o.type || o.for || o.until
+          ? scoped(o)
+          : change('pause', o.reason, o.actor, !!o.json, ackWaitOf(o)),
     );
   program
     .command('resume')
@@ -136,8 +187,10 @@ export function registerControlCommands(program: Command): void {
     .option('--pause <pause-id>', 'end this scoped pause (see aol health / GET /control)')
     .option('--actor <name>', 'who (default: the OS user)')
     .option('--json', 'print the resulting control state as JSON')
-    .action((o: { reason: string; pause?: string; actor?: string; json?: boolean }) =>
-      o.pause ? endScoped(o.pause, o) : change('resume', o.reason, o.actor, !!o.json),
+    .option(...WAIT_OPTION)
+    .option(...TIMEOUT_OPTION)
+    .action((o: { reason: string; pause?: string; actor?: string; json?: boolean } & WaitOpts) =>
+      o.pause ? endScoped(o.pause, o) : change('resume', o.reason, o.actor, !!o.json, ackWaitOf(o)),
     );
   flagCommand(
     'kill',

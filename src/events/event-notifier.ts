@@ -1,6 +1,7 @@
 import pgListen from 'pg-listen';
 import type { Subscriber } from 'pg-listen';
-import { Subject } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
+import { API_FOLLOW, yieldingWakeups } from './yielding-wakeups.js';
 
 export const EVENTS_CHANNEL = 'aol_events';
 
@@ -31,6 +32,12 @@ export function reconnectDelayMs(attempt: number, random = Math.random): number 
  */
 export class EventNotifier {
   readonly wakeups$ = new Subject<Wakeup>();
+  /**
+   * The same pointers, held back for followers off the control path (the
+   * API's metrics and SSE relays): per burst, and after the worker's
+   * acknowledgement of a control change (yielding-wakeups.ts).
+   */
+  readonly followed$: Observable<Wakeup> = yieldingWakeups(this.wakeups$, API_FOLLOW);
   readonly status$ = new Subject<'connected' | 'reconnecting'>();
   /**
    * How far this process's live view has got: the highest seq a NOTIFY has

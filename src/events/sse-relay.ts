@@ -108,7 +108,7 @@ export class SseRelays {
     let wake: (() => void) | undefined;
     const stallMs = this.config.sseStallTimeoutSeconds * 1000;
 
-    const sub = this.notifier.wakeups$.subscribe((p) => {
+    const sub = this.notifier.followed$.subscribe((p) => {
       if (p !== null && stream && p.stream !== stream) return;
       dirty = true;
       wake?.();
@@ -165,26 +165,39 @@ export class SseRelays {
       // database renders about one page, not PAGE_ROWS frames of 20 KB to
       // keep only a dozen of them.
       let rows = 100;
+      // Caught up: the last page ended at the head of the log, so the next
+      // read waits for a wake-up. Wake-ups come from followed$: per burst
+      // and after the worker's acknowledgement of a control change, all of a
+      // burst's pointers at once, so they share one read, which is not made
+      // while the worker reacts (docs/benchmarks.md, reaction).
+      let live = false;
       while (!closed) {
+        if (live) await idle(SAFETY_MS);
         dirty = false;
+        const asked = rows;
         let page: SseFrame[];
         try {
           page = await this.reads.run(() =>
-            closed ? Promise.resolve([]) : readFrames(this.db, last, stream, PAGE_BYTES, rows),
+            closed ? Promise.resolve([]) : readFrames(this.db, last, stream, PAGE_BYTES, asked),
           );
         } catch {
           // Database unreachable: keep `last`; the reconnect wake-up or the timer retries.
+          live = false;
           dirty = false;
           await idle(RETRY_MS);
           continue;
         }
-        if (page.length === 0) {
-          await idle(SAFETY_MS);
-          continue;
-        }
-        dirty = true; // a full page may have more behind it
         const bytes = page.reduce((n, e) => n + e.frame.length, 0);
-        rows = Math.min(PAGE_ROWS, Math.max(1, Math.ceil(PAGE_BYTES / (bytes / page.length)) + 1));
+        // Fewer rows than asked and under the byte cap: nothing more was there
+        // (a NOTIFY during the read has set `dirty`, so it is read next).
+        live =
+          page.length < asked &&
+          page.reduce((n, e) => n + Buffer.byteLength(e.frame), 0) < PAGE_BYTES;
+        if (page.length > 0)
+          rows = Math.min(
+            PAGE_ROWS,
+            Math.max(1, Math.ceil(PAGE_BYTES / (bytes / page.length)) + 1),
+          );
         for (const e of page) {
           if (closed) return;
           last = e.seq;

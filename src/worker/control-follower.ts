@@ -54,15 +54,16 @@ export class ControlFollower {
     const wasPaused = this.state.paused;
     this.state = evolveControl(this.state, domainEvent(e), e.stream_version);
     if (wasPaused && !this.state.paused) this.resumedSinceTick = true;
-    this.deps.log(
-      'info',
-      `control: ${e.type} (version ${e.stream_version}) by ${e.metadata.actor} via ${e.metadata.via}`,
-    );
     this.deps.onChange();
-    if (this.deps.holding()) this.queueAck(e.stream_version);
+    const line = `control: ${e.type} (version ${e.stream_version}) by ${e.metadata.actor} via ${e.metadata.via}`;
+    // The log line (a synchronous write to a pipe) waits for the
+    // acknowledgement: it is not on the reaction's path.
+    if (this.deps.holding()) this.queueAck(e.stream_version, () => this.deps.log('info', line));
+    else this.deps.log('info', line);
   }
 
-  queueAck(version: number): void {
+  /** Acknowledge `version` after the ones queued before it; `then` runs once it is made (or has failed). */
+  queueAck(version: number, then?: () => void): void {
     this.acks = this.acks.then(() =>
       this.deps
         .ack(version)
@@ -71,7 +72,8 @@ export class ControlFollower {
             'warn',
             `could not acknowledge control version ${version}: ${(err as Error).message}`,
           ),
-        ),
+        )
+        .finally(then),
     );
   }
 

@@ -102,6 +102,9 @@ export class Worker {
       subscribeEvents(this.store, this.notifier, head, {
         stream: 'control',
         safetyIntervalMs: 60_000,
+        // An acknowledgement (ours, mostly) changes no flag: no re-read for it
+        // (the next change's read returns it with the change, and apply skips it).
+        wakeFor: (p) => p.type !== 'ControlAcknowledged',
       }).subscribe((e) => this.control.apply(e)),
       subscribeEvents(this.store, this.notifier, head, {
         stream: 'lease',
