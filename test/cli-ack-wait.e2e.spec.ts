@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { createTestDb, TestDb, waitFor } from './support/db.js';
 import { runCli, startWorker, WorkerProc } from './support/processes.js';
 import { events, lease } from './support/queries.js';
+import { AckWaiter } from '../src/cli/ack-wait.js';
 
 /** `aol pause|resume|kill|revive` waits (bounded) for the active worker's ControlAcknowledged. */
 describe('aol pause|resume|kill|revive wait for the acknowledgement (given / when / then)', () => {
@@ -118,5 +119,21 @@ describe('aol pause|resume|kill|revive wait for the acknowledgement (given / whe
       expect(r.stderr).toMatch(/--ack-timeout/);
     }
     expect(await version()).toBe(before);
+  });
+  it('given a worker that acknowledges before the CLI starts waiting, when it waits, then the early acknowledgement counts (no timeout)', async () => {
+    await active();
+    const waiter = new AckWaiter(t.url);
+    await waiter.open();
+    try {
+      await t.db.query('UPDATE aol_control_flags SET paused = true WHERE id = 1');
+      const v = await version();
+      await waitFor(async () => (await ackOf(v)) !== undefined, 20000, 'acknowledged');
+      // the NOTIFY has reached the waiter's connection before wait() is called
+      await t.db.query('SELECT pg_sleep(0.2)');
+      // before the fix the pointer was dropped and this waited out its timeout
+      expect((await waiter.wait(v, 5000)).kind).toBe('acknowledged');
+    } finally {
+      await waiter.close();
+    }
   });
 });

@@ -33,6 +33,8 @@ export class AckWaiter {
   private readonly client: pg.Client;
   private worker: string | null = null;
   private onPointer: ((seq: number) => void) | undefined;
+  /** Pointers that arrived before wait(): a fast worker can acknowledge before the CLI gets there. */
+  private early: number[] = [];
 
   constructor(url: string) {
     this.client = new pg.Client({ connectionString: url, application_name: 'aol-cli' });
@@ -47,7 +49,8 @@ export class AckWaiter {
           p.stream === 'control' &&
           Number.isSafeInteger(p.seq)
         )
-          this.onPointer?.(p.seq!);
+          if (this.onPointer) this.onPointer(p.seq!);
+          else this.early.push(p.seq!);
       } catch {
         // not ours: NOTIFY payloads are hints anyone can send
       }
@@ -95,6 +98,7 @@ export class AckWaiter {
           })
           .catch(() => undefined); // the timeout ends it
       };
+      for (const seq of this.early.splice(0)) this.onPointer(seq);
     });
   }
 
