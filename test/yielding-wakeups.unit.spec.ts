@@ -1,8 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Subject } from 'rxjs';
-import { FLAG_EVENT_TYPES } from '../src/control/control.decider.js';
 import type { EventPointer, Wakeup } from '../src/events/event-notifier.js';
-import { ACKNOWLEDGED_TYPES, yieldingWakeups } from '../src/events/yielding-wakeups.js';
+import { yieldingWakeups } from '../src/events/yielding-wakeups.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let seq = 0;
@@ -27,10 +26,6 @@ function follow(o = { windowMs: 20, maxMs: 200 }) {
 }
 
 describe('yieldingWakeups: the API follower yields to the worker (given / when / then)', () => {
-  it('the acknowledged types are exactly the control decider’s flag events', () => {
-    expect([...ACKNOWLEDGED_TYPES].sort()).toEqual([...FLAG_EVENT_TYPES].sort());
-  });
-
   it('given a control change, when its acknowledgement arrives, then both pointers are passed on together, only then', async () => {
     const f = follow({ windowMs: 5, maxMs: 500 });
     f.source.next(ptr('control', 'ControlPaused'));

@@ -22,19 +22,6 @@ export const CONTROL_CHANGES: readonly ControlChange[] = [
   'proof-off',
 ];
 
-/** The control events that change a flag (and so the control version). */
-export const FLAG_EVENT_TYPES: ReadonlySet<string> = new Set<ControlEvent['type']>([
-  'ControlPaused',
-  'ControlResumed',
-  'ControlKilled',
-  'ControlRevived',
-  'ProofModeEnabled',
-  'ProofModeDisabled',
-  // a scoped pause changes what the claim may take, so it is a versioned, acknowledged change too
-  'ScopedPauseStarted',
-  'ScopedPauseEnded',
-]);
-
 export const initialControlState = (): ControlState => ({
   paused: false,
   killed: false,

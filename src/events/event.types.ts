@@ -213,6 +213,19 @@ export function domainEvent<E extends StoredEvent>(
   return { type: e.type, data: e.data } as Extract<DomainEvent, { type: E['type'] }>;
 }
 
+/** The control events that change a flag (and so the control version): the worker acknowledges each (ControlAcknowledged). */
+export const FLAG_EVENT_TYPES: ReadonlySet<string> = new Set<ControlEvent['type']>([
+  'ControlPaused',
+  'ControlResumed',
+  'ControlKilled',
+  'ControlRevived',
+  'ProofModeEnabled',
+  'ProofModeDisabled',
+  // a scoped pause changes what the claim may take, so it is a versioned, acknowledged change too
+  'ScopedPauseStarted',
+  'ScopedPauseEnded',
+]);
+
 const CONTROL_TYPES: ReadonlySet<string> = new Set<ControlEvent['type']>([
   'ControlPaused',
   'ControlResumed',

@@ -1,21 +1,6 @@
 import { Observable, share } from 'rxjs';
 import type { Wakeup } from './event-notifier.js';
-
-/**
- * The control changes an active worker acknowledges (control.decider.ts,
- * FLAG_EVENT_TYPES; events/ may not import control/, a unit test keeps the two
- * equal).
- */
-export const ACKNOWLEDGED_TYPES: ReadonlySet<string> = new Set([
-  'ControlPaused',
-  'ControlResumed',
-  'ControlKilled',
-  'ControlRevived',
-  'ProofModeEnabled',
-  'ProofModeDisabled',
-  'ScopedPauseStarted',
-  'ScopedPauseEnded',
-]);
+import { FLAG_EVENT_TYPES } from './event.types.js';
 
 export type YieldOptions = Readonly<{
   /** A burst of pointers is passed on this long after its first one (no control change pending). */
@@ -34,7 +19,7 @@ export const API_FOLLOW: YieldOptions = { windowMs: 10, maxMs: 100 };
  *
  * Pointers are buffered and passed on together (synchronously, in order), so
  * a follower that defers its read by a tick makes one read for the lot:
- * - while a control change (ACKNOWLEDGED_TYPES) is waiting for its
+ * - while a control change (FLAG_EVENT_TYPES) is waiting for its
  *   ControlAcknowledged, until that pointer arrives: the worker has then
  *   re-read and acknowledged, and the follower's read lands in the gap
  *   before the next change instead of on the worker's reaction;
@@ -64,7 +49,7 @@ export function yieldingWakeups(source: Observable<Wakeup>, o: YieldOptions): Ob
         buffer.push(p);
         if (p === null) return flush();
         if (p.stream === 'control' && p.type === 'ControlAcknowledged') return flush();
-        if (p.stream === 'control' && ACKNOWLEDGED_TYPES.has(p.type)) {
+        if (p.stream === 'control' && FLAG_EVENT_TYPES.has(p.type)) {
           awaitingAck = true;
           clearTimeout(windowTimer);
           windowTimer = undefined;

@@ -1,4 +1,5 @@
-import { ControlState, evolveControl, FLAG_EVENT_TYPES } from '../control/control.decider.js';
+import { ControlState, evolveControl } from '../control/control.decider.js';
+import { FLAG_EVENT_TYPES } from '../events/event.types.js';
 import { domainEvent, isControlEvent, StoredEvent } from '../events/event.types.js';
 import type { WorkerLog } from './worker-log.js';
 

@@ -6,7 +6,7 @@
  * forged violation and sees it fail.
  */
 import type { Delivery } from './receiver.js';
-import { FLAG_EVENT_TYPES } from '../../src/control/control.decider.js';
+import { FLAG_EVENT_TYPES } from '../../src/events/event.types.js';
 import {
   isActionType,
   type ActionEvent,
