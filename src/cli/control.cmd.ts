@@ -89,14 +89,17 @@ async function withControl(
   }
 }
 
-function scoped(o: {
+/** `aol pause`'s options: scoped when --type, --for or --until is given. */
+type PauseOptions = Readonly<{
   reason: string;
   type?: string[];
   for?: string;
   until?: string;
   actor?: string;
   json?: boolean;
-}) {
+}>;
+
+function scoped(o: PauseOptions) {
   if (!o.reason?.trim()) throw new UsageError('--reason is required and must not be empty');
   const forSeconds = o.for === undefined ? undefined : parseDuration(o.for);
   if (o.for !== undefined && forSeconds === undefined)
@@ -165,20 +168,10 @@ export function registerControlCommands(program: Command): void {
     .option('--json', 'print the resulting control state as JSON')
     .option(...WAIT_OPTION)
     .option(...TIMEOUT_OPTION)
-    .action(
-      (
-        o: {
-          reason: string;
-          type?: string[];
-          for?: string;
-          until?: string;
-          actor?: string;
-          json?: boolean;
-        } & WaitOpts,
-      ) =>
-        o.type || o.for || o.until
-          ? scoped(o)
-          : change('pause', o.reason, o.actor, !!o.json, ackWaitOf(o)),
+    .action((o: PauseOptions & WaitOpts) =>
+      o.type || o.for || o.until
+        ? scoped(o)
+        : change('pause', o.reason, o.actor, !!o.json, ackWaitOf(o)),
     );
   program
     .command('resume')
