@@ -24,6 +24,7 @@ import { logger } from './common/log.js';
 import { startCheckpointer } from './events/checkpointer.js';
 import { startSnapshotter } from './history/snapshots.js';
 import { Scheduler } from './schedules/scheduler.js';
+import { uiStatic } from './web/ui-static.js';
 
 export type RunningApi = Readonly<{ url: string; close: () => Promise<void> }>;
 
@@ -103,7 +104,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
   });
   setupOpenApi(app);
   // The operator UI: static files built by Vite (npm run build), public like /health.
-  app.useStaticAssets(join(packageRoot(), 'dist', 'ui'), { index: 'index.html', maxAge: '1h' });
+  app.use(uiStatic(join(packageRoot(), 'dist', 'ui')));
   // Open (no-token) dev mode answers on loopback only: nobody else on the network can reach it.
   const host = config.apiTokens || config.production ? '0.0.0.0' : '127.0.0.1';
   if (host === '127.0.0.1') logger('api').warn('no tokens: listening on 127.0.0.1 only');

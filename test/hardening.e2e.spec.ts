@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTestDb, TestDb, waitFor } from './support/db.js';
-import { runCli, startApiProcess, startWorker, Proc } from './support/processes.js';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, runCli, startApiProcess, startWorker, Proc } from './support/processes.js';
 import { WebhookReceiver } from './support/receivers.js';
 import { action, enqueue } from './support/queries.js';
 
@@ -35,6 +37,34 @@ describe('hardening: headers, writes, request ids, secrets, SSRF', () => {
       expect(r.headers.get('x-powered-by')).toBeNull();
     }
     expect(api.output()).toMatch(/no tokens: listening on 127\.0\.0\.1 only/);
+  });
+
+  it("the operator UI's files are served at /, and only the files the build made", async () => {
+    const ui = join(ROOT, 'dist', 'ui');
+    const page = await fetch(`${api.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await page.text();
+    const script = /src="\.(\/assets\/[^"]+\.js)"/.exec(html)?.[1] ?? 'no script in the page';
+    expect(existsSync(join(ui, script))).toBe(true);
+    const asset = await fetch(`${api.url}${script}`);
+    expect([asset.status, asset.headers.get('cache-control')]).toEqual([
+      200,
+      'public, max-age=3600',
+    ]);
+    expect((await fetch(`${api.url}/index.html`)).status).toBe(200);
+    expect((await fetch(`${api.url}/assets/nothing-here.js`)).status).toBe(404);
+    // The paths are read once at start, so an API request never asks the disk
+    // for a file: one written into dist/ui afterwards is not served.
+    const late = join(ui, `late-${process.pid}.txt`);
+    writeFileSync(late, 'not part of the build');
+    try {
+      const r = await fetch(`${api.url}/${late.split('/').pop()}`);
+      expect(r.status).toBe(404);
+      expect(readdirSync(ui)).toContain(late.split('/').pop());
+    } finally {
+      rmSync(late, { force: true });
+    }
   });
 
   it('a cross-origin HTML form POST (urlencoded, multipart, text/plain) writes nothing', async () => {
