@@ -127,3 +127,27 @@ export async function enqueueMany(db, n, type = 'NOOP', payload = {}) {
     await db.query('SELECT count(*) FROM aol_append_batch($1::jsonb)', [JSON.stringify(batch)]);
   }
 }
+
+/**
+ * The worker's database work without the worker: as one owner holding the
+ * lease, `aol_record_and_claim` in a loop on one connection — each statement
+ * records the previous batch as succeeded and claims the next `batch` — until
+ * nothing is left. What a tick does per batch, minus the worker process.
+ * `step(ms)` is told each statement's wall time. Returns the actions done.
+ */
+export async function recordAndClaimLoop(client, batch, step = () => undefined) {
+  const owner = `bench-loop-${process.pid}`;
+  const { rows: [lease] } = await client.query('SELECT * FROM aol_lease_acquire($1, 600)', [owner]);
+  const items = (rows) => JSON.stringify(rows.map((r) => ({ id: r.id, type: 'ActionSucceeded', data: { attempt: r.attempt, message: 'no-op' } })));
+  let pending = [];
+  let done = 0;
+  for (;;) {
+    const limit = pending.length === 0 && done > 0 ? 0 : batch;
+    const t = performance.now();
+    const { rows } = await client.query('SELECT * FROM aol_record_and_claim($1, $2, $3, $4, false)', [owner, lease.epoch, items(pending), limit]);
+    step(performance.now() - t);
+    done += pending.length;
+    pending = rows.filter((r) => r.kind === 'claimed');
+    if (pending.length === 0) return done;
+  }
+}
