@@ -234,3 +234,70 @@ describe('event store (real PostgreSQL)', () => {
     expect(first.map((e) => e.seq)).toEqual([head - 2, head - 1, head]);
   });
 });
+
+describe('event store reads: one named statement per filter (real PostgreSQL)', () => {
+  let t: TestDb;
+  let store: EventStore;
+  const heartbeat = (e: StoredEvent) =>
+    e.type === 'LeaseRenewed' ||
+    (e.type === 'TickRecorded' &&
+      ((e.data as { actions_attempted?: number }).actions_attempted ?? 0) === 0);
+
+  beforeAll(async () => {
+    t = await createTestDb('event_store_read');
+    store = new EventStore(t.db);
+    for (let i = 0; i < 30; i++) await appendAlone(t.db, [tick(i % 3)]);
+    await t.db.query(`UPDATE aol_control_flags SET paused = true WHERE id = 1`);
+    await t.db.query(`UPDATE aol_control_flags SET paused = false WHERE id = 1`);
+  });
+  afterAll(async () => {
+    await t?.db.close();
+  });
+
+  it('every combination of after, stream, type, heartbeats and limit returns what a filter of the whole log does', async () => {
+    const all = await store.read({ limit: 100000 });
+    expect(all.some(heartbeat) && all.some((e) => !heartbeat(e))).toBe(true);
+    const mid = all[Math.floor(all.length / 2)].seq;
+    for (const after of [0, mid])
+      for (const stream of [undefined, 'tick', 'control'])
+        for (const type of [undefined, 'TickRecorded', 'ControlPaused'])
+          for (const heartbeats of [undefined, 'include', 'exclude', 'only'] as const)
+            for (const limit of [3, 1000]) {
+              const want = all
+                .filter(
+                  (e) =>
+                    e.seq > after &&
+                    (stream === undefined || e.stream === stream) &&
+                    (type === undefined || e.type === type) &&
+                    (heartbeats === 'only'
+                      ? heartbeat(e)
+                      : heartbeats === 'exclude'
+                        ? !heartbeat(e)
+                        : true),
+                )
+                .slice(0, limit);
+              const got = await store.read({ after, stream, type, heartbeats, limit });
+              expect([{ after, stream, type, heartbeats, limit }, got]).toEqual([
+                { after, stream, type, heartbeats, limit },
+                want,
+              ]);
+            }
+  });
+
+  it('a column added to aol_events while the statements are prepared does not break the reads', async () => {
+    // Every connection of the pool has the statements prepared by now; a
+    // prepared `SELECT *` would fail: "cached plan must not change result type".
+    const before = await Promise.all(
+      Array.from({ length: 4 }, () => store.read({ stream: 'tick', limit: 1000 })),
+    );
+    await t.db.query('ALTER TABLE aol_events ADD COLUMN later_column integer');
+    try {
+      const after = await Promise.all(
+        Array.from({ length: 4 }, () => store.read({ stream: 'tick', limit: 1000 })),
+      );
+      expect(after).toEqual(before);
+    } finally {
+      await t.db.query('ALTER TABLE aol_events DROP COLUMN later_column');
+    }
+  });
+});

@@ -3,10 +3,19 @@ import pg from 'pg';
 // int8 (seq, epoch, ids) as JS numbers: they stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
 
+/**
+ * A statement with a name: each connection parses and plans it once and then
+ * only binds and executes it. For the statements that run all the time
+ * (a follower's re-read, health's inputs), where planning cost more than
+ * running (docs/benchmarks.md §1). A fresh object per call: pg writes the
+ * values into the one it is given.
+ */
+export type NamedQuery = { name: string; text: string; values?: unknown[] };
+
 /** Anything that runs a parameterised query: the pool (Db) or a client inside a transaction. */
 export interface Queryable {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(
-    sql: string,
+    sql: string | NamedQuery,
     values?: unknown[],
   ): Promise<pg.QueryResult<R>>;
 }
@@ -43,7 +52,7 @@ export class Db {
   }
 
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(
-    sql: string,
+    sql: string | NamedQuery,
     values?: unknown[],
   ): Promise<pg.QueryResult<R>> {
     return this.pool.query<R>(sql, values);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Db, Queryable } from '../db/db.js';
+import { Db, NamedQuery, Queryable } from '../db/db.js';
 import { mapDbError } from '../db/db-errors.js';
 import { NewEvent, StoredEvent } from './event.types.js';
 
@@ -48,6 +48,33 @@ export type HeartbeatFilter = (typeof HEARTBEAT_FILTERS)[number];
  * action. Everything else is a change made by someone or a worker's decision.
  */
 export const HEARTBEAT_SQL = `(type = 'LeaseRenewed' OR (type = 'TickRecorded' AND coalesce((data->>'actions_attempted')::int, 0) = 0))`;
+/** The columns of aol_events, named: a prepared `SELECT *` would fail once a migration adds one. */
+const EVENT_COLUMNS =
+  'seq, stream, stream_version, type, data, metadata, occurred_at, prev_hash, hash';
+
+/**
+ * The read of `filter` as a named statement, one text (and name) per
+ * combination of filters: followers re-read on every NOTIFY (the worker's on
+ * the reaction path), and planning the one catch-all text (`$2 IS NULL OR
+ * stream = $2 …`) against every partition cost several times its execution
+ * (0.1–0.4 ms against ~15 µs, docs/benchmarks.md §1).
+ */
+function readQuery(filter: EventFilter): NamedQuery {
+  const values: unknown[] = [filter.after ?? 0];
+  const where = ['seq > $1'];
+  if (filter.stream !== undefined) where.push(`stream = $${values.push(filter.stream)}`);
+  if (filter.type !== undefined) where.push(`type = $${values.push(filter.type)}`);
+  const heartbeats = filter.heartbeats ?? 'include';
+  if (heartbeats !== 'include')
+    where.push(heartbeats === 'only' ? HEARTBEAT_SQL : `NOT ${HEARTBEAT_SQL}`);
+  const limit = values.push(filter.limit ?? 100);
+  return {
+    name: `aol_read_${filter.stream !== undefined ? 's' : ''}${filter.type !== undefined ? 't' : ''}_${heartbeats}`,
+    text: `SELECT ${EVENT_COLUMNS} FROM aol_events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${limit}`,
+    values,
+  };
+}
+
 export type VerifyResult = Readonly<{
   ok: boolean;
   checked: number;
@@ -112,19 +139,7 @@ export class EventStore {
   }
 
   async read(filter: EventFilter = {}, client: Queryable = this.db): Promise<StoredEvent[]> {
-    const { rows } = await client.query<EventRow>(
-      `SELECT * FROM aol_events
-        WHERE seq > $1 AND ($2::text IS NULL OR stream = $2) AND ($3::text IS NULL OR type = $3)
-          AND ($5::text = 'include' OR ($5::text = 'only') = ${HEARTBEAT_SQL})
-        ORDER BY seq LIMIT $4`,
-      [
-        filter.after ?? 0,
-        filter.stream ?? null,
-        filter.type ?? null,
-        filter.limit ?? 100,
-        filter.heartbeats ?? 'include',
-      ],
-    );
+    const { rows } = await client.query<EventRow>(readQuery(filter));
     return rows.map(toStoredEvent);
   }
 

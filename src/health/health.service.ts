@@ -57,7 +57,7 @@ export function healthEnv(config: Config): HealthEnv {
 const HEALTH_INPUTS = { name: 'aol_health_inputs', text: 'SELECT aol_health_inputs() AS h' };
 
 export async function liveHealthInputs(db: Queryable): Promise<HealthInputs> {
-  const { rows } = await db.query<{ h: Raw }>(HEALTH_INPUTS.text);
+  const { rows } = await db.query<{ h: Raw }>({ ...HEALTH_INPUTS });
   const h = rows[0].h;
   const iso = (t: string) => new Date(t).toISOString();
   return {
