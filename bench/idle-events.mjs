@@ -3,7 +3,8 @@
 //
 // 1. An hour on the database clock: the idle worker's schedule, played through
 //    the worker's own SQL calls (dist/lease/lease.sql.js, dist/worker/worker.sql.js:
-//    renew every TTL/3; claim, then record the idle tick, every tick interval),
+//    renew every TTL/3; claim (aol_record_and_claim without outcomes), then
+//    record the idle tick, every tick interval),
 //    with health's clock aol_now() advanced step by step through aol_clock
 //    (the test clock; lease expiry stays on clock_timestamp()). Counted: every event after the acquisition,
 //    plus the acquisition, minus the bench's own TestClockSet events.
@@ -12,7 +13,7 @@
 //    renewals (from the liveness columns), and that window scaled to an hour.
 import { loadConfig } from '../dist/config/config.js';
 import { acquireLease, renewLease } from '../dist/lease/lease.sql.js';
-import { claimActions, recordTick } from '../dist/worker/worker.sql.js';
+import { recordAndClaim, recordTick } from '../dist/worker/worker.sql.js';
 import { freshDb, sleep, startWorker, table, waitFor } from './lib.mjs';
 
 const idleTick = () => ({ started_at: new Date().toISOString(), status: 'SUCCESS', actions_attempted: 0, actions_succeeded: 0, notes: 'no due actions' });
@@ -52,7 +53,8 @@ export async function idle(admin, results) {
           renewals++;
         }
         if (at % tick === 0) {
-          if ((await claimActions(db, owner, epoch, config.claimBatchSize, false)).length) throw new Error('claimed work');
+          const claim = await recordAndClaim(db, owner, epoch, [], config.claimBatchSize, false);
+          if (claim.fenced || claim.claimed.length) throw new Error(claim.fenced ? 'claim fenced' : 'claimed work');
           if (!(await recordTick(db, owner, epoch, idleTick()))) throw new Error('tick fenced');
           ticks++;
         }

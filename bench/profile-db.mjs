@@ -3,6 +3,9 @@
 // function profile (track_functions) and, with PROFILE_EXPLAIN=1, the nested
 // EXPLAIN (ANALYZE, BUFFERS) of one statement (auto_explain at NOTICE level).
 // node bench/profile-db.mjs <admin-url> [n] [batch] [mode: split|combined]
+// (combined: the tick's one aol_record_and_claim per batch; split: the claim
+// and the outcomes as two statements, aol_record_and_claim without outcomes
+// and then with limit 0)
 import pg from 'pg';
 import { freshDb, enqueueMany } from './lib.mjs';
 
@@ -45,11 +48,11 @@ while (n < N) {
     claimed = rows.filter((r) => r.kind === 'claimed');
     claimMs += performance.now() - t;
   } else {
-    const { rows } = await c.query('SELECT * FROM aol_claim($1, $2, $3, false)', [owner, l.epoch, B]);
+    const { rows } = await c.query(`SELECT * FROM aol_record_and_claim($1, $2, '[]', $3, false)`, [owner, l.epoch, B]);
     claimed = rows;
     claimMs += performance.now() - t;
     t = performance.now();
-    await c.query('SELECT * FROM aol_action_outcomes($1, $2, $3)', [owner, l.epoch, items(rows)]);
+    await c.query('SELECT * FROM aol_record_and_claim($1, $2, $3, 0, false)', [owner, l.epoch, items(rows)]);
     outMs += performance.now() - t;
   }
   if (doExplain) {

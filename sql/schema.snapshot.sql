@@ -46,27 +46,6 @@ $$;
 
 ALTER FUNCTION public.aol_action_message(p_type text, d jsonb) OWNER TO aol_owner;
 
-CREATE FUNCTION public.aol_action_outcomes(p_owner text, p_epoch bigint, p_items jsonb) RETURNS TABLE(id bigint, result text)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-  o record;
-BEGIN
-  IF NOT aol_fence(p_owner, p_epoch, 'outcomes', NULL) THEN
-    RETURN QUERY SELECT * FROM aol_reject_outcomes(p_owner, p_epoch, p_items);
-    RETURN;
-  END IF;
-  SELECT * INTO o FROM aol_outcome_events(p_epoch, p_items);
-  IF o.ids IS NOT NULL THEN
-    PERFORM count(*) FROM aol_append_many(o.streams, NULL, o.types, o.datas,
-      array_fill(aol_worker_metadata(p_owner), ARRAY[cardinality(o.ids)]));
-  END IF;
-  RETURN QUERY SELECT * FROM aol_outcome_results(p_items, o.ids);
-END $$;
-
-ALTER FUNCTION public.aol_action_outcomes(p_owner text, p_epoch bigint, p_items jsonb) OWNER TO aol_owner;
-
 CREATE FUNCTION public.aol_action_status(p_type text) RETURNS text
     LANGUAGE sql IMMUTABLE
     AS $$
@@ -646,29 +625,6 @@ END $_$;
 
 ALTER FUNCTION public.aol_archive_segment(p_data jsonb, p_reason text, p_via text) OWNER TO aol_owner;
 
-CREATE FUNCTION public.aol_claim(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean) RETURNS TABLE(fenced boolean, id bigint, action_type text, payload jsonb, idempotency_key text, attempt integer, proof_mode boolean)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-  c record;
-BEGIN
-  IF NOT aol_fence(p_owner, p_epoch, 'claim', NULL) THEN
-    RETURN QUERY SELECT true, NULL::bigint, NULL::text, NULL::jsonb, NULL::text, NULL::integer, NULL::boolean;
-    RETURN;
-  END IF;
-  SELECT * INTO c FROM aol_claim_events(p_owner, p_epoch, p_limit, p_env_proof);
-  IF c.ids IS NULL THEN
-    RETURN;
-  END IF;
-  PERFORM count(*) FROM aol_append_many(c.streams, NULL, c.types, c.datas,
-    array_fill(aol_worker_metadata(p_owner), ARRAY[cardinality(c.ids)]));
-  RETURN QUERY SELECT false, x.*, c.proof
-    FROM unnest(c.ids, c.action_types, c.payloads, c.keys, c.attempts) x;
-END $$;
-
-ALTER FUNCTION public.aol_claim(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean) OWNER TO aol_owner;
-
 CREATE FUNCTION public.aol_claim_events(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[], OUT proof boolean, OUT action_types text[], OUT payloads jsonb[], OUT keys text[], OUT attempts integer[]) RETURNS record
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
@@ -1163,38 +1119,28 @@ $$;
 
 ALTER FUNCTION public.aol_operator_event_types() OWNER TO aol_owner;
 
-CREATE FUNCTION public.aol_outcome_events(p_epoch bigint, p_items jsonb, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[]) RETURNS record
+CREATE FUNCTION public.aol_outcome_events(p_epoch bigint, p_items jsonb, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[], OUT item_ids bigint[], OUT results text[]) RETURNS record
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-  SELECT array_agg(i.id ORDER BY i.ord), array_agg('action:' || i.id ORDER BY i.ord), array_agg(i.type ORDER BY i.ord),
+  SELECT array_agg(i.id ORDER BY i.ord) FILTER (WHERE a.id IS NOT NULL),
+         array_agg('action:' || i.id ORDER BY i.ord) FILTER (WHERE a.id IS NOT NULL),
+         array_agg(i.type ORDER BY i.ord) FILTER (WHERE a.id IS NOT NULL),
          array_agg(CASE WHEN i.type = 'ActionRetryScheduled'
                      THEN (i.data - 'retry_in_seconds') || jsonb_build_object('retry_at', aol_iso(clock_timestamp()
                             + make_interval(secs => (i.data->>'retry_in_seconds')::double precision)))
-                     ELSE i.data END ORDER BY i.ord)
-    INTO ids, streams, types, datas
+                     ELSE i.data END ORDER BY i.ord) FILTER (WHERE a.id IS NOT NULL),
+         array_agg(i.id ORDER BY i.ord),
+         array_agg(CASE WHEN a.id IS NOT NULL THEN 'ok' ELSE 'stale' END ORDER BY i.ord)
+    INTO ids, streams, types, datas, item_ids, results
     FROM (SELECT (j.v->>'id')::bigint AS id, j.v->>'type' AS type, j.v->'data' AS data, j.ord,
                  row_number() OVER (PARTITION BY j.v->>'id' ORDER BY j.ord) AS nth
             FROM jsonb_array_elements(p_items) WITH ORDINALITY j(v, ord)) i
-    JOIN aol_actions a ON a.id = i.id AND a.status = 'RUNNING' AND a.epoch = p_epoch
-   WHERE i.nth = 1;
+    LEFT JOIN aol_actions a ON a.id = i.id AND a.status = 'RUNNING' AND a.epoch = p_epoch AND i.nth = 1;
 END $$;
 
-ALTER FUNCTION public.aol_outcome_events(p_epoch bigint, p_items jsonb, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[]) OWNER TO aol_owner;
-
-CREATE FUNCTION public.aol_outcome_results(p_items jsonb, p_ok bigint[]) RETURNS TABLE(id bigint, result text)
-    LANGUAGE plpgsql IMMUTABLE SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-BEGIN
-  RETURN QUERY SELECT i.id, CASE WHEN i.nth = 1 AND i.id = ANY (p_ok) THEN 'ok' ELSE 'stale' END
-    FROM (SELECT (j.v->>'id')::bigint AS id, j.ord, row_number() OVER (PARTITION BY j.v->>'id' ORDER BY j.ord) AS nth
-            FROM jsonb_array_elements(p_items) WITH ORDINALITY j(v, ord)) i
-   ORDER BY i.ord;
-END $$;
-
-ALTER FUNCTION public.aol_outcome_results(p_items jsonb, p_ok bigint[]) OWNER TO aol_owner;
+ALTER FUNCTION public.aol_outcome_events(p_epoch bigint, p_items jsonb, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[], OUT item_ids bigint[], OUT results text[]) OWNER TO aol_owner;
 
 CREATE FUNCTION public.aol_projecting() RETURNS boolean
     LANGUAGE sql STABLE
@@ -1282,18 +1228,23 @@ DECLARE
   v_items boolean := jsonb_array_length(p_items) > 0;
   o record;
   c record;
+  v_item jsonb;
   v_n integer;
 BEGIN
   IF NOT aol_fence(p_owner, p_epoch, CASE WHEN v_items THEN 'outcomes' ELSE 'claim' END, NULL) THEN
-    RETURN QUERY SELECT 'outcome', r.id, r.result, NULL::text, NULL::jsonb, NULL::text, NULL::integer, NULL::boolean
-      FROM aol_reject_outcomes(p_owner, p_epoch, p_items) r;
+    FOR v_item IN SELECT value FROM jsonb_array_elements(p_items) LOOP
+      PERFORM aol_fence(p_owner, p_epoch, v_item->>'type', (v_item->>'id')::bigint);
+      RETURN QUERY SELECT 'outcome', (v_item->>'id')::bigint, 'fenced', NULL::text, NULL::jsonb, NULL::text, NULL::integer,
+        NULL::boolean;
+    END LOOP;
     RETURN QUERY SELECT 'fenced', NULL::bigint, NULL::text, NULL::text, NULL::jsonb, NULL::text, NULL::integer, NULL::boolean;
     RETURN;
   END IF;
   IF v_items THEN
     SELECT * INTO o FROM aol_outcome_events(p_epoch, p_items);
   ELSE
-    SELECT NULL::bigint[] AS ids, NULL::text[] AS streams, NULL::text[] AS types, NULL::jsonb[] AS datas INTO o;
+    SELECT NULL::bigint[] AS ids, NULL::text[] AS streams, NULL::text[] AS types, NULL::jsonb[] AS datas,
+           NULL::bigint[] AS item_ids, NULL::text[] AS results INTO o;
   END IF;
   IF p_limit > 0 THEN
     SELECT * INTO c FROM aol_claim_events(p_owner, p_epoch, p_limit, p_env_proof);
@@ -1307,7 +1258,7 @@ BEGIN
   END IF;
   IF v_items THEN
     RETURN QUERY SELECT 'outcome', r.id, r.result, NULL::text, NULL::jsonb, NULL::text, NULL::integer, NULL::boolean
-      FROM aol_outcome_results(p_items, o.ids) r;
+      FROM unnest(o.item_ids, o.results) r(id, result);
   END IF;
   IF c.ids IS NOT NULL THEN
     RETURN QUERY SELECT 'claimed', x.id, NULL::text, x.action_type, x.payload, x.idempotency_key, x.attempt, c.proof
@@ -1396,23 +1347,6 @@ BEGIN
 END $$;
 
 ALTER FUNCTION public.aol_recover_orphans(p_owner text, p_epoch bigint, p_idempotent text[], p_max_attempts integer) OWNER TO aol_owner;
-
-CREATE FUNCTION public.aol_reject_outcomes(p_owner text, p_epoch bigint, p_items jsonb) RETURNS TABLE(id bigint, result text)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-  x jsonb;
-BEGIN
-  FOR x IN SELECT value FROM jsonb_array_elements(p_items) LOOP
-    id := (x->>'id')::bigint;
-    PERFORM aol_fence(p_owner, p_epoch, x->>'type', id);
-    result := 'fenced';
-    RETURN NEXT;
-  END LOOP;
-END $$;
-
-ALTER FUNCTION public.aol_reject_outcomes(p_owner text, p_epoch bigint, p_items jsonb) OWNER TO aol_owner;
 
 CREATE FUNCTION public.aol_request_proof_off(p_metadata jsonb) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
@@ -2123,9 +2057,6 @@ GRANT ALL ON FUNCTION public.aol_action_message(p_type text, d jsonb) TO aol_aud
 GRANT ALL ON FUNCTION public.aol_action_message(p_type text, d jsonb) TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_action_message(p_type text, d jsonb) FROM PUBLIC;
 
-GRANT ALL ON FUNCTION public.aol_action_outcomes(p_owner text, p_epoch bigint, p_items jsonb) TO aol_service;
-REVOKE ALL ON FUNCTION public.aol_action_outcomes(p_owner text, p_epoch bigint, p_items jsonb) FROM PUBLIC;
-
 GRANT ALL ON FUNCTION public.aol_action_status(p_type text) TO aol_auditor;
 GRANT ALL ON FUNCTION public.aol_action_status(p_type text) TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_action_status(p_type text) FROM PUBLIC;
@@ -2174,9 +2105,6 @@ REVOKE ALL ON FUNCTION public.aol_approve_proof_off(p_request_id text, p_reason 
 GRANT ALL ON FUNCTION public.aol_archive_segment(p_data jsonb, p_reason text, p_via text) TO aol_admin;
 GRANT ALL ON FUNCTION public.aol_archive_segment(p_data jsonb, p_reason text, p_via text) TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_archive_segment(p_data jsonb, p_reason text, p_via text) FROM PUBLIC;
-
-GRANT ALL ON FUNCTION public.aol_claim(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean) TO aol_service;
-REVOKE ALL ON FUNCTION public.aol_claim(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean) FROM PUBLIC;
 
 GRANT ALL ON FUNCTION public.aol_claim_events(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[], OUT proof boolean, OUT action_types text[], OUT payloads jsonb[], OUT keys text[], OUT attempts integer[]) TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_claim_events(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[], OUT proof boolean, OUT action_types text[], OUT payloads jsonb[], OUT keys text[], OUT attempts integer[]) FROM PUBLIC;
@@ -2267,11 +2195,8 @@ GRANT ALL ON FUNCTION public.aol_operator_event_types() TO aol_auditor;
 GRANT ALL ON FUNCTION public.aol_operator_event_types() TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_operator_event_types() FROM PUBLIC;
 
-GRANT ALL ON FUNCTION public.aol_outcome_events(p_epoch bigint, p_items jsonb, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[]) TO aol_service;
-REVOKE ALL ON FUNCTION public.aol_outcome_events(p_epoch bigint, p_items jsonb, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[]) FROM PUBLIC;
-
-GRANT ALL ON FUNCTION public.aol_outcome_results(p_items jsonb, p_ok bigint[]) TO aol_service;
-REVOKE ALL ON FUNCTION public.aol_outcome_results(p_items jsonb, p_ok bigint[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.aol_outcome_events(p_epoch bigint, p_items jsonb, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[], OUT item_ids bigint[], OUT results text[]) TO aol_service;
+REVOKE ALL ON FUNCTION public.aol_outcome_events(p_epoch bigint, p_items jsonb, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[], OUT item_ids bigint[], OUT results text[]) FROM PUBLIC;
 
 GRANT ALL ON FUNCTION public.aol_projecting() TO aol_auditor;
 GRANT ALL ON FUNCTION public.aol_projecting() TO aol_service;
@@ -2294,9 +2219,6 @@ REVOKE ALL ON FUNCTION public.aol_record_tick(p_owner text, p_epoch bigint, p_da
 
 GRANT ALL ON FUNCTION public.aol_recover_orphans(p_owner text, p_epoch bigint, p_idempotent text[], p_max_attempts integer) TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_recover_orphans(p_owner text, p_epoch bigint, p_idempotent text[], p_max_attempts integer) FROM PUBLIC;
-
-GRANT ALL ON FUNCTION public.aol_reject_outcomes(p_owner text, p_epoch bigint, p_items jsonb) TO aol_service;
-REVOKE ALL ON FUNCTION public.aol_reject_outcomes(p_owner text, p_epoch bigint, p_items jsonb) FROM PUBLIC;
 
 GRANT ALL ON FUNCTION public.aol_request_proof_off(p_metadata jsonb) TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_request_proof_off(p_metadata jsonb) FROM PUBLIC;

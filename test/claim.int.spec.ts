@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { acquireLease } from '../src/lease/lease.sql.js';
-import { claimActions, recordAndClaim, writeOutcomes } from '../src/worker/worker.sql.js';
+import { recordAndClaim } from '../src/worker/worker.sql.js';
 import { createTestDb, TestDb } from './support/db.js';
 import { enqueue } from './support/queries.js';
 
@@ -13,6 +13,8 @@ import { enqueue } from './support/queries.js';
 describe('the claim reads the control flags in the same statement', () => {
   let t: TestDb;
   let epoch: number;
+  // a claim alone: aol_record_and_claim without outcomes
+  const claim = (e: number, limit: number) => recordAndClaim(t.db, 'w:1', e, [], limit, false);
   beforeAll(async () => {
     t = await createTestDb('claim');
     epoch = (await acquireLease(t.db, 'w:1', 30)).epoch;
@@ -22,19 +24,20 @@ describe('the claim reads the control flags in the same statement', () => {
   afterAll(() => t.db.close());
 
   it('claims nothing while paused or killed, whatever the worker believes', async () => {
+    const nothing = { fenced: false, written: new Map(), claimed: [] };
     await t.db.query('UPDATE aol_control_flags SET paused = true WHERE id = 1');
-    expect(await claimActions(t.db, 'w:1', epoch, 5, false)).toEqual([]);
+    expect(await claim(epoch, 5)).toEqual(nothing);
     await t.db.query('UPDATE aol_control_flags SET paused = false, killed = true WHERE id = 1');
-    expect(await claimActions(t.db, 'w:1', epoch, 5, false)).toEqual([]);
+    expect(await claim(epoch, 5)).toEqual(nothing);
     await t.db.query('UPDATE aol_control_flags SET killed = false WHERE id = 1');
   });
 
   it("an attempt's proof mode is AOL_PROOF_MODE OR the flag as of the claim", async () => {
     await t.db.query('UPDATE aol_control_flags SET proof_mode = true WHERE id = 1');
-    const [a] = (await claimActions(t.db, 'w:1', epoch, 1, false))!;
+    const [a] = (await claim(epoch, 1)).claimed;
     expect(a.proof_mode).toBe(true);
     await t.db.query('UPDATE aol_control_flags SET proof_mode = false WHERE id = 1');
-    const [b] = (await claimActions(t.db, 'w:1', epoch, 1, false))!;
+    const [b] = (await claim(epoch, 1)).claimed;
     expect(b.proof_mode).toBe(false);
     const { rows } = await t.db.query(
       `SELECT data FROM aol_events WHERE type = 'ActionStarted' ORDER BY seq`,
@@ -43,63 +46,48 @@ describe('the claim reads the control flags in the same statement', () => {
   });
 
   it('a stale epoch claims nothing and leaves a FencedWriteRejected record', async () => {
-    expect(await claimActions(t.db, 'w:1', epoch + 5, 1, false)).toBeNull();
-    const { rows } = await t.db.query(
-      `SELECT data FROM aol_events WHERE type = 'FencedWriteRejected'`,
-    );
-    expect(rows[0].data).toMatchObject({
-      worker: 'w:1',
-      epoch: epoch + 5,
-      current_epoch: epoch,
-      attempted: 'claim',
+    const { rows: before } = await t.db.query(`SELECT count(*)::int AS n FROM aol_events`);
+    expect(await claim(epoch + 5, 1)).toEqual({ fenced: true, written: new Map(), claimed: [] });
+    const { rows } = await t.db.query(`SELECT type, data FROM aol_events ORDER BY seq OFFSET $1`, [
+      before[0].n,
+    ]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      type: 'FencedWriteRejected',
+      data: { worker: 'w:1', epoch: epoch + 5, current_epoch: epoch, attempted: 'claim' },
     });
   });
 
-  it('a batch of outcomes: ok for its RUNNING actions, stale for a repeat or one no longer running; fenced for a stale epoch, each rejection recorded', async () => {
+  it('a batch of outcomes: ok for its RUNNING actions, stale for a repeat or one no longer running', async () => {
     await t.db.query('UPDATE aol_control_flags SET proof_mode = true WHERE id = 1');
-    for (const k of ['o-1', 'o-2', 'o-3']) await enqueue(t.db, 'NOOP', {}, k);
-    const [a, b, c] = (await claimActions(t.db, 'w:1', epoch, 3, false))!;
+    for (const k of ['o-1', 'o-2']) await enqueue(t.db, 'NOOP', {}, k);
+    const [a, b] = (await claim(epoch, 2)).claimed;
     const ok = { type: 'ActionSucceeded', data: { attempt: 1, message: 'done' } };
-    // per item, in order: the repeat of a is stale (a is no longer RUNNING once its first outcome is in)
-    const first = await t.db.query('SELECT id, result FROM aol_action_outcomes($1, $2, $3)', [
-      'w:1',
-      epoch,
-      JSON.stringify([
-        { id: a.id, ...ok },
-        { id: b.id, ...ok },
-        { id: a.id, ...ok },
-      ]),
+    // outcomes alone: limit 0. Per item, in order: the repeat of a is stale
+    // (a is no longer RUNNING once its first outcome is in)
+    const first = await t.db.query(
+      `SELECT kind, id, result FROM aol_record_and_claim($1, $2, $3, 0, false)`,
+      [
+        'w:1',
+        epoch,
+        JSON.stringify([
+          { id: a.id, ...ok },
+          { id: b.id, ...ok },
+          { id: a.id, ...ok },
+        ]),
+      ],
+    );
+    expect(first.rows.map((r) => [r.kind, Number(r.id), r.result])).toEqual([
+      ['outcome', a.id, 'ok'],
+      ['outcome', b.id, 'ok'],
+      ['outcome', a.id, 'stale'],
     ]);
-    expect(first.rows.map((r) => [Number(r.id), r.result])).toEqual([
-      [a.id, 'ok'],
-      [b.id, 'ok'],
-      [a.id, 'stale'],
-    ]);
-    const again = await writeOutcomes(t.db, 'w:1', epoch, [{ id: b.id, ...ok }]);
-    expect(again.get(b.id)).toBe('stale');
+    const again = await recordAndClaim(t.db, 'w:1', epoch, [{ id: b.id, ...ok }], 0, false);
+    expect(again).toEqual({ fenced: false, written: new Map([[b.id, 'stale']]), claimed: [] });
     const succeeded = await t.db.query(
       `SELECT stream FROM aol_events WHERE type = 'ActionSucceeded' ORDER BY seq`,
     );
     expect(succeeded.rows.map((r) => r.stream)).toEqual([`action:${a.id}`, `action:${b.id}`]);
-    const rejectedBefore = (
-      await t.db.query(
-        `SELECT count(*)::int AS n FROM aol_events WHERE type = 'FencedWriteRejected'`,
-      )
-    ).rows[0].n;
-    const fenced = await writeOutcomes(t.db, 'w:1', epoch + 5, [{ id: c.id, ...ok }]);
-    expect(fenced.get(c.id)).toBe('fenced');
-    const rejected = await t.db.query(
-      `SELECT data FROM aol_events WHERE type = 'FencedWriteRejected' ORDER BY seq OFFSET $1`,
-      [rejectedBefore],
-    );
-    // the batch's rejection, then one per refused outcome naming its action and type
-    expect(rejected.rows.map((r) => [r.data.attempted, r.data.action_id ?? null])).toEqual([
-      ['outcomes', null],
-      [ok.type, c.id],
-    ]);
-    expect(
-      (await t.db.query('SELECT status FROM aol_actions WHERE id = $1', [c.id])).rows[0].status,
-    ).toBe('RUNNING');
   });
 });
 
@@ -159,10 +147,7 @@ describe('record the last batch and claim the next in one statement', () => {
     expect([...third.written]).toEqual([[b.id, 'ok']]);
     expect(third.claimed).toEqual([]);
     expect((await since(paused)).map((e) => e.type)).toEqual(['ActionSucceeded']);
-    // killed: nothing either
-    await t.db.query('UPDATE aol_control_flags SET paused = false, killed = true WHERE id = 1');
-    expect((await recordAndClaim(t.db, 'w:1', epoch, [], 1, false)).claimed).toEqual([]);
-    await t.db.query('UPDATE aol_control_flags SET killed = false WHERE id = 1');
+    await t.db.query('UPDATE aol_control_flags SET paused = false WHERE id = 1');
     // limit 0 records only
     const [c] = (await recordAndClaim(t.db, 'w:1', epoch, [], 1, false)).claimed;
     const last = await recordAndClaim(t.db, 'w:1', epoch, [{ id: c.id, ...ok }], 0, false);
@@ -174,7 +159,7 @@ describe('record the last batch and claim the next in one statement', () => {
     ).toBe(1);
   });
 
-  it('a fenced worker commits nothing but FencedWriteRejected: its outcomes are not recorded and nothing is claimed', async () => {
+  it('a fenced worker commits nothing but FencedWriteRejected: its outcomes are not recorded (each rejection recorded) and nothing is claimed', async () => {
     const [d] = (await recordAndClaim(t.db, 'w:1', epoch, [], 1, false)).claimed;
     await enqueue(t.db, 'NOOP', {}, 'r-5');
     const before = await head();
@@ -195,9 +180,5 @@ describe('record the last batch and claim the next in one statement', () => {
       (await t.db.query(`SELECT count(*)::int AS n FROM aol_actions WHERE status = 'PENDING'`))
         .rows[0].n,
     ).toBe(1);
-    // without outcomes: one rejection of the claim
-    const claimOnly = await head();
-    expect((await recordAndClaim(t.db, 'w:1', epoch + 5, [], 1, false)).fenced).toBe(true);
-    expect((await since(claimOnly)).map((e) => e.type)).toEqual(['FencedWriteRejected']);
   });
 });

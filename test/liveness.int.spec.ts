@@ -3,7 +3,7 @@ import { loadConfig } from '../src/config/config.js';
 import { replayTo } from '../src/history/snapshots.js';
 import { liveHealthInputs } from '../src/health/health.service.js';
 import { acquireLease, fence, renewLease } from '../src/lease/lease.sql.js';
-import { claimActions, recordTick } from '../src/worker/worker.sql.js';
+import { recordAndClaim, recordTick } from '../src/worker/worker.sql.js';
 import { createTestDb, TestDb } from './support/db.js';
 import { events } from './support/queries.js';
 import { createLoginRole, liveAndFolded, LoginRole } from './support/roles.js';
@@ -189,7 +189,11 @@ describe('liveness outside the log: renewals', () => {
           renewals++;
         }
         if (at % tick === 0) {
-          expect(await claimActions(db, owner, epoch, config.claimBatchSize, false)).toEqual([]);
+          expect(await recordAndClaim(db, owner, epoch, [], config.claimBatchSize, false)).toEqual({
+            fenced: false,
+            written: new Map(),
+            claimed: [],
+          });
           expect(await recordTick(db, owner, epoch, idle())).toBe(true);
           tickCount++;
         }

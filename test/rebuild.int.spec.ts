@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { acquireLease } from '../src/lease/lease.sql.js';
-import { claimActions, writeOutcomes } from '../src/worker/worker.sql.js';
+import { recordAndClaim } from '../src/worker/worker.sql.js';
 import { createTestDb, TestDb } from './support/db.js';
 import { enqueue } from './support/queries.js';
 import { NOT_READ_MODELS, READ_MODEL_KEYS } from './support/roles.js';
@@ -23,8 +23,9 @@ describe('rebuild keeps the queue counters exact', () => {
   it('after claims, successes, failures and cancels, rebuilt counters equal the live ones and the real counts', async () => {
     for (let i = 0; i < 60; i++) await enqueue(t.db, 'NOOP', {}, `rb-${i}`);
     const { epoch } = await acquireLease(t.db, 'w:1', 30);
-    const claimed = (await claimActions(t.db, 'w:1', epoch, 40, false))!;
-    await writeOutcomes(
+    const { claimed } = await recordAndClaim(t.db, 'w:1', epoch, [], 40, false);
+    expect(claimed).toHaveLength(40);
+    await recordAndClaim(
       t.db,
       'w:1',
       epoch,
@@ -33,6 +34,8 @@ describe('rebuild keeps the queue counters exact', () => {
         type: i % 3 === 0 ? 'ActionFailed' : 'ActionSucceeded',
         data: { attempt: 1, message: 'm', error: 'e' },
       })),
+      0,
+      false,
     );
     await t.db.query(`UPDATE aol_actions SET status = 'CANCELLED' WHERE status = 'FAILED'`);
     const counts = async () =>

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { acquireLease } from '../src/lease/lease.sql.js';
-import { claimActions, writeOutcomes } from '../src/worker/worker.sql.js';
+import { recordAndClaim } from '../src/worker/worker.sql.js';
 import { createTestDb, TestDb, waitFor } from './support/db.js';
 import { enqueue, events } from './support/queries.js';
 import { createLoginRole, liveAndFolded, LoginRole } from './support/roles.js';
@@ -145,7 +145,9 @@ describe('trust: no door around the log for an aol_operator login role', () => {
       `DELETE FROM aol_proof_requests`,
       `SELECT aol_rebuild()`,
       `SELECT aol_lease_force_release('{"actor":"ann","via":"api"}')`,
-      `SELECT aol_claim('x:1', 1, 10, false)`,
+      `SELECT * FROM aol_record_and_claim('x:1', 1, '[]', 10, false)`,
+      `SELECT * FROM aol_claim_events('x:1', 1, 10, false)`,
+      `SELECT * FROM aol_outcome_events(1, '[]')`,
     ];
     for (const sql of tries)
       await expect(op.db.query(sql)).rejects.toThrow(/permission denied|must be owner|refused/);
@@ -158,10 +160,9 @@ describe('trust: no door around the log for an aol_operator login role', () => {
     await t.db.query('UPDATE aol_control_flags SET paused = false, killed = false WHERE id = 1');
     const id = await enqueue(t.db, 'NOOP', {}, 'sec-dlq');
     const { epoch } = await acquireLease(t.db, 'w:1', 30);
-    await claimActions(t.db, 'w:1', epoch, 1, true);
-    await writeOutcomes(t.db, 'w:1', epoch, [
-      { id, type: 'ActionDeadLettered', data: { attempt: 1, error: 'x' } },
-    ]);
+    expect((await recordAndClaim(t.db, 'w:1', epoch, [], 1, true)).claimed).toMatchObject([{ id }]);
+    const dlq = { id, type: 'ActionDeadLettered', data: { attempt: 1, error: 'x' } };
+    expect((await recordAndClaim(t.db, 'w:1', epoch, [dlq], 0, false)).written.get(id)).toBe('ok');
     const from = (await last()).seq;
     for (const sql of [
       'UPDATE aol_control_flags SET paused = true WHERE id = 1;',
@@ -185,6 +186,40 @@ describe('trust: no door around the log for an aol_operator login role', () => {
     ]);
     for (const e of written) expect(e.metadata).toMatchObject({ actor: op.name, via: 'sql' });
     await t.db.query('UPDATE aol_control_flags SET killed = false, proof_mode = true WHERE id = 1');
+  });
+
+  it("the service role's worker write after its lease is lost commits nothing but FencedWriteRejected, as the worker", async () => {
+    const id = await enqueue(t.db, 'NOOP', {}, 'sec-fenced');
+    const next = await enqueue(t.db, 'NOOP', {}, 'sec-fenced-next');
+    const { epoch } = await acquireLease(svc.db, 'w:svc', 30);
+    const [a] = (await recordAndClaim(svc.db, 'w:svc', epoch, [], 1, false)).claimed;
+    expect(a.id).toBe(id);
+    // the lease is lost: force-released by an operator, taken by another worker
+    await op.db.query('DELETE FROM aol_lease;');
+    expect((await acquireLease(svc.db, 'w:other', 30)).acquired).toBe(true);
+    const from = (await last()).seq;
+    const ok = { id, type: 'ActionSucceeded', data: { attempt: 1, message: 'late' } };
+    expect(await recordAndClaim(svc.db, 'w:svc', epoch, [ok], 5, false)).toEqual({
+      fenced: true,
+      written: new Map([[id, 'fenced']]),
+      claimed: [],
+    });
+    const written = await events(t.db, 'seq > $1', [from]);
+    expect(written.map((e) => [e.type, e.data.attempted, e.data.action_id ?? null])).toEqual([
+      ['FencedWriteRejected', 'outcomes', null],
+      ['FencedWriteRejected', ok.type, id],
+    ]);
+    for (const e of written) expect(e.metadata).toEqual({ actor: 'w:svc', via: 'worker' });
+    const { rows } = await t.db.query('SELECT id, status FROM aol_actions WHERE id = ANY ($1)', [
+      [id, next],
+    ]);
+    expect(new Map(rows.map((r) => [Number(r.id), r.status]))).toEqual(
+      new Map([
+        [id, 'RUNNING'],
+        [next, 'PENDING'],
+      ]),
+    );
+    await t.db.query('DELETE FROM aol_lease');
   });
 
   it('the service role appends with the actor it authenticated (a token name), an auditor only reads', async () => {

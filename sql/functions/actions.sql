@@ -210,13 +210,11 @@ DROP TRIGGER IF EXISTS aol_queue_counts_no_truncate ON aol_queue_counts;
 CREATE TRIGGER aol_queue_counts_no_truncate BEFORE TRUNCATE ON aol_queue_counts
   FOR EACH STATEMENT WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_read_model_guard();
 
--- The worker's three writes — the claim (aol_claim), the outcomes
--- (aol_action_outcomes) and both in one statement (aol_record_and_claim, the
--- tick's: at batch 1 one round trip and one append per action instead of
--- two) — are made of the same pieces, each rule written once:
--- aol_claim_events() decides what a claim starts, aol_outcome_events() which
--- outcomes stand, aol_outcome_results() what each item's answer is,
--- aol_reject_outcomes() the fenced path.
+-- The worker writes its batches through one statement, aol_record_and_claim
+-- (the tick's, src/worker/tick.ts): the previous batch's outcomes and the
+-- next claim, behind one fence, in one append. Its two steps each keep their
+-- rule in one place: aol_claim_events() decides what a claim starts,
+-- aol_outcome_events() which outcomes stand and each item's answer.
 --
 -- What a claim of up to p_limit due actions, oldest first, would start (ids
 -- NULL: nothing). Called behind the fence, under the append lock. The claim
@@ -261,113 +259,54 @@ BEGIN
 END $$;
 
 -- Which outcomes of a batch stand: those of actions still RUNNING under this
--- epoch, the first one per action. Called behind the fence: the append lock
--- is held from the fence on, so the RUNNING check stands until commit. For
--- ActionRetryScheduled the caller passes retry_in_seconds; retry_at is
--- computed with database time.
+-- epoch, the first one per action (ids … datas: the events to append, NULL
+-- when none). Per item, in order (item_ids, results): 'ok' (recorded) or
+-- 'stale' (the action is no longer RUNNING under this epoch: a new holder
+-- already recovered it; also a second outcome for the same action in one
+-- batch). p_items is parsed once, here. Called behind the fence: the append
+-- lock is held from the fence on, so the RUNNING check stands until commit.
+-- For ActionRetryScheduled the caller passes retry_in_seconds; retry_at is
+-- computed with database time. (Dropped first: item_ids and results are new
+-- OUT columns, which CREATE OR REPLACE cannot add.)
+DROP FUNCTION IF EXISTS aol_outcome_events(bigint, jsonb);
 CREATE OR REPLACE FUNCTION aol_outcome_events(p_epoch bigint, p_items jsonb,
-  OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[])
+  OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[], OUT item_ids bigint[], OUT results text[])
 LANGUAGE plpgsql AS $$
 BEGIN
-  SELECT array_agg(i.id ORDER BY i.ord), array_agg('action:' || i.id ORDER BY i.ord), array_agg(i.type ORDER BY i.ord),
+  SELECT array_agg(i.id ORDER BY i.ord) FILTER (WHERE a.id IS NOT NULL),
+         array_agg('action:' || i.id ORDER BY i.ord) FILTER (WHERE a.id IS NOT NULL),
+         array_agg(i.type ORDER BY i.ord) FILTER (WHERE a.id IS NOT NULL),
          array_agg(CASE WHEN i.type = 'ActionRetryScheduled'
                      THEN (i.data - 'retry_in_seconds') || jsonb_build_object('retry_at', aol_iso(clock_timestamp()
                             + make_interval(secs => (i.data->>'retry_in_seconds')::double precision)))
-                     ELSE i.data END ORDER BY i.ord)
-    INTO ids, streams, types, datas
+                     ELSE i.data END ORDER BY i.ord) FILTER (WHERE a.id IS NOT NULL),
+         array_agg(i.id ORDER BY i.ord),
+         array_agg(CASE WHEN a.id IS NOT NULL THEN 'ok' ELSE 'stale' END ORDER BY i.ord)
+    INTO ids, streams, types, datas, item_ids, results
     FROM (SELECT (j.v->>'id')::bigint AS id, j.v->>'type' AS type, j.v->'data' AS data, j.ord,
                  row_number() OVER (PARTITION BY j.v->>'id' ORDER BY j.ord) AS nth
             FROM jsonb_array_elements(p_items) WITH ORDINALITY j(v, ord)) i
-    JOIN aol_actions a ON a.id = i.id AND a.status = 'RUNNING' AND a.epoch = p_epoch
-   WHERE i.nth = 1;
-END $$;
-
--- (PL/pgSQL: a SECURITY DEFINER SQL function is never inlined and is
--- planned again on every call; PL/pgSQL keeps its plans.)
--- Per item, in order: 'ok' (recorded) or 'stale' (the action is no longer
--- RUNNING under this epoch: a new holder already recovered it; also a second
--- outcome for the same action in one batch).
-CREATE OR REPLACE FUNCTION aol_outcome_results(p_items jsonb, p_ok bigint[])
-RETURNS TABLE (id bigint, result text) LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN
-  RETURN QUERY SELECT i.id, CASE WHEN i.nth = 1 AND i.id = ANY (p_ok) THEN 'ok' ELSE 'stale' END
-    FROM (SELECT (j.v->>'id')::bigint AS id, j.ord, row_number() OVER (PARTITION BY j.v->>'id' ORDER BY j.ord) AS nth
-            FROM jsonb_array_elements(p_items) WITH ORDINALITY j(v, ord)) i
-   ORDER BY i.ord;
-END $$;
-
--- The fence refused: each refused outcome is recorded too, naming its action
--- and event type. The append lock is held from the first fence on, so the
--- lease cannot come back meanwhile: every one of these fences refuses as the
--- first did.
-CREATE OR REPLACE FUNCTION aol_reject_outcomes(p_owner text, p_epoch bigint, p_items jsonb)
-RETURNS TABLE (id bigint, result text) LANGUAGE plpgsql AS $$
-DECLARE
-  x jsonb;
-BEGIN
-  FOR x IN SELECT value FROM jsonb_array_elements(p_items) LOOP
-    id := (x->>'id')::bigint;
-    PERFORM aol_fence(p_owner, p_epoch, x->>'type', id);
-    result := 'fenced';
-    RETURN NEXT;
-  END LOOP;
-END $$;
-
--- Claim up to p_limit due actions and mark them started, in one append
--- (aol_claim_events); one row with fenced = true when the fence refused.
-CREATE OR REPLACE FUNCTION aol_claim(p_owner text, p_epoch bigint, p_limit integer, p_env_proof boolean)
-RETURNS TABLE (fenced boolean, id bigint, action_type text, payload jsonb, idempotency_key text, attempt integer, proof_mode boolean)
-LANGUAGE plpgsql AS $$
-DECLARE
-  c record;
-BEGIN
-  IF NOT aol_fence(p_owner, p_epoch, 'claim', NULL) THEN
-    RETURN QUERY SELECT true, NULL::bigint, NULL::text, NULL::jsonb, NULL::text, NULL::integer, NULL::boolean;
-    RETURN;
-  END IF;
-  SELECT * INTO c FROM aol_claim_events(p_owner, p_epoch, p_limit, p_env_proof);
-  IF c.ids IS NULL THEN
-    RETURN;
-  END IF;
-  PERFORM count(*) FROM aol_append_many(c.streams, NULL, c.types, c.datas,
-    array_fill(aol_worker_metadata(p_owner), ARRAY[cardinality(c.ids)]));
-  RETURN QUERY SELECT false, x.*, c.proof
-    FROM unnest(c.ids, c.action_types, c.payloads, c.keys, c.attempts) x;
-END $$;
-
--- Record the outcomes of a claimed batch (AOL_CLAIM_BATCH_SIZE,
--- AOL_WORKER_CONCURRENCY) in one statement: per item 'ok', 'fenced' (lease
--- lost; each rejection recorded) or 'stale' (aol_outcome_results).
-CREATE OR REPLACE FUNCTION aol_action_outcomes(p_owner text, p_epoch bigint, p_items jsonb)
-RETURNS TABLE (id bigint, result text) LANGUAGE plpgsql AS $$
-DECLARE
-  o record;
-BEGIN
-  IF NOT aol_fence(p_owner, p_epoch, 'outcomes', NULL) THEN
-    RETURN QUERY SELECT * FROM aol_reject_outcomes(p_owner, p_epoch, p_items);
-    RETURN;
-  END IF;
-  SELECT * INTO o FROM aol_outcome_events(p_epoch, p_items);
-  IF o.ids IS NOT NULL THEN
-    PERFORM count(*) FROM aol_append_many(o.streams, NULL, o.types, o.datas,
-      array_fill(aol_worker_metadata(p_owner), ARRAY[cardinality(o.ids)]));
-  END IF;
-  RETURN QUERY SELECT * FROM aol_outcome_results(p_items, o.ids);
+    LEFT JOIN aol_actions a ON a.id = i.id AND a.status = 'RUNNING' AND a.epoch = p_epoch AND i.nth = 1;
 END $$;
 
 -- The tick's one statement per batch (src/worker/tick.ts): record the
--- previous batch's outcomes (p_items, may be empty) AND claim the next
--- p_limit (0: record only), behind one fence, in one append — outcomes
--- first, then the ActionStarted events — so one projection and one commit.
--- The claim still reads pause, kill, scoped pauses and proof mode in this
--- statement, under the append lock (aol_claim_events), so a pause committed
--- between two actions stops the next claim even at batch 1. The claim picks
--- PENDING/RETRY actions as they were before the outcomes: an action being
--- recorded is RUNNING, so it cannot be claimed again in the same statement.
--- Rows: kind 'outcome' (id, result as in aol_action_outcomes) per item, in
--- order; kind 'claimed' per claimed action, in claim order; one row of kind
--- 'fenced' when the fence refused (then nothing was written but the
--- FencedWriteRejected records: one per item, or one 'claim' without items).
+-- previous batch's outcomes (p_items, may be empty: a claim alone) AND claim
+-- the next p_limit (0: record only), behind one fence, in one append —
+-- outcomes first, then the ActionStarted events — so one projection and one
+-- commit. The claim still reads pause, kill, scoped pauses and proof mode in
+-- this statement, under the append lock (aol_claim_events), so a pause
+-- committed between two actions stops the next claim even at batch 1. The
+-- claim picks PENDING/RETRY actions as they were before the outcomes: an
+-- action being recorded is RUNNING, so it cannot be claimed again in the same
+-- statement.
+-- Rows: kind 'outcome' (id, result: 'ok' or 'stale' as in aol_outcome_events,
+-- or 'fenced') per item, in order; kind 'claimed' per claimed action, in
+-- claim order; one row of kind 'fenced' when the fence refused. Then nothing
+-- was written but the FencedWriteRejected records: the batch's ('outcomes',
+-- or 'claim' without items), then one per refused outcome naming its action
+-- and event type. The append lock is held from the first fence on, so the
+-- lease cannot come back meanwhile: every one of these fences refuses as the
+-- first did.
 CREATE OR REPLACE FUNCTION aol_record_and_claim(p_owner text, p_epoch bigint, p_items jsonb, p_limit integer,
   p_env_proof boolean)
 RETURNS TABLE (kind text, id bigint, result text, action_type text, payload jsonb, idempotency_key text,
@@ -377,18 +316,23 @@ DECLARE
   v_items boolean := jsonb_array_length(p_items) > 0;
   o record;
   c record;
+  v_item jsonb;
   v_n integer;
 BEGIN
   IF NOT aol_fence(p_owner, p_epoch, CASE WHEN v_items THEN 'outcomes' ELSE 'claim' END, NULL) THEN
-    RETURN QUERY SELECT 'outcome', r.id, r.result, NULL::text, NULL::jsonb, NULL::text, NULL::integer, NULL::boolean
-      FROM aol_reject_outcomes(p_owner, p_epoch, p_items) r;
+    FOR v_item IN SELECT value FROM jsonb_array_elements(p_items) LOOP
+      PERFORM aol_fence(p_owner, p_epoch, v_item->>'type', (v_item->>'id')::bigint);
+      RETURN QUERY SELECT 'outcome', (v_item->>'id')::bigint, 'fenced', NULL::text, NULL::jsonb, NULL::text, NULL::integer,
+        NULL::boolean;
+    END LOOP;
     RETURN QUERY SELECT 'fenced', NULL::bigint, NULL::text, NULL::text, NULL::jsonb, NULL::text, NULL::integer, NULL::boolean;
     RETURN;
   END IF;
   IF v_items THEN
     SELECT * INTO o FROM aol_outcome_events(p_epoch, p_items);
   ELSE
-    SELECT NULL::bigint[] AS ids, NULL::text[] AS streams, NULL::text[] AS types, NULL::jsonb[] AS datas INTO o;
+    SELECT NULL::bigint[] AS ids, NULL::text[] AS streams, NULL::text[] AS types, NULL::jsonb[] AS datas,
+           NULL::bigint[] AS item_ids, NULL::text[] AS results INTO o;
   END IF;
   IF p_limit > 0 THEN
     SELECT * INTO c FROM aol_claim_events(p_owner, p_epoch, p_limit, p_env_proof);
@@ -402,7 +346,7 @@ BEGIN
   END IF;
   IF v_items THEN
     RETURN QUERY SELECT 'outcome', r.id, r.result, NULL::text, NULL::jsonb, NULL::text, NULL::integer, NULL::boolean
-      FROM aol_outcome_results(p_items, o.ids) r;
+      FROM unnest(o.item_ids, o.results) r(id, result);
   END IF;
   IF c.ids IS NOT NULL THEN
     RETURN QUERY SELECT 'claimed', x.id, NULL::text, x.action_type, x.payload, x.idempotency_key, x.attempt, c.proof
@@ -444,7 +388,15 @@ BEGIN
   END LOOP;
 END $$;
 
--- Retired: dropped where a database migrated before issue 14 still has it.
--- aol_action_outcome(): one outcome at a time, replaced by aol_action_outcomes(),
--- whose fenced path no longer calls it.
+-- Retired: dropped where a database migrated before still has them.
+-- aol_action_outcome(): one outcome at a time, replaced by aol_action_outcomes()
+-- (issue 14). aol_claim() and aol_action_outcomes(): the claim alone and the
+-- outcomes alone, which the worker no longer calls since aol_record_and_claim
+-- does both (a claim alone is it without items, outcomes alone with limit 0);
+-- aol_outcome_results() and aol_reject_outcomes(): their shared pieces, now
+-- in aol_outcome_events() and aol_record_and_claim().
 DROP FUNCTION IF EXISTS aol_action_outcome(text, bigint, bigint, text, jsonb);
+DROP FUNCTION IF EXISTS aol_claim(text, bigint, integer, boolean);
+DROP FUNCTION IF EXISTS aol_action_outcomes(text, bigint, jsonb);
+DROP FUNCTION IF EXISTS aol_outcome_results(jsonb, bigint[]);
+DROP FUNCTION IF EXISTS aol_reject_outcomes(text, bigint, jsonb);

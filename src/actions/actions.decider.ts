@@ -81,7 +81,7 @@ export function decideAction(
 type Data<T extends ActionEvent['type']> = Extract<ActionEvent, { type: T }>['data'];
 
 /**
- * An attempt's outcome as aol_action_outcomes takes it: the catalogue's event
+ * An attempt's outcome as aol_record_and_claim takes it: the catalogue's event
  * (event.types.ts), except that a retry carries its delay (the database turns
  * it into retry_at on its own clock) and a failure may carry the receiver's
  * words for the execution log line (`detail`, never in the event).

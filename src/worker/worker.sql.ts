@@ -10,40 +10,8 @@ export type ClaimedAction = Readonly<{
   proof_mode: boolean;
 }>;
 
-/**
- * Claim due actions (fenced, and only while neither paused nor killed, checked
- * in the same statement). `null` when the fence refused.
- */
-export async function claimActions(
-  db: Queryable,
-  owner: string,
-  epoch: number,
-  limit: number,
-  envProof: boolean,
-): Promise<ClaimedAction[] | null> {
-  const { rows } = await db.query<ClaimedAction & { fenced: boolean }>(
-    'SELECT * FROM aol_claim($1, $2, $3, $4)',
-    [owner, epoch, limit, envProof],
-  );
-  if (rows[0]?.fenced) return null;
-  return rows.map(({ fenced: _f, ...a }) => a);
-}
-
+/** An outcome's write: 'ok' (recorded), 'fenced' (lease lost; the rejection recorded) or 'stale' (no longer RUNNING under this epoch). */
 export type OutcomeWrite = 'ok' | 'fenced' | 'stale';
-
-/** Record outcomes (aol_action_outcomes): per action 'ok', 'fenced' or 'stale'. */
-export async function writeOutcomes(
-  db: Queryable,
-  owner: string,
-  epoch: number,
-  items: readonly { id: number; type: string; data: object }[],
-): Promise<Map<number, OutcomeWrite>> {
-  const { rows } = await db.query<{ id: number; result: OutcomeWrite }>(
-    'SELECT * FROM aol_action_outcomes($1, $2, $3)',
-    [owner, epoch, JSON.stringify(items)],
-  );
-  return new Map(rows.map((r) => [r.id, r.result]));
-}
 
 export type OutcomeItem = Readonly<{ id: number; type: string; data: object }>;
 
