@@ -128,6 +128,17 @@ export async function enqueueMany(db, n, type = 'NOOP', payload = {}) {
   }
 }
 
+/** A fresh database in real mode with `n` NOOP actions queued, and one client connected to it (the caller ends it). */
+export async function queuedClient(admin, name, n) {
+  const { url, db } = await freshDb(admin, name);
+  await db.query('UPDATE aol_control_flags SET proof_mode = false WHERE id = 1');
+  await enqueueMany(db, n);
+  await db.close();
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  return c;
+}
+
 /**
  * The worker's database work without the worker: as one owner holding the
  * lease, `aol_record_and_claim` in a loop on one connection — each statement

@@ -6,18 +6,12 @@
 // (combined: the tick's one aol_record_and_claim per batch; split: the claim
 // and the outcomes as two statements, aol_record_and_claim without outcomes
 // and then with limit 0)
-import pg from 'pg';
-import { freshDb, enqueueMany } from './lib.mjs';
+import { queuedClient } from './lib.mjs';
 
 const [admin, nArg, batchArg, mode = 'split'] = process.argv.slice(2);
 const N = Number(nArg ?? 2000);
 const B = Number(batchArg ?? 1);
-const { url, db } = await freshDb(admin, `bench_prof_${B}`);
-await db.query('UPDATE aol_control_flags SET proof_mode = false WHERE id = 1');
-await enqueueMany(db, N);
-await db.close();
-const c = new pg.Client({ connectionString: url });
-await c.connect();
+const c = await queuedClient(admin, `bench_prof_${B}`, N);
 const notices = [];
 c.on('notice', (n) => notices.push(n.message));
 const owner = 'prof';

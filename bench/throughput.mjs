@@ -5,7 +5,7 @@
 import pg from 'pg';
 import PgBoss from 'pg-boss';
 import { run as runGraphile } from 'graphile-worker';
-import { enqueueMany, freshDb, graphileLogger, recordAndClaimLoop, rss, sleep, startApi, startWorker, table, waitFor } from './lib.mjs';
+import { enqueueMany, freshDb, graphileLogger, queuedClient, recordAndClaimLoop, rss, sleep, startApi, startWorker, table, waitFor } from './lib.mjs';
 
 /** Read when a benchmark runs, so `--quick` (bench/run.mjs) can lower it. */
 const actionCount = () => Number(process.env.BENCH_ACTIONS ?? 20000);
@@ -50,12 +50,7 @@ async function aol(admin, label, env, memory) {
  */
 async function statementsAlone(admin, batch) {
   const N = actionCount();
-  const { url, db } = await freshDb(admin, `bench_tp_sql_${batch}`);
-  await db.query('UPDATE aol_control_flags SET proof_mode = false WHERE id = 1');
-  await enqueueMany(db, N);
-  await db.close();
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
+  const c = await queuedClient(admin, `bench_tp_sql_${batch}`, N);
   try {
     const t0 = performance.now();
     const done = await recordAndClaimLoop(c, batch);
