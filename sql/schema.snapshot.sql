@@ -263,7 +263,7 @@ END $_$;
 
 ALTER FUNCTION public.aol_append_raw(p_stream text[], p_expected integer[], p_type text[], p_data jsonb[], p_metadata jsonb[]) OWNER TO aol_owner;
 
-CREATE FUNCTION public.aol_apply_actions(p_seq bigint[], p_stream text[], p_type text[], p_data jsonb[], p_at timestamp with time zone[]) RETURNS void
+CREATE FUNCTION public.aol_apply_actions(p_seq bigint[], p_stream text[], p_type text[], p_data jsonb[], p_at timestamp with time zone[], p_rebuild boolean DEFAULT false) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET plan_cache_mode TO 'force_generic_plan'
     SET search_path TO 'public', 'pg_temp'
@@ -275,6 +275,15 @@ BEGIN
    WHERE e.stream LIKE 'action:%' AND aol_action_status(e.type) IS NULL LIMIT 1;
   IF v_bad IS NOT NULL THEN
     RAISE EXCEPTION 'unknown action event type %', v_bad;
+  END IF;
+  SELECT e.stream INTO v_bad FROM unnest(p_stream, p_type) e(stream, type)
+   WHERE e.type = 'ActionEnqueued' AND e.stream LIKE 'action:%'
+   GROUP BY e.stream
+  HAVING count(*) > 1
+      OR (NOT p_rebuild AND EXISTS (SELECT 1 FROM aol_actions a WHERE a.id = substr(e.stream, 8)::bigint))
+   LIMIT 1;
+  IF v_bad IS NOT NULL THEN
+    RAISE EXCEPTION '% is enqueued twice: an action has one ActionEnqueued', v_bad USING ERRCODE = 'unique_violation';
   END IF;
   -- Every read of aol_actions below sees the rows as they were before this
   -- batch (one statement, one snapshot).
@@ -298,9 +307,21 @@ BEGIN
       IS DISTINCT FROM (EXCLUDED.action_id, EXCLUDED.ts_utc, EXCLUDED.level, EXCLUDED.message, EXCLUDED.artifact_ref,
                         EXCLUDED.artifact_sha256)
   ),
+  -- The events that count for the row, sorted by (id, seq) (the windows' one
+  -- sort; the ORDER BY costs nothing more): all of an action the batch does
+  -- not enqueue, else those from its ActionEnqueued on.
+  kept AS (
+    SELECT k.* FROM (
+      SELECT ev.*,
+             count(*) FILTER (WHERE ev.type = 'ActionEnqueued') OVER (PARTITION BY ev.id ORDER BY ev.seq) AS enqueued_yet,
+             count(*) FILTER (WHERE ev.type = 'ActionEnqueued') OVER (PARTITION BY ev.id) AS enqueues
+        FROM ev) k
+     WHERE k.enqueues = 0 OR k.enqueued_yet > 0
+     ORDER BY k.id, k.seq
+  ),
   -- Each action's fields after the batch: every field takes the value of the
   -- last event that sets it (NULL: no event in the batch does). The events
-  -- arrive sorted by (id, seq) from the subquery, so each array_agg collects
+  -- arrive sorted by (id, seq), so each array_agg collects
   -- its group in seq order ([1]: the first, [count]: the last) without a sort
   -- of its own: an ORDER BY inside each of the twelve aggregates sorted every
   -- action's events twelve times (PostgreSQL 15 sorts per aggregate and group;
@@ -326,19 +347,30 @@ BEGIN
       (array_agg(CASE WHEN ev.type = 'ActionRetryScheduled' THEN (ev.data->>'retry_at')::timestamptz ELSE ev.occurred_at END)
          FILTER (WHERE ev.type IN ('ActionRetryScheduled', 'ActionRequeued')))
         [(count(*) FILTER (WHERE ev.type IN ('ActionRetryScheduled', 'ActionRequeued')))::integer] AS not_before
-    FROM (SELECT * FROM ev ORDER BY ev.id, ev.seq) ev GROUP BY ev.id
+    FROM kept ev GROUP BY ev.id
   ),
-  -- the status before the batch of each action the batch did not create (NULL: no such row)
+  -- the status before the batch of each action the batch did not create (NULL:
+  -- no such row; a rebuild reads no row)
   known AS (
-    SELECT f.*, CASE WHEN f.enqueued IS NULL THEN (SELECT a.status FROM aol_actions a WHERE a.id = f.id) END AS old_status
+    SELECT f.*, CASE WHEN f.enqueued IS NULL AND NOT p_rebuild THEN (SELECT a.status FROM aol_actions a WHERE a.id = f.id)
+                END AS old_status
       FROM fold f
   ),
   inserted AS (
-    INSERT INTO aol_actions
+    INSERT INTO aol_actions AS a
     SELECT f.id, f.enqueued->>'idempotency_key', f.enqueued->>'action_type', f.enqueued->'payload', f.status,
            coalesce(f.not_before, (f.enqueued->>'not_before')::timestamptz), coalesce(f.attempts, 0),
            CASE WHEN f.errored THEN f.error END, f.created_at, f.updated_at, f.worker, f.epoch
       FROM fold f WHERE f.enqueued IS NOT NULL
+    ON CONFLICT (id) DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key, action_type = EXCLUDED.action_type,
+      payload = EXCLUDED.payload, status = EXCLUDED.status, not_before_utc = EXCLUDED.not_before_utc,
+      attempts = EXCLUDED.attempts, last_error = EXCLUDED.last_error, created_at_utc = EXCLUDED.created_at_utc,
+      updated_at_utc = EXCLUDED.updated_at_utc, worker = EXCLUDED.worker, epoch = EXCLUDED.epoch
+    WHERE (a.idempotency_key, a.action_type, a.payload, a.status, a.not_before_utc, a.attempts, a.last_error,
+           a.created_at_utc, a.updated_at_utc, a.worker, a.epoch)
+      IS DISTINCT FROM (EXCLUDED.idempotency_key, EXCLUDED.action_type, EXCLUDED.payload, EXCLUDED.status,
+                        EXCLUDED.not_before_utc, EXCLUDED.attempts, EXCLUDED.last_error, EXCLUDED.created_at_utc,
+                        EXCLUDED.updated_at_utc, EXCLUDED.worker, EXCLUDED.epoch)
   ),
   updated AS (
     UPDATE aol_actions a SET
@@ -349,10 +381,10 @@ BEGIN
       epoch = CASE WHEN f.started THEN f.epoch ELSE a.epoch END,
       last_error = CASE WHEN f.errored THEN f.error ELSE a.last_error END,
       not_before_utc = coalesce(f.not_before, a.not_before_utc)
-    FROM known f WHERE a.id = f.id AND f.enqueued IS NULL
+    FROM known f WHERE a.id = f.id AND f.enqueued IS NULL AND NOT p_rebuild
   ),
   -- Counters move by the batch's net change per status (a rebuild starts
-  -- them from zero like the rows).
+  -- them from zero and adds each action once, in its last status).
   delta AS (
     SELECT x.status, sum(x.d) AS d FROM (
       SELECT f.status, 1 AS d FROM known f WHERE f.enqueued IS NOT NULL OR f.old_status IS NOT NULL
@@ -363,7 +395,7 @@ BEGIN
   UPDATE aol_queue_counts q SET n = q.n + delta.d FROM delta WHERE q.status = delta.status AND delta.d <> 0;
 END $$;
 
-ALTER FUNCTION public.aol_apply_actions(p_seq bigint[], p_stream text[], p_type text[], p_data jsonb[], p_at timestamp with time zone[]) OWNER TO aol_owner;
+ALTER FUNCTION public.aol_apply_actions(p_seq bigint[], p_stream text[], p_type text[], p_data jsonb[], p_at timestamp with time zone[], p_rebuild boolean) OWNER TO aol_owner;
 
 CREATE FUNCTION public.aol_apply_control(e public.aol_events) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1177,6 +1209,14 @@ DECLARE
   v_at timestamptz[];
   v_lease aol_lease;
   v_archived aol_events;
+  v_others bigint := 0;
+  v_actions bigint;
+  v_n integer;
+  v_last text;
+  v_end boolean;
+  v_enqueued bigint[];
+  v_ids bigint[];
+  v_constraint text;
 BEGIN
   PERFORM pg_advisory_xact_lock(7310001);
   PERFORM set_config('aol.projecting', 'on', true);
@@ -1195,20 +1235,70 @@ BEGIN
       v_from, v_from - 1, v_archived.seq, coalesce(v_archived.data->>'manifest_sha256', '?') USING ERRCODE = 'AOL01';
   END IF;
   DELETE FROM aol_execution_logs WHERE seq > v_head OR seq < v_from;
+  -- 1.
   WHILE v_from <= v_head LOOP -- seq is gapless
     -- in seq order from the sorted subquery: seven ORDER BYs inside the
     -- aggregates were seven sorts of the chunk (PostgreSQL 15)
     SELECT array_agg(e.seq), array_agg(e.stream), array_agg(e.stream_version),
            array_agg(e.type), array_agg(e.data), array_agg(e.metadata), array_agg(e.occurred_at)
       INTO v_seq, v_stream, v_version, v_type, v_data, v_metadata, v_at
-      FROM (SELECT * FROM aol_events e WHERE e.seq >= v_from AND e.seq < v_from + p_chunk ORDER BY e.seq) e;
-    PERFORM aol_apply_events(v_seq, v_stream, v_version, v_type, v_data, v_metadata, v_at);
-    -- aol_execution_logs is reconciled, not emptied (aol_reset_action): a row
-    -- whose seq is not an action event has no place in it
-    DELETE FROM aol_execution_logs l USING unnest(v_seq, v_stream) e(seq, stream)
-     WHERE l.seq = e.seq AND e.stream NOT LIKE 'action:%';
+      FROM (SELECT * FROM aol_events e
+             WHERE e.seq >= v_from AND e.seq < v_from + p_chunk AND e.stream NOT LIKE 'action:%' ORDER BY e.seq) e;
+    IF v_seq IS NOT NULL THEN
+      PERFORM aol_apply_events(v_seq, v_stream, v_version, v_type, v_data, v_metadata, v_at);
+      -- aol_execution_logs is reconciled, not emptied (aol_reset_action): a row
+      -- whose seq is not an action event has no place in it
+      DELETE FROM aol_execution_logs l USING unnest(v_seq) e(seq) WHERE l.seq = e.seq;
+      v_others := v_others + cardinality(v_seq);
+    END IF;
     v_from := v_from + p_chunk;
   END LOOP;
+  -- 2.
+  FOR v_try IN 1..2 LOOP
+    BEGIN
+      v_actions := 0;
+      v_last := 'action:';
+      v_ids := '{}';
+      LOOP
+        WITH c AS (
+          SELECT * FROM aol_events e WHERE e.stream > v_last ORDER BY e.stream, e.seq LIMIT p_chunk
+        ),
+        tail AS (SELECT c.stream, c.seq FROM c ORDER BY c.stream DESC, c.seq DESC LIMIT 1),
+        -- the rest of the last stream, which the LIMIT may have cut
+        rest AS (
+          SELECT e.* FROM tail, aol_events e
+           WHERE e.stream = tail.stream AND e.seq > tail.seq AND tail.stream LIKE 'action:%'
+        ),
+        batch AS (SELECT * FROM c UNION ALL SELECT * FROM rest)
+        -- a last row of another stream: the walk has passed the action streams
+        SELECT array_agg(b.seq), array_agg(b.stream), array_agg(b.type), array_agg(b.data), array_agg(b.occurred_at),
+               array_agg(substr(b.stream, 8)::bigint) FILTER (WHERE b.type = 'ActionEnqueued'),
+               (SELECT count(*) FROM c), (SELECT tail.stream NOT LIKE 'action:%' FROM tail), (SELECT tail.stream FROM tail)
+          INTO v_seq, v_stream, v_type, v_data, v_at, v_enqueued, v_n, v_end, v_last
+          FROM batch b WHERE b.stream LIKE 'action:%';
+        EXIT WHEN v_n = 0;
+        IF v_seq IS NOT NULL THEN
+          PERFORM aol_apply_actions(v_seq, v_stream, v_type, v_data, v_at, true);
+          v_actions := v_actions + cardinality(v_seq);
+          v_ids := v_ids || coalesce(v_enqueued, '{}');
+        END IF;
+        EXIT WHEN v_end OR v_n < p_chunk;
+      END LOOP;
+      -- the rows of actions the log does not enqueue
+      DELETE FROM aol_actions a WHERE NOT EXISTS (SELECT FROM unnest(v_ids) k(id) WHERE k.id = a.id);
+      EXIT;
+    EXCEPTION WHEN unique_violation THEN
+      GET STACKED DIAGNOSTICS v_constraint = CONSTRAINT_NAME;
+      IF v_try = 2 OR v_constraint IS DISTINCT FROM 'aol_actions_idempotency_key_key' THEN
+        RAISE;
+      END IF;
+      DELETE FROM aol_actions;
+    END;
+  END LOOP;
+  IF v_others + v_actions <> v_head THEN
+    RAISE EXCEPTION 'rebuild: % events projected (% of the action streams, % of the others), the log holds %',
+      v_others + v_actions, v_actions, v_others, v_head;
+  END IF;
   IF v_lease.epoch IS NOT NULL THEN
     UPDATE aol_lease SET renewed_at_utc = greatest(renewed_at_utc, v_lease.renewed_at_utc),
                          expires_at_utc = greatest(expires_at_utc, v_lease.expires_at_utc)
@@ -1378,7 +1468,6 @@ CREATE FUNCTION public.aol_reset_action() RETURNS void
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-  DELETE FROM aol_actions;
   DELETE FROM aol_queue_counts;
   INSERT INTO aol_queue_counts
     SELECT s, 0 FROM unnest(ARRAY['PENDING', 'RUNNING', 'RETRY', 'SUCCESS', 'FAILED', 'DLQ', 'UNKNOWN', 'CANCELLED']) s;
@@ -2080,8 +2169,8 @@ REVOKE ALL ON FUNCTION public.aol_append_many(p_stream text[], p_expected intege
 
 REVOKE ALL ON FUNCTION public.aol_append_raw(p_stream text[], p_expected integer[], p_type text[], p_data jsonb[], p_metadata jsonb[]) FROM PUBLIC;
 
-GRANT ALL ON FUNCTION public.aol_apply_actions(p_seq bigint[], p_stream text[], p_type text[], p_data jsonb[], p_at timestamp with time zone[]) TO aol_service;
-REVOKE ALL ON FUNCTION public.aol_apply_actions(p_seq bigint[], p_stream text[], p_type text[], p_data jsonb[], p_at timestamp with time zone[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.aol_apply_actions(p_seq bigint[], p_stream text[], p_type text[], p_data jsonb[], p_at timestamp with time zone[], p_rebuild boolean) TO aol_service;
+REVOKE ALL ON FUNCTION public.aol_apply_actions(p_seq bigint[], p_stream text[], p_type text[], p_data jsonb[], p_at timestamp with time zone[], p_rebuild boolean) FROM PUBLIC;
 
 GRANT ALL ON FUNCTION public.aol_apply_control(e public.aol_events) TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_apply_control(e public.aol_events) FROM PUBLIC;

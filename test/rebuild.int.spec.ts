@@ -265,6 +265,176 @@ describe('set-based projection', () => {
   });
 });
 
+/**
+ * aol_actions is reconciled too (docs/benchmarks.md §5): the rebuild folds
+ * each action's whole stream in one call and upserts the row, leaving a row
+ * that is already right alone, and deletes the rows the log does not enqueue.
+ */
+describe('a rebuild reconciles aol_actions', () => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await createTestDb('rebuild_actions');
+  });
+  afterAll(() => t.db.close());
+
+  const m = { actor: 'test', via: 'worker' };
+  const append = (stream: string, type: string, data: object) =>
+    t.db.query('SELECT aol_append($1, NULL, $2, $3, $4)', [stream, type, data, m]);
+  const enqueued = (id: number) => ({
+    idempotency_key: `odd-${id}`,
+    action_type: 'NOOP',
+    payload: { n: id },
+    not_before: '2026-01-01T00:00:00.000000Z',
+  });
+  const started = (attempt: number, worker: string) => ({
+    attempt,
+    worker,
+    epoch: 7,
+    proof_mode: false,
+  });
+  const dump = async () => {
+    const out: Record<string, unknown[]> = {};
+    for (const table of ['aol_actions', 'aol_execution_logs', 'aol_queue_counts'])
+      out[table] = (await t.db.query(`SELECT * FROM ${table} ORDER BY 1`)).rows;
+    return out;
+  };
+  const ctids = async () =>
+    (
+      await t.db.query<{ id: string; c: string }>(
+        'SELECT id, ctid::text AS c FROM aol_actions ORDER BY id',
+      )
+    ).rows;
+
+  it('odd logs (action events before or without an ActionEnqueued) rebuild to what the live projection made of them one event at a time', async () => {
+    // events of actions that are never enqueued
+    await append('action:901', 'ActionStarted', started(1, 'w:orphan'));
+    await append('action:901', 'ActionFailed', { attempt: 1, error: 'orphan' });
+    await append('action:902', 'ActionCancelled', { previous_status: 'PENDING' });
+    // events before the enqueue (they find no row), then a lifecycle
+    await append('action:903', 'ActionStarted', started(5, 'w:early'));
+    await append('action:903', 'ActionRetryScheduled', {
+      attempt: 5,
+      error: 'early',
+      retry_at: '2030-01-01T00:00:00.000000Z',
+    });
+    await append('action:903', 'ActionEnqueued', enqueued(903));
+    await append('action:903', 'ActionStarted', started(1, 'w:1'));
+    // interleaved with a plain action and a tick
+    await append('action:904', 'ActionEnqueued', enqueued(904));
+    await append('action:903', 'ActionSucceeded', { attempt: 1, message: 'ok' });
+    await append('action:905', 'ActionRequeued', { previous_status: 'DLQ' });
+    await append('action:905', 'ActionEnqueued', enqueued(905));
+    const live = await dump();
+    expect((live.aol_actions as { id: string }[]).map((r) => Number(r.id))).toEqual([
+      903, 904, 905,
+    ]);
+    expect(live.aol_actions[0]).toMatchObject({
+      status: 'SUCCESS',
+      attempts: 1,
+      last_error: null,
+      worker: 'w:1',
+    });
+    expect(live.aol_execution_logs).toHaveLength(11);
+    for (const chunk of [1, 3, 7, 10000]) {
+      await t.db.query('SELECT aol_rebuild($1)', [chunk]);
+      expect(await dump()).toEqual(live);
+    }
+    // the same events in one batch project as they did one at a time
+    const batch = [
+      ['action:913', 'ActionStarted', started(5, 'w:early')],
+      ['action:913', 'ActionEnqueued', enqueued(913)],
+      ['action:913', 'ActionStarted', started(1, 'w:1')],
+      ['action:913', 'ActionSucceeded', { attempt: 1, message: 'ok' }],
+    ] as const;
+    await t.db.query('SELECT count(*) FROM aol_append_batch($1::jsonb)', [
+      JSON.stringify(batch.map(([stream, type, data]) => ({ stream, type, data, metadata: m }))),
+    ]);
+    const row = async (id: number) =>
+      (
+        await t.db.query(
+          'SELECT status, attempts, last_error, worker, epoch, not_before_utc FROM aol_actions WHERE id = $1',
+          [id],
+        )
+      ).rows[0];
+    expect(await row(913)).toEqual(await row(903));
+  });
+
+  it('a second ActionEnqueued of an action is refused, in one batch and across appends', async () => {
+    await expect(append('action:904', 'ActionEnqueued', enqueued(9040))).rejects.toThrow(
+      /enqueued twice/,
+    );
+    const twice = [enqueued(920), enqueued(921)].map((data) => ({
+      stream: 'action:920',
+      type: 'ActionEnqueued',
+      data,
+      metadata: m,
+    }));
+    await expect(
+      t.db.query('SELECT count(*) FROM aol_append_batch($1::jsonb)', [JSON.stringify(twice)]),
+    ).rejects.toThrow(/enqueued twice/);
+  });
+
+  it('unchanged rows keep their ctid; a changed, a missing and a stray row are put right', async () => {
+    for (let i = 0; i < 20; i++) await enqueue(t.db, 'NOOP', {}, `rc-${i}`);
+    await t.db.query('SELECT aol_rebuild()');
+    const live = await dump();
+    const before = await ctids();
+    for (const chunk of [3, 10000]) {
+      await t.db.query('SELECT aol_rebuild($1)', [chunk]);
+      expect(await ctids()).toEqual(before);
+      expect(await dump()).toEqual(live);
+    }
+    const ids = before.map((r) => Number(r.id));
+    await t.db.tx(async (c) => {
+      await c.query('SET LOCAL session_replication_role = replica');
+      await c.query(
+        `UPDATE aol_actions SET status = 'DLQ', last_error = 'forged', attempts = 9 WHERE id = $1`,
+        [ids[0]],
+      );
+      await c.query('DELETE FROM aol_actions WHERE id = $1', [ids[1]]);
+      await c.query(
+        `INSERT INTO aol_actions SELECT 777777, 'stray', action_type, payload, 'RUNNING', not_before_utc, 1, NULL,
+                created_at_utc, updated_at_utc, 'w:x', 1 FROM aol_actions WHERE id = $1`,
+        [ids[2]],
+      );
+      await c.query(`UPDATE aol_queue_counts SET n = n + 5 WHERE status = 'PENDING'`);
+    });
+    expect(await dump()).not.toEqual(live);
+    await t.db.query('SELECT aol_rebuild()');
+    expect(await dump()).toEqual(live);
+    // only the changed and the missing row were written
+    const was = new Map(before.map((r) => [r.id, r.c]));
+    const moved = (await ctids()).filter((r) => was.get(r.id) !== r.c).map((r) => Number(r.id));
+    expect(moved).toEqual([ids[0], ids[1]]);
+  });
+
+  it('a wrong row holding an idempotency key the log gives another action is put right too', async () => {
+    const live = await dump();
+    const [a, b] = (
+      await t.db.query<{ id: string }>(
+        `SELECT id FROM aol_actions WHERE idempotency_key LIKE 'rc-%' ORDER BY id LIMIT 2`,
+      )
+    ).rows.map((r) => Number(r.id));
+    await t.db.tx(async (c) => {
+      await c.query('SET LOCAL session_replication_role = replica');
+      // the two keys swapped, and a stray row with a key of the log's
+      await c.query(
+        `UPDATE aol_actions SET idempotency_key = CASE id WHEN $1 THEN 'swap' ELSE (SELECT idempotency_key FROM aol_actions WHERE id = $1) END WHERE id IN ($1, $2)`,
+        [a, b],
+      );
+      await c.query(`DELETE FROM aol_actions WHERE idempotency_key = 'odd-904'`);
+      await c.query(
+        `INSERT INTO aol_actions SELECT 888888, 'odd-904', action_type, payload, status, not_before_utc, 0, NULL,
+                created_at_utc, updated_at_utc, NULL, NULL FROM aol_actions WHERE id = $1`,
+        [a],
+      );
+    });
+    expect(await dump()).not.toEqual(live);
+    await t.db.query('SELECT aol_rebuild()');
+    expect(await dump()).toEqual(live);
+  });
+});
+
 describe('the rebuild comparison covers every read model', () => {
   let t: TestDb;
   beforeAll(async () => {

@@ -5,12 +5,13 @@
 -- that lost its lease — paused by GC, SIGSTOP, a network cut — commits nothing
 -- but the FencedWriteRejected record of its attempt.
 
--- aol_execution_logs is not emptied: each of its rows is a function of one
--- event (its seq), so aol_rebuild() reconciles it row by row instead
--- (aol_apply_actions' upsert, and the rows of no action event deleted).
+-- Only the counters start again from zero. aol_execution_logs and aol_actions
+-- are not emptied: aol_rebuild() reconciles them row by row instead
+-- (aol_apply_actions' upserts, which leave a row that is already right alone,
+-- and the rows the log does not make deleted), so readers see the old rows
+-- until the rebuild commits and a rebuild of a correct log rewrites none.
 CREATE OR REPLACE FUNCTION aol_reset_action() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-  DELETE FROM aol_actions;
   DELETE FROM aol_queue_counts;
   INSERT INTO aol_queue_counts
     SELECT s, 0 FROM unnest(ARRAY['PENDING', 'RUNNING', 'RETRY', 'SUCCESS', 'FAILED', 'DLQ', 'UNKNOWN', 'CANCELLED']) s;
@@ -66,7 +67,22 @@ $$;
 -- Project a batch of action events (in seq order; other streams are ignored).
 -- Generic plans: re-planning this statement for every single-event append
 -- cost more than running it (0.55 → 0.36 ms per append, measured).
-CREATE OR REPLACE FUNCTION aol_apply_actions(p_seq bigint[], p_stream text[], p_type text[], p_data jsonb[], p_at timestamptz[])
+--
+-- p_rebuild (aol_rebuild only): the batch holds every event of each action in
+-- it, so the fold alone gives each action's row as of the whole log — the row
+-- in the table is never read. It is upserted, and left as it is where it is
+-- already right (no row version, no index entries: a rebuild of a correct log
+-- writes no aol_actions row). Live, a row is never there yet at its
+-- ActionEnqueued (refused below), so the upsert is an INSERT.
+--
+-- An action's events before its ActionEnqueued change no row — one at a time
+-- they find none — also when they arrive in the same batch as it (the
+-- `kept` filter), so the result is the same however a log is cut into
+-- batches. A second ActionEnqueued of an action is refused (unique_violation,
+-- as the INSERT of a row that is there always was), in a batch or across.
+DROP FUNCTION IF EXISTS aol_apply_actions(bigint[], text[], text[], jsonb[], timestamptz[]);
+CREATE OR REPLACE FUNCTION aol_apply_actions(p_seq bigint[], p_stream text[], p_type text[], p_data jsonb[],
+  p_at timestamptz[], p_rebuild boolean DEFAULT false)
 RETURNS void LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
@@ -76,6 +92,15 @@ BEGIN
    WHERE e.stream LIKE 'action:%' AND aol_action_status(e.type) IS NULL LIMIT 1;
   IF v_bad IS NOT NULL THEN
     RAISE EXCEPTION 'unknown action event type %', v_bad;
+  END IF;
+  SELECT e.stream INTO v_bad FROM unnest(p_stream, p_type) e(stream, type)
+   WHERE e.type = 'ActionEnqueued' AND e.stream LIKE 'action:%'
+   GROUP BY e.stream
+  HAVING count(*) > 1
+      OR (NOT p_rebuild AND EXISTS (SELECT 1 FROM aol_actions a WHERE a.id = substr(e.stream, 8)::bigint))
+   LIMIT 1;
+  IF v_bad IS NOT NULL THEN
+    RAISE EXCEPTION '% is enqueued twice: an action has one ActionEnqueued', v_bad USING ERRCODE = 'unique_violation';
   END IF;
   -- Every read of aol_actions below sees the rows as they were before this
   -- batch (one statement, one snapshot).
@@ -99,9 +124,21 @@ BEGIN
       IS DISTINCT FROM (EXCLUDED.action_id, EXCLUDED.ts_utc, EXCLUDED.level, EXCLUDED.message, EXCLUDED.artifact_ref,
                         EXCLUDED.artifact_sha256)
   ),
+  -- The events that count for the row, sorted by (id, seq) (the windows' one
+  -- sort; the ORDER BY costs nothing more): all of an action the batch does
+  -- not enqueue, else those from its ActionEnqueued on.
+  kept AS (
+    SELECT k.* FROM (
+      SELECT ev.*,
+             count(*) FILTER (WHERE ev.type = 'ActionEnqueued') OVER (PARTITION BY ev.id ORDER BY ev.seq) AS enqueued_yet,
+             count(*) FILTER (WHERE ev.type = 'ActionEnqueued') OVER (PARTITION BY ev.id) AS enqueues
+        FROM ev) k
+     WHERE k.enqueues = 0 OR k.enqueued_yet > 0
+     ORDER BY k.id, k.seq
+  ),
   -- Each action's fields after the batch: every field takes the value of the
   -- last event that sets it (NULL: no event in the batch does). The events
-  -- arrive sorted by (id, seq) from the subquery, so each array_agg collects
+  -- arrive sorted by (id, seq), so each array_agg collects
   -- its group in seq order ([1]: the first, [count]: the last) without a sort
   -- of its own: an ORDER BY inside each of the twelve aggregates sorted every
   -- action's events twelve times (PostgreSQL 15 sorts per aggregate and group;
@@ -127,19 +164,30 @@ BEGIN
       (array_agg(CASE WHEN ev.type = 'ActionRetryScheduled' THEN (ev.data->>'retry_at')::timestamptz ELSE ev.occurred_at END)
          FILTER (WHERE ev.type IN ('ActionRetryScheduled', 'ActionRequeued')))
         [(count(*) FILTER (WHERE ev.type IN ('ActionRetryScheduled', 'ActionRequeued')))::integer] AS not_before
-    FROM (SELECT * FROM ev ORDER BY ev.id, ev.seq) ev GROUP BY ev.id
+    FROM kept ev GROUP BY ev.id
   ),
-  -- the status before the batch of each action the batch did not create (NULL: no such row)
+  -- the status before the batch of each action the batch did not create (NULL:
+  -- no such row; a rebuild reads no row)
   known AS (
-    SELECT f.*, CASE WHEN f.enqueued IS NULL THEN (SELECT a.status FROM aol_actions a WHERE a.id = f.id) END AS old_status
+    SELECT f.*, CASE WHEN f.enqueued IS NULL AND NOT p_rebuild THEN (SELECT a.status FROM aol_actions a WHERE a.id = f.id)
+                END AS old_status
       FROM fold f
   ),
   inserted AS (
-    INSERT INTO aol_actions
+    INSERT INTO aol_actions AS a
     SELECT f.id, f.enqueued->>'idempotency_key', f.enqueued->>'action_type', f.enqueued->'payload', f.status,
            coalesce(f.not_before, (f.enqueued->>'not_before')::timestamptz), coalesce(f.attempts, 0),
            CASE WHEN f.errored THEN f.error END, f.created_at, f.updated_at, f.worker, f.epoch
       FROM fold f WHERE f.enqueued IS NOT NULL
+    ON CONFLICT (id) DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key, action_type = EXCLUDED.action_type,
+      payload = EXCLUDED.payload, status = EXCLUDED.status, not_before_utc = EXCLUDED.not_before_utc,
+      attempts = EXCLUDED.attempts, last_error = EXCLUDED.last_error, created_at_utc = EXCLUDED.created_at_utc,
+      updated_at_utc = EXCLUDED.updated_at_utc, worker = EXCLUDED.worker, epoch = EXCLUDED.epoch
+    WHERE (a.idempotency_key, a.action_type, a.payload, a.status, a.not_before_utc, a.attempts, a.last_error,
+           a.created_at_utc, a.updated_at_utc, a.worker, a.epoch)
+      IS DISTINCT FROM (EXCLUDED.idempotency_key, EXCLUDED.action_type, EXCLUDED.payload, EXCLUDED.status,
+                        EXCLUDED.not_before_utc, EXCLUDED.attempts, EXCLUDED.last_error, EXCLUDED.created_at_utc,
+                        EXCLUDED.updated_at_utc, EXCLUDED.worker, EXCLUDED.epoch)
   ),
   updated AS (
     UPDATE aol_actions a SET
@@ -150,10 +198,10 @@ BEGIN
       epoch = CASE WHEN f.started THEN f.epoch ELSE a.epoch END,
       last_error = CASE WHEN f.errored THEN f.error ELSE a.last_error END,
       not_before_utc = coalesce(f.not_before, a.not_before_utc)
-    FROM known f WHERE a.id = f.id AND f.enqueued IS NULL
+    FROM known f WHERE a.id = f.id AND f.enqueued IS NULL AND NOT p_rebuild
   ),
   -- Counters move by the batch's net change per status (a rebuild starts
-  -- them from zero like the rows).
+  -- them from zero and adds each action once, in its last status).
   delta AS (
     SELECT x.status, sum(x.d) AS d FROM (
       SELECT f.status, 1 AS d FROM known f WHERE f.enqueued IS NOT NULL OR f.old_status IS NOT NULL

@@ -332,6 +332,23 @@ END $$;
 -- The lease's liveness columns are not in the log (renewals are not events):
 -- the live lease keeps them when the log gives back the same owner and epoch,
 -- so a rebuild never expires a lease that is being renewed.
+--
+-- Two passes, as the areas read and write disjoint tables (no area but the
+-- actions' touches aol_actions, aol_execution_logs or aol_queue_counts, and
+-- aol_apply_actions reads nothing else):
+-- 1. every stream but the actions', in seq order, p_chunk seqs at a time;
+-- 2. the action streams, whole: p_chunk events in (stream, seq) order from
+--    the aol_events_stream_seq index, plus the rest of the last stream, so
+--    each action's events are folded in one call into its final row, which
+--    aol_apply_actions(…, p_rebuild) upserts — a row already right is left
+--    alone (docs/benchmarks.md §5). The `action:<id>` streams are the first
+--    in any collation (the others: alert, control, lease, log, schedule,
+--    tick), so the walk ends at the first other stream; both passes together
+--    must have projected every seq, else the rebuild fails.
+-- aol_actions is reconciled, not emptied: rows of actions the log does not
+-- enqueue are deleted at the end. Should a wrong row hold an idempotency key
+-- the log gives another action (unique_violation), pass 2 runs again on an
+-- emptied aol_actions.
 CREATE OR REPLACE FUNCTION aol_rebuild(p_chunk integer DEFAULT 10000) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
   v_head bigint;
@@ -345,6 +362,14 @@ DECLARE
   v_at timestamptz[];
   v_lease aol_lease;
   v_archived aol_events;
+  v_others bigint := 0;
+  v_actions bigint;
+  v_n integer;
+  v_last text;
+  v_end boolean;
+  v_enqueued bigint[];
+  v_ids bigint[];
+  v_constraint text;
 BEGIN
   PERFORM pg_advisory_xact_lock(7310001);
   PERFORM set_config('aol.projecting', 'on', true);
@@ -363,20 +388,70 @@ BEGIN
       v_from, v_from - 1, v_archived.seq, coalesce(v_archived.data->>'manifest_sha256', '?') USING ERRCODE = 'AOL01';
   END IF;
   DELETE FROM aol_execution_logs WHERE seq > v_head OR seq < v_from;
+  -- 1.
   WHILE v_from <= v_head LOOP -- seq is gapless
     -- in seq order from the sorted subquery: seven ORDER BYs inside the
     -- aggregates were seven sorts of the chunk (PostgreSQL 15)
     SELECT array_agg(e.seq), array_agg(e.stream), array_agg(e.stream_version),
            array_agg(e.type), array_agg(e.data), array_agg(e.metadata), array_agg(e.occurred_at)
       INTO v_seq, v_stream, v_version, v_type, v_data, v_metadata, v_at
-      FROM (SELECT * FROM aol_events e WHERE e.seq >= v_from AND e.seq < v_from + p_chunk ORDER BY e.seq) e;
-    PERFORM aol_apply_events(v_seq, v_stream, v_version, v_type, v_data, v_metadata, v_at);
-    -- aol_execution_logs is reconciled, not emptied (aol_reset_action): a row
-    -- whose seq is not an action event has no place in it
-    DELETE FROM aol_execution_logs l USING unnest(v_seq, v_stream) e(seq, stream)
-     WHERE l.seq = e.seq AND e.stream NOT LIKE 'action:%';
+      FROM (SELECT * FROM aol_events e
+             WHERE e.seq >= v_from AND e.seq < v_from + p_chunk AND e.stream NOT LIKE 'action:%' ORDER BY e.seq) e;
+    IF v_seq IS NOT NULL THEN
+      PERFORM aol_apply_events(v_seq, v_stream, v_version, v_type, v_data, v_metadata, v_at);
+      -- aol_execution_logs is reconciled, not emptied (aol_reset_action): a row
+      -- whose seq is not an action event has no place in it
+      DELETE FROM aol_execution_logs l USING unnest(v_seq) e(seq) WHERE l.seq = e.seq;
+      v_others := v_others + cardinality(v_seq);
+    END IF;
     v_from := v_from + p_chunk;
   END LOOP;
+  -- 2.
+  FOR v_try IN 1..2 LOOP
+    BEGIN
+      v_actions := 0;
+      v_last := 'action:';
+      v_ids := '{}';
+      LOOP
+        WITH c AS (
+          SELECT * FROM aol_events e WHERE e.stream > v_last ORDER BY e.stream, e.seq LIMIT p_chunk
+        ),
+        tail AS (SELECT c.stream, c.seq FROM c ORDER BY c.stream DESC, c.seq DESC LIMIT 1),
+        -- the rest of the last stream, which the LIMIT may have cut
+        rest AS (
+          SELECT e.* FROM tail, aol_events e
+           WHERE e.stream = tail.stream AND e.seq > tail.seq AND tail.stream LIKE 'action:%'
+        ),
+        batch AS (SELECT * FROM c UNION ALL SELECT * FROM rest)
+        -- a last row of another stream: the walk has passed the action streams
+        SELECT array_agg(b.seq), array_agg(b.stream), array_agg(b.type), array_agg(b.data), array_agg(b.occurred_at),
+               array_agg(substr(b.stream, 8)::bigint) FILTER (WHERE b.type = 'ActionEnqueued'),
+               (SELECT count(*) FROM c), (SELECT tail.stream NOT LIKE 'action:%' FROM tail), (SELECT tail.stream FROM tail)
+          INTO v_seq, v_stream, v_type, v_data, v_at, v_enqueued, v_n, v_end, v_last
+          FROM batch b WHERE b.stream LIKE 'action:%';
+        EXIT WHEN v_n = 0;
+        IF v_seq IS NOT NULL THEN
+          PERFORM aol_apply_actions(v_seq, v_stream, v_type, v_data, v_at, true);
+          v_actions := v_actions + cardinality(v_seq);
+          v_ids := v_ids || coalesce(v_enqueued, '{}');
+        END IF;
+        EXIT WHEN v_end OR v_n < p_chunk;
+      END LOOP;
+      -- the rows of actions the log does not enqueue
+      DELETE FROM aol_actions a WHERE NOT EXISTS (SELECT FROM unnest(v_ids) k(id) WHERE k.id = a.id);
+      EXIT;
+    EXCEPTION WHEN unique_violation THEN
+      GET STACKED DIAGNOSTICS v_constraint = CONSTRAINT_NAME;
+      IF v_try = 2 OR v_constraint IS DISTINCT FROM 'aol_actions_idempotency_key_key' THEN
+        RAISE;
+      END IF;
+      DELETE FROM aol_actions;
+    END;
+  END LOOP;
+  IF v_others + v_actions <> v_head THEN
+    RAISE EXCEPTION 'rebuild: % events projected (% of the action streams, % of the others), the log holds %',
+      v_others + v_actions, v_actions, v_others, v_head;
+  END IF;
   IF v_lease.epoch IS NOT NULL THEN
     UPDATE aol_lease SET renewed_at_utc = greatest(renewed_at_utc, v_lease.renewed_at_utc),
                          expires_at_utc = greatest(expires_at_utc, v_lease.expires_at_utc)
