@@ -192,11 +192,15 @@ describe('upgrade from the pre-issue-14 migrations', () => {
     await migrate(fresh.db);
     const upgraded = await catalog(t.db);
     expect(upgraded).toEqual(await catalog(fresh.db));
-    // the one function issue 14 removed on purpose; every other one is still there
+    // the functions removed on purpose (issue 14: aol_action_outcome; issue 17:
+    // aol_action_outcomes and aol_claim, folded into aol_record_and_claim);
+    // every other one is still there
     const names = (fs: string[]) => new Set(fs.map((f) => /FUNCTION public\.(\w+)/.exec(f)![1]));
     const now = names(upgraded.functions);
     expect([...names(oldCatalog.functions)].filter((n) => !now.has(n))).toEqual([
       'aol_action_outcome',
+      'aol_action_outcomes',
+      'aol_claim',
     ]);
     const { live, folded } = await liveAndFolded(t.db);
     expect(folded).toEqual(live);
