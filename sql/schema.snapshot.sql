@@ -1174,14 +1174,6 @@ END $$;
 
 ALTER FUNCTION public.aol_outcome_events(p_epoch bigint, p_items jsonb, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[], OUT item_ids bigint[], OUT results text[]) OWNER TO aol_owner;
 
-CREATE FUNCTION public.aol_projecting() RETURNS boolean
-    LANGUAGE sql STABLE
-    AS $$
-  SELECT current_user = 'aol_owner'::name
-$$;
-
-ALTER FUNCTION public.aol_projecting() OWNER TO aol_owner;
-
 CREATE FUNCTION public.aol_read_model_guard() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
@@ -1551,7 +1543,7 @@ BEGIN
     IF r.proname NOT IN ('aol_append_raw') THEN
       EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO aol_service', r.fn);
     END IF;
-    IF r.proname NOT IN ('aol_projecting', 'aol_event_content', 'aol_iso', 'aol_iso_ms', 'aol_action_status',
+    IF r.proname NOT IN ('aol_event_content', 'aol_iso', 'aol_iso_ms', 'aol_action_status',
                          'aol_action_message', 'aol_action_level', 'aol_worker_metadata', 'aol_operator_event_types') THEN
       EXECUTE format('ALTER FUNCTION %s SECURITY DEFINER SET search_path = %I, pg_temp', r.fn, v_schema);
     END IF;
@@ -2057,29 +2049,29 @@ ALTER INDEX public.aol_events_stream_version ATTACH PARTITION public.aol_events_
 
 ALTER INDEX public.aol_events_type_seq ATTACH PARTITION public.aol_events_000000100001_type_seq_idx;
 
-CREATE TRIGGER aol_actions_lock_first BEFORE INSERT OR DELETE OR UPDATE ON public.aol_actions FOR EACH STATEMENT WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_take_append_lock();
+CREATE TRIGGER aol_actions_lock_first BEFORE INSERT OR DELETE OR UPDATE ON public.aol_actions FOR EACH STATEMENT WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_take_append_lock();
 
-CREATE TRIGGER aol_actions_no_truncate BEFORE TRUNCATE ON public.aol_actions FOR EACH STATEMENT WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
+CREATE TRIGGER aol_actions_no_truncate BEFORE TRUNCATE ON public.aol_actions FOR EACH STATEMENT WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_read_model_guard();
 
-CREATE TRIGGER aol_actions_runbook AFTER INSERT OR DELETE OR UPDATE ON public.aol_actions FOR EACH ROW WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_actions_runbook();
+CREATE TRIGGER aol_actions_runbook AFTER INSERT OR DELETE OR UPDATE ON public.aol_actions FOR EACH ROW WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_actions_runbook();
 
-CREATE TRIGGER aol_clock_lock_first BEFORE INSERT OR DELETE OR UPDATE ON public.aol_clock FOR EACH STATEMENT WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_take_append_lock();
+CREATE TRIGGER aol_clock_lock_first BEFORE INSERT OR DELETE OR UPDATE ON public.aol_clock FOR EACH STATEMENT WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_take_append_lock();
 
-CREATE TRIGGER aol_clock_no_truncate BEFORE TRUNCATE ON public.aol_clock FOR EACH STATEMENT WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
+CREATE TRIGGER aol_clock_no_truncate BEFORE TRUNCATE ON public.aol_clock FOR EACH STATEMENT WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_read_model_guard();
 
-CREATE TRIGGER aol_clock_runbook AFTER INSERT OR DELETE OR UPDATE ON public.aol_clock FOR EACH ROW WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_clock_runbook();
+CREATE TRIGGER aol_clock_runbook AFTER INSERT OR DELETE OR UPDATE ON public.aol_clock FOR EACH ROW WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_clock_runbook();
 
-CREATE TRIGGER aol_control_ack_guard AFTER INSERT OR DELETE OR UPDATE ON public.aol_control_ack FOR EACH ROW WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
+CREATE TRIGGER aol_control_ack_guard AFTER INSERT OR DELETE OR UPDATE ON public.aol_control_ack FOR EACH ROW WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_read_model_guard();
 
-CREATE TRIGGER aol_control_ack_no_truncate BEFORE TRUNCATE ON public.aol_control_ack FOR EACH STATEMENT WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
+CREATE TRIGGER aol_control_ack_no_truncate BEFORE TRUNCATE ON public.aol_control_ack FOR EACH STATEMENT WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_read_model_guard();
 
-CREATE TRIGGER aol_control_flags_lock_first BEFORE INSERT OR DELETE OR UPDATE ON public.aol_control_flags FOR EACH STATEMENT WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_take_append_lock();
+CREATE TRIGGER aol_control_flags_lock_first BEFORE INSERT OR DELETE OR UPDATE ON public.aol_control_flags FOR EACH STATEMENT WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_take_append_lock();
 
-CREATE TRIGGER aol_control_flags_no_truncate BEFORE TRUNCATE ON public.aol_control_flags FOR EACH STATEMENT WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
+CREATE TRIGGER aol_control_flags_no_truncate BEFORE TRUNCATE ON public.aol_control_flags FOR EACH STATEMENT WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_read_model_guard();
 
-CREATE TRIGGER aol_control_flags_runbook AFTER INSERT OR DELETE OR UPDATE ON public.aol_control_flags FOR EACH ROW WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_control_flags_runbook();
+CREATE TRIGGER aol_control_flags_runbook AFTER INSERT OR DELETE OR UPDATE ON public.aol_control_flags FOR EACH ROW WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_control_flags_runbook();
 
-CREATE TRIGGER aol_deployment_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.aol_deployment FOR EACH STATEMENT WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
+CREATE TRIGGER aol_deployment_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.aol_deployment FOR EACH STATEMENT WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_read_model_guard();
 
 CREATE TRIGGER aol_events_insert_by_append BEFORE INSERT ON public.aol_events FOR EACH STATEMENT WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_events_refuse_change();
 
@@ -2095,31 +2087,31 @@ CREATE TRIGGER aol_events_partition_no_truncate BEFORE TRUNCATE ON public.aol_ev
 
 CREATE TRIGGER aol_events_partition_no_truncate BEFORE TRUNCATE ON public.aol_events_000000100001 FOR EACH STATEMENT EXECUTE FUNCTION public.aol_events_refuse_change();
 
-CREATE TRIGGER aol_execution_logs_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.aol_execution_logs FOR EACH STATEMENT WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
+CREATE TRIGGER aol_execution_logs_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.aol_execution_logs FOR EACH STATEMENT WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_read_model_guard();
 
-CREATE TRIGGER aol_lease_epoch_guard AFTER INSERT OR DELETE OR UPDATE ON public.aol_lease_epoch FOR EACH ROW WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
+CREATE TRIGGER aol_lease_epoch_guard AFTER INSERT OR DELETE OR UPDATE ON public.aol_lease_epoch FOR EACH ROW WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_read_model_guard();
 
-CREATE TRIGGER aol_lease_epoch_no_truncate BEFORE TRUNCATE ON public.aol_lease_epoch FOR EACH STATEMENT WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
+CREATE TRIGGER aol_lease_epoch_no_truncate BEFORE TRUNCATE ON public.aol_lease_epoch FOR EACH STATEMENT WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_read_model_guard();
 
-CREATE TRIGGER aol_lease_lock_first BEFORE INSERT OR DELETE OR UPDATE ON public.aol_lease FOR EACH STATEMENT WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_take_append_lock();
+CREATE TRIGGER aol_lease_lock_first BEFORE INSERT OR DELETE OR UPDATE ON public.aol_lease FOR EACH STATEMENT WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_take_append_lock();
 
-CREATE TRIGGER aol_lease_no_truncate BEFORE TRUNCATE ON public.aol_lease FOR EACH STATEMENT WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
+CREATE TRIGGER aol_lease_no_truncate BEFORE TRUNCATE ON public.aol_lease FOR EACH STATEMENT WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_read_model_guard();
 
-CREATE TRIGGER aol_lease_runbook AFTER INSERT OR DELETE OR UPDATE ON public.aol_lease FOR EACH ROW WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_lease_runbook();
+CREATE TRIGGER aol_lease_runbook AFTER INSERT OR DELETE OR UPDATE ON public.aol_lease FOR EACH ROW WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_lease_runbook();
 
-CREATE TRIGGER aol_proof_requests_guard AFTER INSERT OR DELETE OR UPDATE ON public.aol_proof_requests FOR EACH ROW WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
+CREATE TRIGGER aol_proof_requests_guard AFTER INSERT OR DELETE OR UPDATE ON public.aol_proof_requests FOR EACH ROW WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_read_model_guard();
 
-CREATE TRIGGER aol_proof_requests_no_truncate BEFORE TRUNCATE ON public.aol_proof_requests FOR EACH STATEMENT WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
+CREATE TRIGGER aol_proof_requests_no_truncate BEFORE TRUNCATE ON public.aol_proof_requests FOR EACH STATEMENT WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_read_model_guard();
 
-CREATE TRIGGER aol_queue_counts_guard AFTER INSERT OR DELETE OR UPDATE ON public.aol_queue_counts FOR EACH ROW WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
+CREATE TRIGGER aol_queue_counts_guard AFTER INSERT OR DELETE OR UPDATE ON public.aol_queue_counts FOR EACH ROW WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_read_model_guard();
 
-CREATE TRIGGER aol_queue_counts_no_truncate BEFORE TRUNCATE ON public.aol_queue_counts FOR EACH STATEMENT WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
+CREATE TRIGGER aol_queue_counts_no_truncate BEFORE TRUNCATE ON public.aol_queue_counts FOR EACH STATEMENT WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_read_model_guard();
 
-CREATE TRIGGER aol_schedules_guard AFTER INSERT OR DELETE OR UPDATE ON public.aol_schedules FOR EACH ROW WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
+CREATE TRIGGER aol_schedules_guard AFTER INSERT OR DELETE OR UPDATE ON public.aol_schedules FOR EACH ROW WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_read_model_guard();
 
-CREATE TRIGGER aol_schedules_no_truncate BEFORE TRUNCATE ON public.aol_schedules FOR EACH STATEMENT WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
+CREATE TRIGGER aol_schedules_no_truncate BEFORE TRUNCATE ON public.aol_schedules FOR EACH STATEMENT WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_read_model_guard();
 
-CREATE TRIGGER aol_scoped_pauses_guard AFTER INSERT OR DELETE OR UPDATE ON public.aol_scoped_pauses FOR EACH ROW WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
+CREATE TRIGGER aol_scoped_pauses_guard AFTER INSERT OR DELETE OR UPDATE ON public.aol_scoped_pauses FOR EACH ROW WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_read_model_guard();
 
 CREATE TRIGGER aol_snapshots_insert_by_record BEFORE INSERT ON public.aol_snapshots FOR EACH STATEMENT WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_snapshots_refuse_change();
 
@@ -2127,7 +2119,7 @@ CREATE TRIGGER aol_snapshots_no_change BEFORE DELETE OR UPDATE ON public.aol_sna
 
 CREATE TRIGGER aol_snapshots_no_truncate BEFORE TRUNCATE ON public.aol_snapshots FOR EACH STATEMENT EXECUTE FUNCTION public.aol_snapshots_refuse_change();
 
-CREATE TRIGGER aol_tick_ledger_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.aol_tick_ledger FOR EACH STATEMENT WHEN ((NOT public.aol_projecting())) EXECUTE FUNCTION public.aol_read_model_guard();
+CREATE TRIGGER aol_tick_ledger_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.aol_tick_ledger FOR EACH STATEMENT WHEN ((CURRENT_USER <> 'aol_owner'::name)) EXECUTE FUNCTION public.aol_read_model_guard();
 
 GRANT ALL ON SCHEMA public TO aol_owner;
 GRANT USAGE ON SCHEMA public TO aol_admin;
@@ -2286,10 +2278,6 @@ REVOKE ALL ON FUNCTION public.aol_operator_event_types() FROM PUBLIC;
 
 GRANT ALL ON FUNCTION public.aol_outcome_events(p_epoch bigint, p_items jsonb, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[], OUT item_ids bigint[], OUT results text[]) TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_outcome_events(p_epoch bigint, p_items jsonb, OUT ids bigint[], OUT streams text[], OUT types text[], OUT datas jsonb[], OUT item_ids bigint[], OUT results text[]) FROM PUBLIC;
-
-GRANT ALL ON FUNCTION public.aol_projecting() TO aol_auditor;
-GRANT ALL ON FUNCTION public.aol_projecting() TO aol_service;
-REVOKE ALL ON FUNCTION public.aol_projecting() FROM PUBLIC;
 
 GRANT ALL ON FUNCTION public.aol_read_model_guard() TO aol_service;
 REVOKE ALL ON FUNCTION public.aol_read_model_guard() FROM PUBLIC;

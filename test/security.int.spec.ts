@@ -126,7 +126,7 @@ describe('trust: no door around the log for an aol_operator login role', () => {
 
   it('guard functions cannot be replaced, the owner role cannot be assumed, read models cannot be written around the triggers', async () => {
     const tries = [
-      `CREATE OR REPLACE FUNCTION aol_projecting() RETURNS boolean LANGUAGE sql AS 'SELECT true'`,
+      `CREATE OR REPLACE FUNCTION aol_take_append_lock() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END'`,
       `CREATE OR REPLACE FUNCTION aol_read_model_guard() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END'`,
       `CREATE OR REPLACE FUNCTION aol_append_many(text[], integer[], text[], jsonb[], jsonb[]) RETURNS SETOF aol_events LANGUAGE sql AS 'SELECT * FROM aol_events LIMIT 0'`,
       `CREATE FUNCTION aol_now(x int) RETURNS timestamptz LANGUAGE sql AS 'SELECT now()'`,
@@ -154,6 +154,21 @@ describe('trust: no door around the log for an aol_operator login role', () => {
     // the service role writes only through the functions either
     for (const sql of tries.slice(7, 17))
       await expect(svc.db.query(sql)).rejects.toThrow(/permission denied|must be owner|refused/);
+  });
+
+  it("the triggers' condition is the builtin comparison with aol_owner: no function a role could replace, none parsed per statement", async () => {
+    const { rows } = await t.db.query<{ tgname: string; def: string; calls: boolean }>(
+      `SELECT tgname, pg_get_triggerdef(oid) AS def, tgqual LIKE '%FUNCEXPR%' AS calls
+         FROM pg_trigger WHERE NOT tgisinternal AND tgqual IS NOT NULL AND tgrelid::regclass::text LIKE 'aol\\_%'`,
+    );
+    expect(rows.length).toBeGreaterThan(20);
+    for (const r of rows) {
+      expect([r.tgname, r.calls]).toEqual([r.tgname, false]);
+      expect([r.tgname, r.def]).toEqual([
+        r.tgname,
+        expect.stringContaining(`WHEN ((CURRENT_USER <> 'aol_owner'::name))`),
+      ]);
+    }
   });
 
   it('the runbook statements work verbatim for aol_operator and land with the login role as actor', async () => {

@@ -233,30 +233,30 @@ END $$;
 
 DROP TRIGGER IF EXISTS aol_actions_lock_first ON aol_actions;
 CREATE TRIGGER aol_actions_lock_first BEFORE INSERT OR UPDATE OR DELETE ON aol_actions
-  FOR EACH STATEMENT WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_take_append_lock();
+  FOR EACH STATEMENT WHEN (current_user <> 'aol_owner'::name) EXECUTE FUNCTION aol_take_append_lock();
 
 DROP TRIGGER IF EXISTS aol_actions_runbook ON aol_actions;
 CREATE TRIGGER aol_actions_runbook AFTER INSERT OR UPDATE OR DELETE ON aol_actions
-  FOR EACH ROW WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_actions_runbook();
+  FOR EACH ROW WHEN (current_user <> 'aol_owner'::name) EXECUTE FUNCTION aol_actions_runbook();
 
 DROP TRIGGER IF EXISTS aol_actions_no_truncate ON aol_actions;
 CREATE TRIGGER aol_actions_no_truncate BEFORE TRUNCATE ON aol_actions
-  FOR EACH STATEMENT WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_read_model_guard();
+  FOR EACH STATEMENT WHEN (current_user <> 'aol_owner'::name) EXECUTE FUNCTION aol_read_model_guard();
 
 -- The guard of a read model that grows by a row per event checks once per
 -- statement instead of once per row (a rebuild writes a million log lines;
 -- the per-row WHEN cost ~10 % of it), and refuses TRUNCATE too.
 DROP TRIGGER IF EXISTS aol_execution_logs_guard ON aol_execution_logs;
 CREATE TRIGGER aol_execution_logs_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON aol_execution_logs
-  FOR EACH STATEMENT WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_read_model_guard();
+  FOR EACH STATEMENT WHEN (current_user <> 'aol_owner'::name) EXECUTE FUNCTION aol_read_model_guard();
 
 DROP TRIGGER IF EXISTS aol_queue_counts_guard ON aol_queue_counts;
 CREATE TRIGGER aol_queue_counts_guard AFTER INSERT OR UPDATE OR DELETE ON aol_queue_counts
-  FOR EACH ROW WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_read_model_guard();
+  FOR EACH ROW WHEN (current_user <> 'aol_owner'::name) EXECUTE FUNCTION aol_read_model_guard();
 
 DROP TRIGGER IF EXISTS aol_queue_counts_no_truncate ON aol_queue_counts;
 CREATE TRIGGER aol_queue_counts_no_truncate BEFORE TRUNCATE ON aol_queue_counts
-  FOR EACH STATEMENT WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_read_model_guard();
+  FOR EACH STATEMENT WHEN (current_user <> 'aol_owner'::name) EXECUTE FUNCTION aol_read_model_guard();
 
 -- The worker writes its batches through one statement, aol_record_and_claim
 -- (the tick's, src/worker/tick.ts): the previous batch's outcomes and the

@@ -136,28 +136,28 @@ END $$;
 -- an operator's emergency UPDATE/DELETE never dies in a deadlock.
 DROP TRIGGER IF EXISTS aol_control_flags_lock_first ON aol_control_flags;
 CREATE TRIGGER aol_control_flags_lock_first BEFORE UPDATE OR INSERT OR DELETE ON aol_control_flags
-  FOR EACH STATEMENT WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_take_append_lock();
+  FOR EACH STATEMENT WHEN (current_user <> 'aol_owner'::name) EXECUTE FUNCTION aol_take_append_lock();
 
 DROP TRIGGER IF EXISTS aol_control_flags_runbook ON aol_control_flags;
 CREATE TRIGGER aol_control_flags_runbook
   AFTER INSERT OR UPDATE OR DELETE ON aol_control_flags
-  FOR EACH ROW WHEN (NOT aol_projecting())
+  FOR EACH ROW WHEN (current_user <> 'aol_owner'::name)
   EXECUTE FUNCTION aol_control_flags_runbook();
 
 -- TRUNCATE skips row triggers: the other read models refuse it per statement.
 DROP TRIGGER IF EXISTS aol_control_flags_no_truncate ON aol_control_flags;
 CREATE TRIGGER aol_control_flags_no_truncate BEFORE TRUNCATE ON aol_control_flags
-  FOR EACH STATEMENT WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_read_model_guard();
+  FOR EACH STATEMENT WHEN (current_user <> 'aol_owner'::name) EXECUTE FUNCTION aol_read_model_guard();
 
 DROP TRIGGER IF EXISTS aol_control_ack_guard ON aol_control_ack;
 CREATE TRIGGER aol_control_ack_guard
   AFTER INSERT OR UPDATE OR DELETE ON aol_control_ack
-  FOR EACH ROW WHEN (NOT aol_projecting())
+  FOR EACH ROW WHEN (current_user <> 'aol_owner'::name)
   EXECUTE FUNCTION aol_read_model_guard();
 
 DROP TRIGGER IF EXISTS aol_control_ack_no_truncate ON aol_control_ack;
 CREATE TRIGGER aol_control_ack_no_truncate BEFORE TRUNCATE ON aol_control_ack
-  FOR EACH STATEMENT WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_read_model_guard();
+  FOR EACH STATEMENT WHEN (current_user <> 'aol_owner'::name) EXECUTE FUNCTION aol_read_model_guard();
 
 -- The worker has applied control version p_version: ControlAcknowledged with
 -- the delay from the change's commit to now, both in database time. False
@@ -180,11 +180,11 @@ END $$;
 
 DROP TRIGGER IF EXISTS aol_proof_requests_guard ON aol_proof_requests;
 CREATE TRIGGER aol_proof_requests_guard AFTER INSERT OR UPDATE OR DELETE ON aol_proof_requests
-  FOR EACH ROW WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_read_model_guard();
+  FOR EACH ROW WHEN (current_user <> 'aol_owner'::name) EXECUTE FUNCTION aol_read_model_guard();
 
 DROP TRIGGER IF EXISTS aol_proof_requests_no_truncate ON aol_proof_requests;
 CREATE TRIGGER aol_proof_requests_no_truncate BEFORE TRUNCATE ON aol_proof_requests
-  FOR EACH STATEMENT WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_read_model_guard();
+  FOR EACH STATEMENT WHEN (current_user <> 'aol_owner'::name) EXECUTE FUNCTION aol_read_model_guard();
 
 -- A production proof-off request by the metadata's actor: the pending,
 -- unexpired one if there is one, else a new one (an expired pending one is
@@ -298,11 +298,11 @@ END $$;
 
 DROP TRIGGER IF EXISTS aol_deployment_guard ON aol_deployment;
 CREATE TRIGGER aol_deployment_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON aol_deployment
-  FOR EACH STATEMENT WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_read_model_guard();
+  FOR EACH STATEMENT WHEN (current_user <> 'aol_owner'::name) EXECUTE FUNCTION aol_read_model_guard();
 
 DROP TRIGGER IF EXISTS aol_scoped_pauses_guard ON aol_scoped_pauses;
 CREATE TRIGGER aol_scoped_pauses_guard AFTER INSERT OR UPDATE OR DELETE ON aol_scoped_pauses
-  FOR EACH ROW WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_read_model_guard();
+  FOR EACH ROW WHEN (current_user <> 'aol_owner'::name) EXECUTE FUNCTION aol_read_model_guard();
 
 -- End every active pause whose deadline has passed (database clock), one
 -- ScopedPauseEnded {expired: true} each. The caller holds the append lock

@@ -42,10 +42,13 @@ BEGIN
 END $$;
 
 -- Projecting = running as aol_owner, i.e. inside one of its SECURITY DEFINER
--- functions. Not a setting: SET aol.projecting now changes nothing.
-CREATE OR REPLACE FUNCTION aol_projecting() RETURNS boolean LANGUAGE sql STABLE AS $$
-  SELECT current_user = 'aol_owner'::name
-$$;
+-- functions. Not a setting: SET aol.projecting changes nothing. Every trigger
+-- of a read model or of the log that only an outside write may fire says so
+-- with the same condition, WHEN (current_user <> 'aol_owner'::name): a
+-- builtin comparison, where a SQL function (aol_projecting(), before issue
+-- 17) was inlined — its body parsed — again for each trigger of each
+-- statement (8 % of a 2-event projection, perf; 262 → 217 µs per
+-- aol_apply_actions, docs/benchmarks.md §3), and no role can replace it.
 
 -- Runbook SQL takes row locks before its triggers append, while an appender
 -- takes the append lock before it touches read-model rows. A statement-level

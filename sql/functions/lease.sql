@@ -144,20 +144,20 @@ END $$;
 
 DROP TRIGGER IF EXISTS aol_lease_lock_first ON aol_lease;
 CREATE TRIGGER aol_lease_lock_first BEFORE INSERT OR UPDATE OR DELETE ON aol_lease
-  FOR EACH STATEMENT WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_take_append_lock();
+  FOR EACH STATEMENT WHEN (current_user <> 'aol_owner'::name) EXECUTE FUNCTION aol_take_append_lock();
 
 DROP TRIGGER IF EXISTS aol_lease_runbook ON aol_lease;
 CREATE TRIGGER aol_lease_runbook AFTER INSERT OR UPDATE OR DELETE ON aol_lease
-  FOR EACH ROW WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_lease_runbook();
+  FOR EACH ROW WHEN (current_user <> 'aol_owner'::name) EXECUTE FUNCTION aol_lease_runbook();
 
 DROP TRIGGER IF EXISTS aol_lease_no_truncate ON aol_lease;
 CREATE TRIGGER aol_lease_no_truncate BEFORE TRUNCATE ON aol_lease
-  FOR EACH STATEMENT WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_read_model_guard();
+  FOR EACH STATEMENT WHEN (current_user <> 'aol_owner'::name) EXECUTE FUNCTION aol_read_model_guard();
 
 DROP TRIGGER IF EXISTS aol_lease_epoch_guard ON aol_lease_epoch;
 CREATE TRIGGER aol_lease_epoch_guard AFTER INSERT OR UPDATE OR DELETE ON aol_lease_epoch
-  FOR EACH ROW WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_read_model_guard();
+  FOR EACH ROW WHEN (current_user <> 'aol_owner'::name) EXECUTE FUNCTION aol_read_model_guard();
 
 DROP TRIGGER IF EXISTS aol_lease_epoch_no_truncate ON aol_lease_epoch;
 CREATE TRIGGER aol_lease_epoch_no_truncate BEFORE TRUNCATE ON aol_lease_epoch
-  FOR EACH STATEMENT WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_read_model_guard();
+  FOR EACH STATEMENT WHEN (current_user <> 'aol_owner'::name) EXECUTE FUNCTION aol_read_model_guard();

@@ -7,7 +7,7 @@
 -- Hand every aol_ table, sequence and function to aol_owner; functions run
 -- SECURITY DEFINER with the search path pinned (pg_temp last, so a session's
 -- temporary table can't stand in for ours), except the pure helpers the
--- planner must inline and aol_projecting(), which must see its caller.
+-- planner must inline.
 -- The migrator calls it after the function files on every migrate.
 CREATE OR REPLACE FUNCTION aol_secure_objects() RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
@@ -32,7 +32,7 @@ BEGIN
     IF r.proname NOT IN ('aol_append_raw') THEN
       EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO aol_service', r.fn);
     END IF;
-    IF r.proname NOT IN ('aol_projecting', 'aol_event_content', 'aol_iso', 'aol_iso_ms', 'aol_action_status',
+    IF r.proname NOT IN ('aol_event_content', 'aol_iso', 'aol_iso_ms', 'aol_action_status',
                          'aol_action_message', 'aol_action_level', 'aol_worker_metadata', 'aol_operator_event_types') THEN
       EXECUTE format('ALTER FUNCTION %s SECURITY DEFINER SET search_path = %I, pg_temp', r.fn, v_schema);
     END IF;
@@ -44,7 +44,7 @@ END $$;
 REVOKE ALL ON FUNCTION aol_secure_objects() FROM PUBLIC;
 
 -- Auditors read and verify.
-GRANT EXECUTE ON FUNCTION aol_projecting(), aol_now(), aol_is_production(), aol_health_inputs(), aol_iso(timestamptz),
+GRANT EXECUTE ON FUNCTION aol_now(), aol_is_production(), aol_health_inputs(), aol_iso(timestamptz),
   aol_event_content(bigint, text, integer, text, jsonb, jsonb, timestamptz), aol_action_status(text),
   aol_action_message(text, jsonb), aol_action_level(text), aol_operator_event_types() TO aol_auditor;
 -- Auditors (and so operators and admins) read the scoped pauses through the
@@ -63,3 +63,7 @@ GRANT EXECUTE ON FUNCTION aol_lease_force_release(jsonb), aol_clear_production(t
 -- log (aol events archive); auditors see the partitions and their width.
 GRANT EXECUTE ON FUNCTION aol_archive_segment(jsonb, text, text) TO aol_admin;
 GRANT EXECUTE ON FUNCTION aol_events_partitions(), aol_events_partition_rows() TO aol_auditor;
+
+-- Retired: the triggers' condition is written out (events.sql, "Projecting");
+-- dropped here, after every file has replaced the triggers that called it.
+DROP FUNCTION IF EXISTS aol_projecting();

@@ -46,7 +46,7 @@ END $$;
 -- aol_schedules is a read model: written only by the projection.
 DROP TRIGGER IF EXISTS aol_schedules_guard ON aol_schedules;
 CREATE TRIGGER aol_schedules_guard AFTER INSERT OR UPDATE OR DELETE ON aol_schedules
-  FOR EACH ROW WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_read_model_guard();
+  FOR EACH ROW WHEN (current_user <> 'aol_owner'::name) EXECUTE FUNCTION aol_read_model_guard();
 DROP TRIGGER IF EXISTS aol_schedules_no_truncate ON aol_schedules;
 CREATE TRIGGER aol_schedules_no_truncate BEFORE TRUNCATE ON aol_schedules
-  FOR EACH STATEMENT WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_read_model_guard();
+  FOR EACH STATEMENT WHEN (current_user <> 'aol_owner'::name) EXECUTE FUNCTION aol_read_model_guard();

@@ -34,5 +34,5 @@ END $$;
 -- statement instead of once per row, and refuses TRUNCATE too.
 DROP TRIGGER IF EXISTS aol_tick_ledger_guard ON aol_tick_ledger;
 CREATE TRIGGER aol_tick_ledger_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON aol_tick_ledger
-  FOR EACH STATEMENT WHEN (NOT aol_projecting()) EXECUTE FUNCTION aol_read_model_guard();
+  FOR EACH STATEMENT WHEN (current_user <> 'aol_owner'::name) EXECUTE FUNCTION aol_read_model_guard();
 
