@@ -1227,7 +1227,11 @@ BEGIN
       v_from, v_from - 1, v_archived.seq, coalesce(v_archived.data->>'manifest_sha256', '?') USING ERRCODE = 'AOL01';
   END IF;
   DELETE FROM aol_execution_logs WHERE seq > v_head OR seq < v_from;
-  -- 1.
+  -- 1. The streams other than the actions' — those aol_events_stream_check
+  -- allows — through the (stream, seq) index, so the action events between
+  -- them are not read here (they are pass 2's): reading every row of each
+  -- chunk to skip the actions' was a second full read of the log. A stream
+  -- missing from the list is not projected and fails the count below.
   WHILE v_from <= v_head LOOP -- seq is gapless
     -- in seq order from the sorted subquery: seven ORDER BYs inside the
     -- aggregates were seven sorts of the chunk (PostgreSQL 15)
@@ -1235,7 +1239,8 @@ BEGIN
            array_agg(e.type), array_agg(e.data), array_agg(e.metadata), array_agg(e.occurred_at)
       INTO v_seq, v_stream, v_version, v_type, v_data, v_metadata, v_at
       FROM (SELECT * FROM aol_events e
-             WHERE e.seq >= v_from AND e.seq < v_from + p_chunk AND e.stream NOT LIKE 'action:%' ORDER BY e.seq) e;
+             WHERE e.stream = ANY (ARRAY['alert', 'control', 'lease', 'log', 'schedule', 'tick'])
+               AND e.seq >= v_from AND e.seq < v_from + p_chunk ORDER BY e.seq) e;
     IF v_seq IS NOT NULL THEN
       PERFORM aol_apply_events(v_seq, v_stream, v_version, v_type, v_data, v_metadata, v_at);
       -- aol_execution_logs is reconciled, not emptied (aol_reset_action): a row

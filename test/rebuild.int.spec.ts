@@ -59,6 +59,33 @@ describe('rebuild keeps the queue counters exact', () => {
   });
 });
 
+describe("the rebuild's first pass", () => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await createTestDb('rebuild_streams');
+  });
+  afterAll(async () => {
+    await t?.db.close();
+  });
+
+  it("reads every stream the log allows but the actions' (the list in aol_rebuild = aol_events_stream_check)", async () => {
+    const { rows } = await t.db.query<{ check: string; body: string }>(
+      `SELECT (SELECT pg_get_constraintdef(oid) FROM pg_constraint
+                WHERE conname = 'aol_events_stream_check' AND conrelid = 'aol_events'::regclass) AS check,
+              (SELECT prosrc FROM pg_proc WHERE proname = 'aol_rebuild') AS body`,
+    );
+    const allowed = /\^\(([^)]*)\)\$/
+      .exec(rows[0].check)![1]
+      .split('|')
+      .filter((s) => !s.startsWith('action:'));
+    const listed = /e\.stream = ANY \(ARRAY\[([^\]]*)\]\)/
+      .exec(rows[0].body)![1]
+      .split(',')
+      .map((s) => s.trim().replace(/'/g, ''));
+    expect(listed.sort()).toEqual(allowed.sort());
+  });
+});
+
 /**
  * Appends project set-based (migrations/0009): a batch folds each action's
  * events into one row write. Folding must give exactly what the events give
