@@ -100,15 +100,20 @@ describe('PostgreSQL restarts under load', () => {
     expect(caughtUp).toBeNull();
 
     // The worker is back at work: everything acknowledged gets done.
-    await waitFor(
-      async () =>
-        (
-          await db.query<{ n: number }>(
-            `SELECT count(*)::int AS n FROM aol_actions WHERE status NOT IN ('SUCCESS')`,
-          )
-        ).rows[0].n === 0,
-      90000,
-      'every action done',
+    const notDone = async () =>
+      (
+        await db.query<{ status: string; n: number }>(
+          `SELECT status, count(*)::int AS n FROM aol_actions WHERE status <> 'SUCCESS' GROUP BY status`,
+        )
+      ).rows;
+    await waitFor(async () => (await notDone()).length === 0, 90000, 'every action done').catch(
+      async (err: Error) => {
+        // what was left, and what the worker said, for a failure that could not be reproduced
+        const lease = (await db.query('SELECT * FROM aol_lease')).rows;
+        throw new Error(
+          `${err.message}\nnot done: ${JSON.stringify(await notDone())}\nlease: ${JSON.stringify(lease)}\nworker output (end):\n${worker.output().slice(-4000)}`,
+        );
+      },
     );
     expect(alive()).toBe(true);
   }, 300000);
