@@ -139,6 +139,9 @@ export async function queuedClient(admin, name, n) {
   return c;
 }
 
+/** The outcome items aol_record_and_claim takes for claimed no-op rows: each succeeded. */
+export const succeeded = (rows) => JSON.stringify(rows.map((r) => ({ id: r.id, type: 'ActionSucceeded', data: { attempt: r.attempt, message: 'no-op' } })));
+
 /**
  * The worker's database work without the worker: as one owner holding the
  * lease, `aol_record_and_claim` in a loop on one connection — each statement
@@ -149,13 +152,12 @@ export async function queuedClient(admin, name, n) {
 export async function recordAndClaimLoop(client, batch, step = () => undefined) {
   const owner = `bench-loop-${process.pid}`;
   const { rows: [lease] } = await client.query('SELECT * FROM aol_lease_acquire($1, 600)', [owner]);
-  const items = (rows) => JSON.stringify(rows.map((r) => ({ id: r.id, type: 'ActionSucceeded', data: { attempt: r.attempt, message: 'no-op' } })));
   let pending = [];
   let done = 0;
   for (;;) {
     const limit = pending.length === 0 && done > 0 ? 0 : batch;
     const t = performance.now();
-    const { rows } = await client.query('SELECT * FROM aol_record_and_claim($1, $2, $3, $4, false)', [owner, lease.epoch, items(pending), limit]);
+    const { rows } = await client.query('SELECT * FROM aol_record_and_claim($1, $2, $3, $4, false)', [owner, lease.epoch, succeeded(pending), limit]);
     step(performance.now() - t);
     done += pending.length;
     pending = rows.filter((r) => r.kind === 'claimed');

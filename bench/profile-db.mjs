@@ -6,7 +6,7 @@
 // (combined: the tick's one aol_record_and_claim per batch; split: the claim
 // and the outcomes as two statements, aol_record_and_claim without outcomes
 // and then with limit 0)
-import { queuedClient } from './lib.mjs';
+import { queuedClient, succeeded } from './lib.mjs';
 
 const [admin, nArg, batchArg, mode = 'split'] = process.argv.slice(2);
 const N = Number(nArg ?? 2000);
@@ -18,7 +18,6 @@ const owner = 'prof';
 const { rows: [l] } = await c.query('SELECT * FROM aol_lease_acquire($1, 600)', [owner]);
 await c.query(`SET track_functions = 'all'`);
 await c.query('SELECT pg_stat_reset()');
-const items = (rows) => JSON.stringify(rows.map((r) => ({ id: r.id, type: 'ActionSucceeded', data: { attempt: r.attempt, message: 'no-op' } })));
 let claimMs = 0;
 let outMs = 0;
 let n = 0;
@@ -38,7 +37,7 @@ while (n < N) {
   let t = performance.now();
   let claimed;
   if (mode === 'combined') {
-    const { rows } = await c.query('SELECT * FROM aol_record_and_claim($1, $2, $3, $4, false)', [owner, l.epoch, items(pending), B]);
+    const { rows } = await c.query('SELECT * FROM aol_record_and_claim($1, $2, $3, $4, false)', [owner, l.epoch, succeeded(pending), B]);
     claimed = rows.filter((r) => r.kind === 'claimed');
     claimMs += performance.now() - t;
   } else {
@@ -46,7 +45,7 @@ while (n < N) {
     claimed = rows;
     claimMs += performance.now() - t;
     t = performance.now();
-    await c.query('SELECT * FROM aol_record_and_claim($1, $2, $3, 0, false)', [owner, l.epoch, items(rows)]);
+    await c.query('SELECT * FROM aol_record_and_claim($1, $2, $3, 0, false)', [owner, l.epoch, succeeded(rows)]);
     outMs += performance.now() - t;
   }
   if (doExplain) {
@@ -57,7 +56,7 @@ while (n < N) {
   if (claimed.length === 0) break;
   n += claimed.length;
 }
-if (mode === 'combined' && pending.length) await c.query('SELECT * FROM aol_record_and_claim($1, $2, $3, 0, false)', [owner, l.epoch, items(pending)]);
+if (mode === 'combined' && pending.length) await c.query('SELECT * FROM aol_record_and_claim($1, $2, $3, 0, false)', [owner, l.epoch, succeeded(pending)]);
 const total = performance.now() - t0;
 await new Promise((r) => setTimeout(r, 600)); // the stats collector flushes every 500 ms
 const fns = await c.query(`SELECT funcname, calls, round(total_time::numeric, 1) AS total_ms, round(self_time::numeric, 1) AS self_ms,
