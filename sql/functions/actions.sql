@@ -7,8 +7,8 @@
 
 -- Only the counters start again from zero. aol_execution_logs and aol_actions
 -- are not emptied: aol_rebuild() reconciles them row by row instead
--- (aol_apply_actions' upserts, which leave a row that is already right alone,
--- and the rows the log does not make deleted), so readers see the old rows
+-- (upserts that leave a row that is already right alone, and the rows the
+-- log does not make deleted), so readers see the old rows
 -- until the rebuild commits and a rebuild of a correct log rewrites none.
 CREATE OR REPLACE FUNCTION aol_reset_action() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
@@ -70,7 +70,7 @@ $$;
 --
 -- p_rebuild (aol_rebuild only): the batch holds every event of each action in
 -- it, so the fold alone gives each action's row as of the whole log — the row
--- in the table is never read. It is upserted, and left as it is where it is
+-- in the table is never read — and the execution log is left to the rebuild. It is upserted, and left as it is where it is
 -- already right (no row version, no index entries: a rebuild of a correct log
 -- writes no aol_actions row). Live, a row is never there yet at its
 -- ActionEnqueued (refused below), so the upsert is an INSERT.
@@ -113,11 +113,13 @@ BEGIN
   -- A row is a function of its event: written again (a rebuild) it changes
   -- nothing, so an unchanged row is left as it is — no new row version, no
   -- index entries (in a rebuild of a correct log, 45 % of the work before).
+  -- (A rebuild reconciles the execution log in one merge of its own:
+  -- aol_rebuild, step 3.)
   logged AS (
     INSERT INTO aol_execution_logs AS l
     SELECT ev.seq, ev.id, ev.occurred_at, aol_action_level(ev.type), aol_action_message(ev.type, ev.data),
            ev.data->>'artifact_ref', ev.data->>'artifact_sha256'
-      FROM ev
+      FROM ev WHERE NOT p_rebuild
     ON CONFLICT (seq) DO UPDATE SET action_id = EXCLUDED.action_id, ts_utc = EXCLUDED.ts_utc, level = EXCLUDED.level,
       message = EXCLUDED.message, artifact_ref = EXCLUDED.artifact_ref, artifact_sha256 = EXCLUDED.artifact_sha256
     WHERE (l.action_id, l.ts_utc, l.level, l.message, l.artifact_ref, l.artifact_sha256)
