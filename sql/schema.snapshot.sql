@@ -293,21 +293,14 @@ BEGIN
       FROM unnest(p_seq, p_stream, p_type, p_data, p_at) e(seq, stream, type, data, occurred_at)
      WHERE e.stream LIKE 'action:%'
   ),
-  -- A row is a function of its event: written again (a rebuild) it changes
-  -- nothing, so an unchanged row is left as it is — no new row version, no
-  -- index entries (in a rebuild of a correct log, 45 % of the work before).
-  -- (A rebuild reconciles the execution log in one merge of its own:
-  -- aol_rebuild, step 3.)
+  -- One line per action event, at the event's seq — new in a live append, so
+  -- a plain INSERT (the rebuild's reconcile, aol_rebuild step 3, makes the
+  -- same columns from the same event).
   logged AS (
-    INSERT INTO aol_execution_logs AS l
+    INSERT INTO aol_execution_logs
     SELECT ev.seq, ev.id, ev.occurred_at, aol_action_level(ev.type), aol_action_message(ev.type, ev.data),
            ev.data->>'artifact_ref', ev.data->>'artifact_sha256'
       FROM ev WHERE NOT p_rebuild
-    ON CONFLICT (seq) DO UPDATE SET action_id = EXCLUDED.action_id, ts_utc = EXCLUDED.ts_utc, level = EXCLUDED.level,
-      message = EXCLUDED.message, artifact_ref = EXCLUDED.artifact_ref, artifact_sha256 = EXCLUDED.artifact_sha256
-    WHERE (l.action_id, l.ts_utc, l.level, l.message, l.artifact_ref, l.artifact_sha256)
-      IS DISTINCT FROM (EXCLUDED.action_id, EXCLUDED.ts_utc, EXCLUDED.level, EXCLUDED.message, EXCLUDED.artifact_ref,
-                        EXCLUDED.artifact_sha256)
   ),
   -- The events that count for the row, sorted by (id, seq) (the windows' one
   -- sort; the ORDER BY costs nothing more): all of an action the batch does
@@ -1290,10 +1283,11 @@ BEGIN
       DELETE FROM aol_actions;
     END;
   END LOOP;
-  -- 3. The execution log, a function of each action event alone, reconciled
-  -- in one merge of the two seq orders (the pkeys): a row no action event
-  -- makes is deleted, a missing or changed one written, a right one left
-  -- alone. Upserted chunk by chunk in pass 2 it was a third of the rebuild.
+  -- 3. The execution log, a function of each action event alone (the columns
+  -- of aol_apply_actions' `logged`), reconciled in one merge of the two seq
+  -- orders (the pkeys): a row no action event makes is deleted, a missing or
+  -- changed one written, a right one left alone. Upserted chunk by chunk in
+  -- pass 2 it was a third of the rebuild.
   WITH made AS (
     SELECT e.seq, substr(e.stream, 8)::bigint AS action_id, e.occurred_at AS ts_utc, aol_action_level(e.type) AS level,
            aol_action_message(e.type, e.data) AS message, e.data->>'artifact_ref' AS artifact_ref,

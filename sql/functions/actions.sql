@@ -70,10 +70,11 @@ $$;
 --
 -- p_rebuild (aol_rebuild only): the batch holds every event of each action in
 -- it, so the fold alone gives each action's row as of the whole log — the row
--- in the table is never read — and the execution log is left to the rebuild. It is upserted, and left as it is where it is
+-- in the table is never read. It is upserted, and left as it is where it is
 -- already right (no row version, no index entries: a rebuild of a correct log
 -- writes no aol_actions row). Live, a row is never there yet at its
--- ActionEnqueued (refused below), so the upsert is an INSERT.
+-- ActionEnqueued (refused below), so the upsert is an INSERT. The execution
+-- log is not written in a rebuild: aol_rebuild reconciles it (step 3).
 --
 -- An action's events before its ActionEnqueued change no row — one at a time
 -- they find none — also when they arrive in the same batch as it (the
@@ -110,21 +111,14 @@ BEGIN
       FROM unnest(p_seq, p_stream, p_type, p_data, p_at) e(seq, stream, type, data, occurred_at)
      WHERE e.stream LIKE 'action:%'
   ),
-  -- A row is a function of its event: written again (a rebuild) it changes
-  -- nothing, so an unchanged row is left as it is — no new row version, no
-  -- index entries (in a rebuild of a correct log, 45 % of the work before).
-  -- (A rebuild reconciles the execution log in one merge of its own:
-  -- aol_rebuild, step 3.)
+  -- One line per action event, at the event's seq — new in a live append, so
+  -- a plain INSERT (the rebuild's reconcile, aol_rebuild step 3, makes the
+  -- same columns from the same event).
   logged AS (
-    INSERT INTO aol_execution_logs AS l
+    INSERT INTO aol_execution_logs
     SELECT ev.seq, ev.id, ev.occurred_at, aol_action_level(ev.type), aol_action_message(ev.type, ev.data),
            ev.data->>'artifact_ref', ev.data->>'artifact_sha256'
       FROM ev WHERE NOT p_rebuild
-    ON CONFLICT (seq) DO UPDATE SET action_id = EXCLUDED.action_id, ts_utc = EXCLUDED.ts_utc, level = EXCLUDED.level,
-      message = EXCLUDED.message, artifact_ref = EXCLUDED.artifact_ref, artifact_sha256 = EXCLUDED.artifact_sha256
-    WHERE (l.action_id, l.ts_utc, l.level, l.message, l.artifact_ref, l.artifact_sha256)
-      IS DISTINCT FROM (EXCLUDED.action_id, EXCLUDED.ts_utc, EXCLUDED.level, EXCLUDED.message, EXCLUDED.artifact_ref,
-                        EXCLUDED.artifact_sha256)
   ),
   -- The events that count for the row, sorted by (id, seq) (the windows' one
   -- sort; the ORDER BY costs nothing more): all of an action the batch does

@@ -453,10 +453,11 @@ BEGIN
       DELETE FROM aol_actions;
     END;
   END LOOP;
-  -- 3. The execution log, a function of each action event alone, reconciled
-  -- in one merge of the two seq orders (the pkeys): a row no action event
-  -- makes is deleted, a missing or changed one written, a right one left
-  -- alone. Upserted chunk by chunk in pass 2 it was a third of the rebuild.
+  -- 3. The execution log, a function of each action event alone (the columns
+  -- of aol_apply_actions' `logged`), reconciled in one merge of the two seq
+  -- orders (the pkeys): a row no action event makes is deleted, a missing or
+  -- changed one written, a right one left alone. Upserted chunk by chunk in
+  -- pass 2 it was a third of the rebuild.
   WITH made AS (
     SELECT e.seq, substr(e.stream, 8)::bigint AS action_id, e.occurred_at AS ts_utc, aol_action_level(e.type) AS level,
            aol_action_message(e.type, e.data) AS message, e.data->>'artifact_ref' AS artifact_ref,
